@@ -1,0 +1,185 @@
+"""Chinese working days (工作日) and the law's period arithmetic.
+
+Sources, in order: local schedule files (``workflows/calendar/<year>.yaml`` or any directory given),
+then ``chinese-calendar`` (State Council schedules it ships: 2004–2026 in 1.11). A local file for a
+year replaces the package's data for that year, so a correction or a newly published schedule needs
+no new package. A date no source covers raises ``CalendarError`` naming the year: there is never a
+silent weekends-only guess.
+
+Counting (rules.md "Counting days"; 民诉法 Art 85 by analogy):
+- the day of the act is not counted;
+- N working days: the Nth working day after the act is the last day;
+- N calendar days: act + N, and if that day is a rest day the period ends on the next working day.
+
+Local file format::
+
+    year: 2027
+    source: 国办发明电〔2026〕N号           # the notice the dates come from
+    holidays: [2027-01-01, {from: 2027-02-06, to: 2027-02-12}]   # rest days that would be workdays
+    workdays: [2027-02-14]                                       # make-up workdays (调休上班)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+from .errors import CalendarError, DefinitionError
+
+__all__ = ["WorkCalendar", "default_calendar"]
+
+_ONE = dt.timedelta(days=1)
+
+
+def _package_years() -> tuple[int, int]:
+    from chinese_calendar import constants
+
+    years = {d.year for d in constants.holidays} | {d.year for d in constants.workdays}
+    return min(years), max(years)
+
+
+class _YearData:
+    __slots__ = ("holidays", "workdays", "source")
+
+    def __init__(self, holidays: set[dt.date], workdays: set[dt.date], source: str):
+        self.holidays, self.workdays, self.source = holidays, workdays, source
+
+
+def _as_date(value: object, source: str, key: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise DefinitionError(source, key, f"not a date YYYY-MM-DD: {value!r}") from None
+
+
+def _load_year_file(path: Path) -> tuple[int, _YearData]:
+    source = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DefinitionError(source, "<file>", f"cannot read calendar file: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("year"), int):
+        raise DefinitionError(source, "year", "a calendar file needs 'year: YYYY'")
+    year = data["year"]
+    if not data.get("source"):
+        raise DefinitionError(source, "source", "name the State Council notice the dates come from")
+
+    def days(key: str) -> set[dt.date]:
+        out: set[dt.date] = set()
+        for i, item in enumerate(data.get(key) or []):
+            where = f"{key}[{i}]"
+            if isinstance(item, dict):
+                start = _as_date(item.get("from"), source, where + ".from")
+                end = _as_date(item.get("to"), source, where + ".to")
+                if end < start:
+                    raise DefinitionError(source, where, "'to' is before 'from'")
+                while start <= end:
+                    out.add(start)
+                    start += _ONE
+            else:
+                out.add(_as_date(item, source, where))
+        for d in out:
+            if d.year != year:
+                raise DefinitionError(source, key, f"{d} is not in {year}")
+        return out
+
+    holidays, workdays = days("holidays"), days("workdays")
+    both = holidays & workdays
+    if both:
+        raise DefinitionError(source, "workdays", f"{min(both)} is listed as holiday and workday")
+    return year, _YearData(holidays, workdays, f"{source} ({data['source']})")
+
+
+class WorkCalendar:
+    """Working-day arithmetic over the known schedules. Instances are immutable after construction."""
+
+    def __init__(self, local_dirs: Iterable[str | Path] = (), use_package: bool = True):
+        self._local: dict[int, _YearData] = {}
+        for directory in local_dirs:
+            for path in sorted(Path(directory).glob("*.yaml")):
+                year, data = _load_year_file(path)
+                self._local[year] = data
+        self._package = _package_years() if use_package else None
+        self.is_workday = lru_cache(maxsize=8192)(self._is_workday)  # type: ignore[method-assign]
+
+    @property
+    def years(self) -> list[int]:
+        """Every year a working-day question can be answered for."""
+        years = set(self._local)
+        if self._package:
+            years.update(range(self._package[0], self._package[1] + 1))
+        return sorted(years)
+
+    def describe(self) -> str:
+        years = self.years
+        if not years:
+            return "none"
+        local = sorted(self._local)
+        text = f"{years[0]}–{years[-1]}"
+        return text + (f" (local: {', '.join(map(str, local))})" if local else "")
+
+    def _is_workday(self, day: dt.date) -> bool:
+        data = self._local.get(day.year)
+        if data is not None:
+            if day in data.workdays:
+                return True
+            if day in data.holidays:
+                return False
+            return day.weekday() < 5
+        if self._package and self._package[0] <= day.year <= self._package[1]:
+            import chinese_calendar
+
+            return chinese_calendar.is_workday(day)
+        raise CalendarError(day.year, self._package)
+
+    def add_workdays(self, start: dt.date, n: int) -> dt.date:
+        """The Nth working day after ``start`` (``start`` itself is not counted). n ≥ 0."""
+        if n < 0:
+            raise ValueError("n must be ≥ 0")
+        day = start
+        while n:
+            day += _ONE
+            if self.is_workday(day):
+                n -= 1
+        return day
+
+    def add_days(self, start: dt.date, n: int) -> dt.date:
+        """A period of N calendar days from ``start``: ends start+N, rolled to the next working day."""
+        if n < 0:
+            raise ValueError("n must be ≥ 0")
+        return self.next_workday(start + dt.timedelta(days=n))
+
+    def next_workday(self, day: dt.date) -> dt.date:
+        """``day`` if it is a working day, else the first working day after it."""
+        while not self.is_workday(day):
+            day += _ONE
+        return day
+
+    def workdays_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative when end < start (the days counted backwards)."""
+        if end < start:
+            return -self.workdays_between(end, start)
+        count, day = 0, start
+        while day < end:
+            day += _ONE
+            count += self.is_workday(day)
+        return count
+
+
+_DEFAULT_DIR = resources.files("workflows").joinpath("calendar")
+
+
+@lru_cache(maxsize=4)
+def default_calendar(extra_dir: str | None = None) -> WorkCalendar:
+    """The shipped calendar (package data + ``workflows/calendar``), plus an optional directory."""
+    dirs: list[str | Path] = [Path(str(_DEFAULT_DIR))]
+    if extra_dir:
+        dirs.append(extra_dir)
+    return WorkCalendar(dirs)

@@ -1,0 +1,124 @@
+"""The audit: validated cases → facts → rules (durable-rules, cross-checked by the oracle) → findings.
+
+``Checker.check`` streams: cases go in one at a time and results come out in the same order, so a
+million files need memory for a few chunks only. Every case's durable-rules verdict is compared with
+the plain-Python oracle on the same facts; a difference, a crash or an engine error gives that case an
+``EngineFailure`` and no findings — a verdict is never reported unless both agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Literal
+
+from .calendar import WorkCalendar
+from .errors import CalendarError, EngineFailure, InputProblem
+from .facts import Fact, FactContext, build_facts
+from .findings import Finding, make_finding, sort_findings
+from .loader import LoadedCase
+from .rulebook import Rulebook
+from .workflow import Workflow
+
+__all__ = ["CaseResult", "CheckResult", "Checker"]
+
+EngineName = Literal["durable", "oracle"]
+
+
+@dataclass
+class CaseResult:
+    loaded: LoadedCase
+    findings: list[Finding] = field(default_factory=list)
+    problem: InputProblem | None = None
+    failure: EngineFailure | None = None
+
+
+@dataclass
+class CheckResult:
+    """Everything ``casecheck check`` reports; renderers consume this, nothing here prints."""
+
+    cases: list[CaseResult]
+    problems: list[InputProblem]
+    as_of: dt.date
+    profile: str
+    rules_version: str
+    calendar_years: str
+    lang: str = "zh"
+
+    @property
+    def findings(self) -> list[Finding]:
+        return sort_findings([f for c in self.cases for f in c.findings])
+
+    @property
+    def failures(self) -> list[EngineFailure]:
+        return [c.failure for c in self.cases if c.failure]
+
+    @property
+    def all_problems(self) -> list[InputProblem]:
+        return self.problems + [c.problem for c in self.cases if c.problem]
+
+    @property
+    def exit_code(self) -> int:
+        if self.all_problems or self.failures:
+            return 2
+        return 1 if any(f.severity == "error" for f in self.findings) else 0
+
+
+class Checker:
+    def __init__(self, rulebook: Rulebook, calendar: WorkCalendar, workflows: dict[str, Workflow],
+                 as_of: dt.date, *, engine: EngineName = "durable", workers: int = 2, lang: str = "zh"):
+        self.rulebook, self.workflows, self.lang = rulebook, workflows, lang
+        self.ctx = FactContext(calendar, as_of, rulebook.profile, workflows)
+        self.engine, self.workers = engine, workers
+
+    def facts(self, loaded: LoadedCase) -> list[Fact]:
+        return build_facts(loaded.case, self.ctx)
+
+    def check(self, cases: Iterable[LoadedCase]) -> Iterator[CaseResult]:
+        prepared = self._prepare(cases)
+        if self.engine == "oracle":
+            for loaded, facts in prepared:
+                yield facts if isinstance(facts, CaseResult) else self._result(loaded, facts, None)
+            return
+        from .durable import DurablePool
+
+        pending: dict[int, tuple[LoadedCase, list[Fact] | CaseResult]] = {}
+
+        def feed() -> Iterator[tuple[int, list[Fact]]]:
+            for n, (loaded, facts) in enumerate(prepared):
+                pending[n] = (loaded, facts)
+                yield n, ([] if isinstance(facts, CaseResult) else facts)
+
+        with DurablePool(self.rulebook, workers=self.workers) as pool:
+            for n, hits in pool.evaluate(feed()):
+                loaded, facts = pending.pop(n)
+                if isinstance(facts, CaseResult):
+                    yield facts
+                elif isinstance(hits, EngineFailure):
+                    yield CaseResult(loaded, failure=EngineFailure(loaded.ref, hits.reason))
+                else:
+                    yield self._result(loaded, facts, hits)
+
+    def _prepare(self, cases: Iterable[LoadedCase]) -> Iterator[tuple[LoadedCase, list[Fact] | CaseResult]]:
+        for loaded in cases:
+            try:
+                yield loaded, self.facts(loaded)
+            except CalendarError as exc:
+                problem = InputProblem(loaded.file, loaded.case.case_id, "events", str(exc))
+                yield loaded, CaseResult(loaded, problem=problem)
+
+    def _result(self, loaded: LoadedCase, facts: list[Fact], hits: frozenset[tuple[str, str]] | None) -> CaseResult:
+        expected = self.rulebook.evaluate(facts)
+        if hits is not None and set(hits) != expected:
+            only_engine = sorted(set(hits) - expected)
+            only_oracle = sorted(expected - set(hits))
+            return CaseResult(loaded, failure=EngineFailure(
+                loaded.ref, f"durable-rules and the oracle disagree (engine only: {only_engine}; "
+                            f"oracle only: {only_oracle}); no verdict was given for this case"))
+        by_key = {f.key: f for f in facts}
+        case = loaded.case
+        workflow = self.workflows[case.procedure]
+        findings = [make_finding(self.rulebook, self.rulebook.rules[rule_id], by_key[key], case_id=case.case_id,
+                                 agency=case.agency.code, file=loaded.file, lang=self.lang, workflow=workflow)
+                    for rule_id, key in expected]
+        return CaseResult(loaded, findings=sort_findings(findings))

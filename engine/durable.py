@@ -1,0 +1,262 @@
+"""durable-rules 2.0.28, fenced. The only module that imports it.
+
+What this module does about each defect recorded in ``shared/domain/durable-rules-notes.md``:
+
+- nested ``$and`` drops comparisons → patterns are generated flat, one fact per pattern, and
+  ``compile_ruleset`` re-checks the structure (``assert_flat``) before the engine sees it;
+- ``none()`` depends on fact order, joins read out of bounds → no ``none()``, no cross-fact joins:
+  absence and arithmetic are precomputed in ``engine.facts``;
+- floats in exponent notation segfault, strings compare as strings, big ints saturate, a missing
+  field silently fails to match → ``project`` sends only the fields the rules reference, each of its
+  declared type exactly (bool, str, or int within ±2⁵³), and refuses anything else;
+- session ids collide by a 32-bit hash, 1024 live sessions max → one live session at a time per
+  worker, deleted after each case (no ``none()`` pattern, so no ``delete_state`` abort);
+- ``Host`` starts timer threads, defers actions to them, swallows action errors, keeps a global
+  registry → no ``Host`` at all: the C module is driven directly, actions are drained synchronously
+  and nothing runs user code inside the engine;
+- a new ruleset leaks ~0.5 MB → rulesets are built once per worker process, never recreated;
+- native crashes → the engine runs in worker processes (``DurablePool``); a crashed chunk is re-run
+  case by case so a crash fails one case with an ``EngineFailure``, never the run.
+
+Results are sets of ``(rule_id, fact key)``; the caller compares them with the oracle
+(``Rulebook.evaluate``) and refuses to report a verdict the two disagree on.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Iterable, Iterator, Sequence
+
+from .errors import EngineFailure
+from .facts import Fact
+from .rulebook import Alternative, Rulebook
+
+__all__ = ["compile_ruleset", "assert_flat", "project", "DurableSession", "DurablePool"]
+
+Hits = frozenset[tuple[str, str]]
+_OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+_INT_LIMIT = 2 ** 53
+
+
+def _expression(name: str, op: str, value: Any) -> dict[str, Any]:
+    tag = _OPS[op]
+    return {name: value} if tag is None else {tag: {name: value}}
+
+
+def compile_ruleset(alternatives: Sequence[Alternative]) -> dict[str, Any]:
+    """One durable rule per alternative: a single fact pattern, one flat ``$and`` of comparisons."""
+    rules: dict[str, Any] = {}
+    for alt in alternatives:
+        terms = [{"kind": alt.kind}] + [_expression(n, op, v) for n, op, v in alt.all_conditions()]
+        rules[alt.name] = {"all": [{"m": {"$and": terms}}]}
+    assert_flat(rules)
+    return rules
+
+
+def assert_flat(rules: dict[str, Any]) -> None:
+    """Refuse any pattern that is not one flat ``$and`` of field-to-constant comparisons."""
+    for name, rule in rules.items():
+        patterns = rule.get("all")
+        if set(rule) != {"all"} or not isinstance(patterns, list) or len(patterns) != 1:
+            raise ValueError(f"{name}: exactly one fact pattern per rule")
+        pattern = patterns[0]
+        if set(pattern) != {"m"} or set(pattern["m"]) != {"$and"}:
+            raise ValueError(f"{name}: the pattern must be one $and")
+        for term in pattern["m"]["$and"]:
+            if len(term) != 1:
+                raise ValueError(f"{name}: one comparison per term")
+            (key, body), = term.items()
+            if key.startswith("$"):
+                if key not in _OPS.values() or not isinstance(body, dict) or len(body) != 1:
+                    raise ValueError(f"{name}: {key} is not a flat comparison")
+                (_, value), = body.items()
+            else:
+                value = body
+            if isinstance(value, (dict, list, float)) or value is None:
+                raise ValueError(f"{name}: {key} compares with {value!r}: constants only (no joins, no floats)")
+
+
+def project(facts: Iterable[Fact], fields_by_kind: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+    """The facts as the engine sees them: only referenced fields, strictly typed. Raises TypeError."""
+    out = []
+    for fact in facts:
+        names = fields_by_kind.get(fact.KIND)
+        if names is None:
+            continue                      # no rule looks at this kind: nothing to send
+        item: dict[str, Any] = {"kind": fact.KIND, "key": fact.key}
+        for name in names:
+            value = getattr(fact, name)
+            kind = type(value)
+            if kind is int:
+                if not -_INT_LIMIT < value < _INT_LIMIT:
+                    raise TypeError(f"{fact.key}.{name}: {value} is outside the exact integer range")
+            elif kind is not bool and kind is not str:
+                raise TypeError(f"{fact.key}.{name}: {kind.__name__} values are never sent to the engine")
+            item[name] = value
+        out.append(item)
+    return out
+
+
+class DurableSession:
+    """The durable-rules C engine for one ruleset, driven directly, one live session at a time."""
+
+    def __init__(self, rules: dict[str, Any], name: str = "casecheck"):
+        import durable_rules_engine as dre          # only here
+
+        self._dre = dre
+        assert_flat(rules)
+        self._handle = dre.create_ruleset(f"{name}_{os.getpid()}", json.dumps(rules, ensure_ascii=False))
+        self._sid = 0
+
+    def run(self, facts: list[dict[str, Any]]) -> Hits:
+        """Assert one case's facts as one batch in a fresh session; return the matched (rule, key)."""
+        if not facts:
+            return frozenset()
+        dre = self._dre
+        self._sid += 1
+        sid = str(self._sid)
+        batch = [dict(f, sid=sid) for f in facts]
+        hits: set[tuple[str, str]] = set()
+        try:
+            code, offset = dre.assert_facts(self._handle, json.dumps(batch, ensure_ascii=False))
+            if code not in (0, 1):            # 0 all matched, 1 some fact matched no rule: both fine
+                raise EngineFailure(sid, f"assert_facts returned code {code}")
+            result = dre.start_action_for_state(self._handle, offset)
+            message = result[1] if result else None
+            while message:
+                for rule_name, frame in json.loads(message).items():
+                    hits.add((rule_name.split("|", 1)[0], frame["m"]["key"]))
+                message = dre.complete_and_start_action(self._handle, offset)
+        finally:
+            dre.delete_state(self._handle, sid)
+        return frozenset(hits)
+
+
+# ------------------------------------------------------------------------------------------ workers
+
+_SESSION: DurableSession | None = None
+
+
+def _worker_init(rules_json: str) -> None:
+    global _SESSION
+    _SESSION = DurableSession(json.loads(rules_json))
+
+
+def _worker_run(chunk: list[tuple[Any, list[dict[str, Any]]]]) -> list[tuple[Any, Hits | str]]:
+    assert _SESSION is not None
+    out: list[tuple[Any, Hits | str]] = []
+    for ref, facts in chunk:
+        try:
+            out.append((ref, _SESSION.run(facts)))
+        except Exception as exc:              # engine error codes: fail this case, keep the worker
+            out.append((ref, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+class DurablePool:
+    """durable-rules in worker processes. ``evaluate`` streams results in input order.
+
+    A worker that dies (segfault, abort) breaks only the chunks in flight; their cases are re-run
+    one by one in fresh workers, and a case that kills its worker again is reported as an
+    ``EngineFailure`` for that case alone.
+    """
+
+    def __init__(self, rulebook: Rulebook, workers: int = 2, chunk_size: int = 200,
+                 tasks_per_child: int = 500):
+        self._rules_json = json.dumps(compile_ruleset(rulebook.alternatives), ensure_ascii=False)
+        self._fields = rulebook.fields_by_kind
+        self.workers = max(1, workers)
+        self.chunk_size = chunk_size
+        self._tasks_per_child = tasks_per_child
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers or self.workers,
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init, initargs=(self._rules_json,),
+                                   max_tasks_per_child=self._tasks_per_child)
+
+    def __enter__(self) -> "DurablePool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def evaluate(self, items: Iterable[tuple[Any, Sequence[Fact]]]) -> Iterator[tuple[Any, Hits | EngineFailure]]:
+        """``(ref, facts)`` in → ``(ref, hits or EngineFailure)`` out, same order."""
+        projected = ((ref, self._project(ref, facts)) for ref, facts in items)
+        yield from self.evaluate_projected(projected)
+
+    def _project(self, ref: Any, facts: Sequence[Fact]) -> list[dict[str, Any]] | EngineFailure:
+        try:
+            return project(facts, self._fields)
+        except TypeError as exc:
+            return EngineFailure(str(ref), f"fact not sendable to the rule engine: {exc}")
+
+    def evaluate_projected(self, items: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Hits | EngineFailure]]:
+        if self._pool is None:
+            self._pool = self._new_pool()
+        in_flight: deque[tuple[list[tuple[Any, Any]], Future[Any]]] = deque()
+        limit = self.workers * 3
+        chunk: list[tuple[Any, Any]] = []
+
+        def submit(part: list[tuple[Any, Any]]) -> None:
+            assert self._pool is not None
+            in_flight.append((part, self._pool.submit(_worker_run, part)))
+
+        def drain(until: int) -> Iterator[tuple[Any, Hits | EngineFailure]]:
+            while len(in_flight) > until:
+                part, future = in_flight.popleft()
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    broken = [part] + [p for p, _ in in_flight]
+                    in_flight.clear()
+                    self.close()
+                    for failed in broken:
+                        yield from self._isolate(failed)
+                    self._pool = self._new_pool()
+                    continue
+                for ref, hits in results:
+                    yield ref, (EngineFailure(str(ref), f"rule engine error: {hits}") if isinstance(hits, str) else hits)
+
+        for ref, facts in items:
+            if isinstance(facts, EngineFailure):
+                yield from drain(0)
+                yield ref, facts
+                continue
+            chunk.append((ref, facts))
+            if len(chunk) >= self.chunk_size:
+                submit(chunk)
+                chunk = []
+                yield from drain(limit)
+        if chunk:
+            submit(chunk)
+        yield from drain(0)
+
+    def _isolate(self, part: list[tuple[Any, Any]]) -> Iterator[tuple[Any, Hits | EngineFailure]]:
+        """Re-run a crashed chunk case by case; a case that crashes a fresh worker fails alone."""
+        pool = self._new_pool(1)
+        try:
+            for ref, facts in part:
+                try:
+                    ((_, hits),) = pool.submit(_worker_run, [(ref, facts)]).result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool = self._new_pool(1)
+                    yield ref, EngineFailure(str(ref), "the rule engine crashed on this case (native crash in "
+                                                       "durable-rules); no verdict was given for it")
+                    continue
+                yield ref, (EngineFailure(str(ref), f"rule engine error: {hits}") if isinstance(hits, str) else hits)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

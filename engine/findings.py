@@ -1,0 +1,74 @@
+"""Findings: what a rule says about one fact of one case, rendered for people.
+
+A finding is data (never raised). Its message is the rule's template filled from the fact, with
+codes (event types, statuses, platforms) turned into words of the chosen language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .facts import Fact
+from .rulebook import Rule, Rulebook
+from .vocab import label
+from .workflow import Workflow
+
+__all__ = ["Finding", "make_finding", "sort_findings"]
+
+CODE_FIELDS = frozenset({"review_state", "status", "platform", "event_type", "reason", "party_kind",
+                         "penalty_kind", "outcome", "procedure", "obligation"})
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    agency: str
+    file: str
+    rule_id: str
+    severity: str
+    category: str
+    deduction: int
+    veto: bool
+    title: str
+    basis: str
+    message: str
+    due: str | None = None
+    events: list[int] = []
+    fact: str = ""
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.agency, self.case_id, self.rule_id, self.events, self.fact)
+
+
+def _values(fact: Fact, lang: str, workflow: Workflow | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in dataclasses.fields(fact):
+        value = getattr(fact, f.name)
+        if f.name == "state_before" and workflow is not None:
+            text = workflow.state_label(value, lang)
+        elif f.name in CODE_FIELDS and isinstance(value, str):
+            text = label(value, lang) if value else "—"
+        elif isinstance(value, bool):
+            text = ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        else:
+            text = str(value) if value not in ("", None) else ("无" if lang == "zh" else "none")
+        out[f.name] = text
+    return out
+
+
+def make_finding(rulebook: Rulebook, rule: Rule, fact: Fact, *, case_id: str, agency: str, file: str,
+                 lang: str = "zh", workflow: Workflow | None = None) -> Finding:
+    version = rule.versions[rulebook.version_for(rule.id, fact.act_day)]
+    message = rule.message_for(fact, lang).format(**_values(fact, lang, workflow))
+    return Finding(case_id=case_id, agency=agency, file=file, rule_id=rule.id, severity=version.severity,
+                   category=rule.category, deduction=rule.deduction, veto=rule.veto,
+                   title=rule.title[lang], basis=version.basis_text(), message=message,
+                   due=fact.due_date or None, events=list(fact.events), fact=fact.key)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=Finding.sort_key)

@@ -1,0 +1,204 @@
+"""Case files on disk → validated ``CaseFile`` models, or located problems.
+
+Reads JSON and YAML (``.json``, ``.yaml``, ``.yml``), one case per file or a list under ``cases:``;
+a directory is read recursively in sorted order. Nothing is evaluated: YAML is loaded with the safe
+loader, JSON refuses NaN/Infinity, and both are bounded (file size, expanded size after YAML aliases)
+so a hostile file can neither hang nor exhaust memory. A bad file never stops the others: every
+problem is collected with its file, case id, field path and value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import InputProblem
+from .model import EVENT_TYPES, CaseFile, LocatedValueError
+
+__all__ = ["LoadedCase", "LoadResult", "load_paths", "iter_case_files", "parse_document", "validate_case"]
+
+CASE_SUFFIXES = (".json", ".yaml", ".yml")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_NODES = 2_000_000          # expanded size after YAML aliases: a billion-laughs file stops here
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: same safe constructor
+
+
+class _YamlLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that leaves dates as text, so a bad date is reported at its field by the model."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    case: CaseFile
+    file: str
+    index: int | None = None    # position in a ``cases:`` list
+
+    @property
+    def ref(self) -> str:
+        return self.file if self.index is None else f"{self.file}#cases[{self.index}]"
+
+
+@dataclass
+class LoadResult:
+    cases: list[LoadedCase] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    files: int = 0
+
+
+def iter_case_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Every case file under the given paths (directories recursively, sorted); a missing path raises."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*")
+                              if p.is_file() and p.suffix.lower() in CASE_SUFFIXES
+                              and not p.name.startswith((".", "expected")))
+        elif path.is_file():
+            yield path
+        else:
+            raise FileNotFoundError(str(path))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a case file may hold")
+
+
+def _check_size(obj: Any, budget: int = MAX_NODES) -> None:
+    """Walk the loaded document as pydantic would; shared (aliased) nodes count every time."""
+    stack = [obj]
+    seen = 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            raise ValueError(f"document expands to more than {budget:,} values (YAML alias bomb?)")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def parse_document(text: str, suffix: str) -> Any:
+    """Parse one file's text safely. Raises ValueError with a readable reason."""
+    if suffix == ".json":
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+    else:
+        try:
+            data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - CSafeLoader/SafeLoader only
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+            raise ValueError(f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        except RecursionError:
+            raise ValueError("YAML nested too deeply") from None
+    _check_size(data)
+    return data
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    """pydantic's location as a dotted path, without the tag it inserts for the event union
+    (``events.3.decided.outcome`` → ``events.3.outcome``)."""
+    parts = [str(p) for p in loc]
+    out = [p for i, p in enumerate(parts)
+           if not (i >= 2 and parts[i - 2] == "events" and parts[i - 1].isdigit() and p in EVENT_TYPES)]
+    return ".".join(out)
+
+
+def validate_case(raw: Any, file: str, index: int | None = None) -> tuple[CaseFile | None, list[InputProblem]]:
+    """Validate one case mapping; returns the model or located problems."""
+    case_id = raw.get("case_id") if isinstance(raw, dict) else None
+    case_id = case_id if isinstance(case_id, str) else None
+    prefix = "" if index is None else f"cases.{index}."
+    if not isinstance(raw, dict):
+        return None, [InputProblem(file, None, prefix.rstrip(".") or "<document>",
+                                   "expected a mapping with case_id, agency, procedure, events",
+                                   raw, True)]
+    try:
+        return CaseFile.model_validate(raw), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, LocatedValueError):
+                problems.append(InputProblem(file, case_id, prefix + cause.path,
+                                             str(cause).split(": ", 1)[1]))
+                continue
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(InputProblem(file, case_id, prefix + _path(err["loc"]), msg,
+                                         err.get("input"), "input" in err and err["type"] != "missing"))
+        return None, problems
+
+
+def load_file(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [], [InputProblem(name, None, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")]
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [InputProblem(name, None, "", f"not UTF-8 text (byte {exc.start}: {exc.reason})")]
+    except OSError as exc:
+        return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
+    try:
+        data = parse_document(text, path.suffix.lower())
+    except ValueError as exc:
+        return [], [InputProblem(name, None, "", str(exc))]
+    if isinstance(data, dict) and "cases" in data:
+        extra = sorted(set(data) - {"cases", "format"})
+        if extra:
+            return [], [InputProblem(name, None, extra[0], "a file with 'cases:' holds only 'format' and 'cases'")]
+        if not isinstance(data["cases"], list):
+            return [], [InputProblem(name, None, "cases", "expected a list of cases", data["cases"], True)]
+        items = [(i, item) for i, item in enumerate(data["cases"])]
+    else:
+        items = [(None, data)]
+    loaded, problems = [], []
+    for index, raw in items:
+        case, found = validate_case(raw, name, index)
+        if case is not None:
+            loaded.append(LoadedCase(case, name, index))
+        problems.extend(found)
+    return loaded, problems
+
+
+def load_paths(paths: Iterable[str | Path]) -> LoadResult:
+    """Load every case under ``paths``; duplicated case ids (per agency) are problems too."""
+    result = LoadResult()
+    try:
+        files = list(iter_case_files(paths))
+    except FileNotFoundError as exc:
+        result.problems.append(InputProblem(str(exc), None, "", "no such file or directory"))
+        return result
+    seen: dict[tuple[str, str], str] = {}
+    for path in files:
+        result.files += 1
+        loaded, problems = load_file(path)
+        result.problems.extend(problems)
+        for item in loaded:
+            key = (item.case.agency.code, item.case.case_id)
+            if key in seen:
+                result.problems.append(InputProblem(item.file, item.case.case_id, "case_id",
+                                                    f"case id already used in {seen[key]}"))
+                continue
+            seen[key] = item.ref
+            result.cases.append(item)
+    return result

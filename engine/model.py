@@ -1,0 +1,245 @@
+"""The ``casecheck/1`` case-file format as pydantic models.
+
+The format is a contract with users' files (see ``shared/design.md``): field names are kept, and new
+fields are optional. Unknown fields are refused (``extra='forbid'``): a misspelt ``reviwer`` would
+otherwise vanish silently and change a verdict. Dates are ISO ``YYYY-MM-DD`` strings (or YAML dates);
+numbers are never accepted for dates. Money is yuan with at most two decimals, never NaN or infinite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = ["CaseFile", "Event", "Officer", "Penalty", "EVENT_TYPES", "FORMAT"]
+
+FORMAT = "casecheck/1"
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date YYYY-MM-DD, not a date-time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not a real date: {exc}") from None
+    raise ValueError("expected a date written YYYY-MM-DD")
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+LongText = Annotated[str, StringConstraints(max_length=4000)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+Yuan = Annotated[Decimal, Field(ge=0, le=Decimal("1e10"), decimal_places=2, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Agency(_Model):
+    code: Id
+    name: Text
+    region: Id = "tianjin"
+
+
+class Matter(_Model):
+    code: Id
+    name: Text
+    domain: Id | None = None
+
+
+class Party(_Model):
+    kind: Literal["person", "organization"]
+    name: Text
+    id: Id
+
+
+class Violation(_Model):
+    occurred_on: Date
+    ended_on: Date | None = None          # a continuing act: the limitation runs from its end
+    basis: list[Text] = Field(default_factory=list, max_length=50)
+    harm_to_safety: bool = False          # life/health/financial safety with harm: 5-year limitation
+
+
+class FirstOffence(_Model):
+    harm: Literal["none", "slight", "serious"]
+    corrected_on: Date | None = None
+
+
+class Officer(_Model):
+    id: Id
+    name: Text
+    certificate: Id | None = None
+    certificate_valid_from: Date | None = None
+    certificate_valid_until: Date | None = None
+    legal_qualification: bool = False
+
+
+class Penalty(_Model):
+    kind: Literal["warning", "criticism", "fine", "confiscation", "suspension", "revocation",
+                  "closure", "detention", "other"]
+    amount: Yuan | None = None
+
+    @model_validator(mode="after")
+    def _fine_has_amount(self) -> "Penalty":
+        if self.kind == "fine" and self.amount is None:
+            raise ValueError("a fine needs an amount (yuan)")
+        return self
+
+
+class _EventBase(_Model):
+    date: Date
+    officers: list[Id] = Field(default_factory=list, max_length=50)
+    documents: list[Text] = Field(default_factory=list, max_length=50)
+    recording: Id | None = None                 # audio-video record id (执法记录仪)
+    certificates_shown: bool | None = None
+    note: LongText | None = None
+
+
+class PlainEvent(_EventBase):
+    type: Literal["discovered", "registered", "inquired", "evidence_preserved", "evidence_handled",
+                  "statement", "rights_waived", "hearing_requested", "collective_discussion",
+                  "educated", "filed", "enforced", "closed", "suspended", "resumed"]
+
+
+class Inspected(_EventBase):
+    type: Literal["inspected"]
+    result: Literal["compliant", "violation_found", "ordered_correction", "no_violation"] | None = None
+
+
+class Notified(_EventBase):
+    type: Literal["notified"]
+    proposed: Penalty | None = None
+    hearing_right: bool = False
+
+
+class HearingNoticed(_EventBase):
+    type: Literal["hearing_noticed"]
+    hearing_on: Date | None = None
+
+
+class HearingHeld(_EventBase):
+    type: Literal["hearing_held"]
+    host: Id | None = None
+
+
+class LegalReview(_EventBase):
+    type: Literal["legal_review"]
+    reviewer: Id
+    result: Literal["approved", "returned", "rejected"]
+
+
+class ExtensionApproved(_EventBase):
+    type: Literal["extension_approved"]
+    approver: Text
+    days: int = Field(ge=1, le=365)
+
+
+class Decided(_EventBase):
+    type: Literal["decided"]
+    outcome: Literal["penalty", "no_penalty", "transfer"]
+    penalty: Penalty | None = None
+    exemption: Literal["first_offence", "minor", "no_fault"] | None = None
+    document: Text | None = None
+    major: bool = False                         # flagged 重大 / complex by the agency
+
+    @model_validator(mode="after")
+    def _penalty_matches_outcome(self) -> "Decided":
+        if self.outcome == "penalty" and self.penalty is None:
+            raise ValueError("outcome 'penalty' needs a 'penalty' {kind, amount}")
+        if self.outcome != "penalty" and self.penalty is not None:
+            raise ValueError(f"outcome '{self.outcome}' cannot carry a 'penalty'")
+        if self.exemption and self.outcome != "no_penalty":
+            raise ValueError("an exemption goes with outcome 'no_penalty'")
+        return self
+
+
+class Served(_EventBase):
+    type: Literal["served"]
+    method: Literal["direct", "on_the_spot", "left", "posted", "mail", "electronic", "announcement"] = "direct"
+
+
+class Publicized(_EventBase):
+    type: Literal["publicized", "publicity_withdrawn"]
+    platform: Literal["supervision_platform", "credit_china", "portal"]
+
+
+class Paid(_EventBase):
+    type: Literal["paid"]
+    amount: Yuan
+    late_fee: Yuan = Decimal(0)
+
+
+class Revoked(_EventBase):
+    type: Literal["revoked"]
+    reason: Text | None = None
+
+
+Event = Annotated[
+    Union[PlainEvent, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
+          ExtensionApproved, Decided, Served, Publicized, Paid, Revoked],
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: tuple[str, ...] = tuple(sorted(
+    t for cls in (PlainEvent, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
+                  ExtensionApproved, Decided, Served, Publicized, Paid, Revoked)
+    for t in cls.model_fields["type"].annotation.__args__
+))
+
+
+class CaseFile(_Model):
+    format: Literal["casecheck/1"] = FORMAT
+    case_id: Id
+    agency: Agency
+    procedure: Literal["ordinary", "simple", "inspection"]
+    matter: Matter | None = None
+    party: Party | None = None
+    violation: Violation | None = None
+    first_offence: FirstOffence | None = None
+    officers: list[Officer] = Field(default_factory=list, max_length=200)
+    events: list[Event] = Field(default_factory=list, max_length=2000)
+
+    @model_validator(mode="after")
+    def _references(self) -> "CaseFile":
+        known: set[str] = set()
+        for i, officer in enumerate(self.officers):
+            if officer.id in known:
+                raise _located(f"officers.{i}.id", f"officer id {officer.id!r} is listed twice")
+            known.add(officer.id)
+        for i, event in enumerate(self.events):
+            for j, ref in enumerate(event.officers):
+                if ref not in known:
+                    raise _located(f"events.{i}.officers.{j}",
+                                   f"officer {ref!r} is not in the case's officers list")
+            for name in ("reviewer", "host"):
+                ref = getattr(event, name, None)
+                if ref is not None and ref not in known:
+                    raise _located(f"events.{i}.{name}",
+                                   f"officer {ref!r} is not in the case's officers list")
+        if self.procedure != "inspection" and self.party is None and any(
+                e.type == "decided" for e in self.events):
+            raise _located("party", "a case with a decision needs its party {kind, name, id}")
+        return self
+
+    def officer(self, officer_id: str) -> Officer:
+        return next(o for o in self.officers if o.id == officer_id)
+
+
+class LocatedValueError(ValueError):
+    """A cross-field error that knows its own field path (pydantic's loc points at the model)."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+def _located(path: str, message: str) -> LocatedValueError:
+    return LocatedValueError(path, message)

@@ -1,0 +1,1 @@
+"""Renderers: each turns one result object into one format; none of them computes anything."""

@@ -1,0 +1,396 @@
+"""Rules as data (``rules/catalogue/*.yaml``): loading, load-time checks, compilation, and the oracle.
+
+A rule file is a YAML list of rules. A rule::
+
+    id: legal_review.required_before_decision        # stable: area.what
+    title: {zh: …, en: …}
+    severity: error                                  # error | warning | info
+    category: 程序                                   # review-score category (主体 事实证据 适用法律 程序 文书 归档)
+    deduction: 30                                    # points off the 案卷评查 score
+    veto: true                                       # 否决项: fails the file whatever its score
+    blocks: decided                                  # the live step it refuses (optional)
+    fact: decision                                   # the fact kind it looks at (engine/facts.py)
+    versions:                                        # the law as it stood, chosen by the fact's act_day
+      - from: 2021-07-15                             # inclusive; `to:` inclusive, omitted = still in force
+        basis: [{law: 中华人民共和国行政处罚法, version: 2021修订, article: 第五十八条}]
+        when: [[review_required, ==, true], [review_approved_before, ==, false]]
+        # or when_any: [[…conjunction…], […]]  — alternatives (OR of flat ANDs)
+    message: {zh: "…{decision_date}…", en: "…"}      # placeholders: fields of the fact
+    fix: {zh: …, en: …}
+
+Conditions are flat by construction: a conjunction of ``[field, op, value]`` comparisons of one fact's
+field with a constant (or ``{param: name}`` from the jurisdiction profile). At load time each field
+is checked to exist on the fact kind, the constant's type to equal the field's type exactly (``true``
+is not ``1``), ordering operators to be used on numbers only, message placeholders to be fact fields,
+and each compiled pattern to stay within durable-rules' 32-expression limit.
+
+``Rulebook.evaluate`` is the oracle: a plain-Python interpreter of the compiled conditions, written
+independently of the durable-rules path (``engine.durable``) so the two can be compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import operator
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import yaml
+
+from .errors import DefinitionError
+from .facts import FACT_KINDS, Fact, condition_fields
+from .profile import Profile
+
+__all__ = ["Rule", "RuleVersion", "Alternative", "Rulebook", "load_rulebook", "OPS", "MAX_EXPRESSIONS"]
+
+OPS: dict[str, Any] = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                       ">": operator.gt, ">=": operator.ge}
+ORDERING = {"<", "<=", ">", ">="}
+SEVERITIES = ("error", "warning", "info")
+CATEGORIES = ("主体", "事实证据", "适用法律", "程序", "文书", "归档")
+MAX_EXPRESSIONS = 32          # durable-rules: ERR_EXPRESSION_LIMIT_EXCEEDED past 32 per pattern
+FAR_FUTURE = dt.date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class Basis:
+    law: str
+    version: str
+    article: str
+
+    def text(self) -> str:
+        law = self.law if self.law.startswith(("《", "国办", "国发", "津")) else f"《{self.law}》"
+        version = f"（{self.version}）" if self.version else ""
+        return f"{law}{version}{self.article}"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One flat conjunction, compiled: the unit both engines evaluate."""
+
+    rule_id: str
+    version: int
+    index: int
+    kind: str
+    day_from: int
+    day_to: int
+    conditions: tuple[tuple[str, str, Any], ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.rule_id}|{self.version}|{self.index}"
+
+    def all_conditions(self) -> tuple[tuple[str, str, Any], ...]:
+        """The act-day window first, then the rule's own comparisons."""
+        return (("act_day", ">=", self.day_from), ("act_day", "<=", self.day_to)) + self.conditions
+
+
+@dataclass(frozen=True)
+class RuleVersion:
+    effective_from: dt.date
+    effective_to: dt.date | None
+    basis: tuple[Basis, ...]
+    severity: str
+
+    def basis_text(self) -> str:
+        return "；".join(b.text() for b in self.basis)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: dict[str, str]
+    severity: str
+    category: str
+    deduction: int
+    veto: bool
+    blocks: str | None
+    fact: str
+    regions: tuple[str, ...]
+    versions: tuple[RuleVersion, ...]
+    message: dict[str, str]
+    fix: dict[str, str]
+    source: str
+    message_by: str | None = None                       # fact field choosing a variant
+    message_cases: tuple[tuple[str, dict[str, str]], ...] = ()
+
+    def message_for(self, fact: Fact, lang: str) -> str:
+        """The template for this fact: the variant named by ``message_by``'s value, else the default."""
+        if self.message_by:
+            value = getattr(fact, self.message_by)
+            for key, texts in self.message_cases:
+                if key == value:
+                    return texts[lang]
+        return self.message[lang]
+
+    @property
+    def effective_from(self) -> dt.date:
+        return min(v.effective_from for v in self.versions)
+
+    @property
+    def effective_to(self) -> dt.date | None:
+        ends = [v.effective_to for v in self.versions]
+        return None if any(e is None for e in ends) else max(e for e in ends if e)
+
+
+class Rulebook:
+    """The loaded catalogue for one profile: rules, their compiled alternatives, and the oracle."""
+
+    def __init__(self, rules: Sequence[Rule], alternatives: Sequence[Alternative], profile: Profile,
+                 version: str):
+        self.rules = {r.id: r for r in rules}
+        self.alternatives = tuple(alternatives)
+        self.profile = profile
+        self.version = version
+        self._by_kind: dict[str, list[Alternative]] = {}
+        for alt in self.alternatives:
+            self._by_kind.setdefault(alt.kind, []).append(alt)
+        self.fields_by_kind: dict[str, tuple[str, ...]] = {
+            kind: tuple(sorted({f for a in alts for f, _, _ in a.all_conditions()}))
+            for kind, alts in self._by_kind.items()
+        }
+
+    def evaluate(self, facts: Iterable[Fact]) -> set[tuple[str, str]]:
+        """Oracle: the ``(rule_id, fact key)`` pairs whose conditions hold, in plain Python."""
+        hits: set[tuple[str, str]] = set()
+        for fact in facts:
+            for alt in self._by_kind.get(fact.KIND, ()):
+                if all(OPS[op](getattr(fact, name), value) for name, op, value in alt.all_conditions()):
+                    hits.add((alt.rule_id, fact.key))
+        return hits
+
+    def version_for(self, rule_id: str, act_day: int) -> int:
+        rule = self.rules[rule_id]
+        day = dt.date.fromordinal(act_day)
+        for i, v in enumerate(rule.versions):
+            if v.effective_from <= day <= (v.effective_to or FAR_FUTURE):
+                return i
+        raise LookupError(f"{rule_id} has no version in force on {day}")
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def _text_pair(raw: Any, source: str, key: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(lang), str) and raw[lang] for lang in ("zh", "en")):
+        raise DefinitionError(source, key, "needs both zh and en text")
+    return {"zh": raw["zh"], "en": raw["en"]}
+
+
+def _date(raw: Any, source: str, key: str) -> dt.date:
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise DefinitionError(source, key, f"not a date YYYY-MM-DD: {raw!r}") from None
+
+
+def _placeholders(template: str, source: str, key: str) -> set[str]:
+    names = set()
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise DefinitionError(source, key, f"bad template: {exc}") from None
+    for _, name, spec, conv in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conv:
+            raise DefinitionError(source, key, f"placeholder {{{name}}} must be a plain field name")
+        names.add(name)
+    return names
+
+
+def _condition(raw: Any, kind: str, profile: Profile, source: str, key: str) -> tuple[str, str, Any]:
+    if not isinstance(raw, list) or len(raw) != 3:
+        raise DefinitionError(source, key, "a condition is [field, op, value]")
+    name, op, value = raw
+    fields = condition_fields(kind)
+    if name not in fields:
+        raise DefinitionError(source, key, f"fact '{kind}' has no condition field {name!r}; "
+                                           f"it has: {', '.join(sorted(fields))}")
+    if op not in OPS:
+        raise DefinitionError(source, key, f"operator {op!r} is not one of {' '.join(OPS)}")
+    if isinstance(value, dict):
+        if set(value) != {"param"}:
+            raise DefinitionError(source, key, "a value mapping must be {param: name}")
+        pname = value["param"]
+        if pname not in profile.params:
+            raise DefinitionError(source, key, f"profile {profile.name} has no parameter {pname!r}")
+        value = profile.params[pname]
+    expected = fields[name]
+    if type(value) is not expected:
+        raise DefinitionError(source, key, f"{name} is {expected.__name__}; {value!r} is {type(value).__name__}")
+    if op in ORDERING and expected is not int:
+        raise DefinitionError(source, key, f"{op} compares numbers only; {name} is {expected.__name__}")
+    if expected is int and not -(2 ** 53) < value < 2 ** 53:
+        raise DefinitionError(source, key, f"{value} is outside the exact integer range")
+    return name, op, value
+
+
+def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list[Alternative]]:
+    where = f"rules[{pos}]"
+    if not isinstance(raw, dict):
+        raise DefinitionError(source, where, "a rule is a mapping")
+    rule_id = raw.get("id")
+    if not isinstance(rule_id, str) or "." not in rule_id:
+        raise DefinitionError(source, where + ".id", "a rule id looks like area.what")
+    where = rule_id
+    known = {"id", "title", "severity", "category", "deduction", "veto", "blocks", "fact", "regions",
+             "versions", "message", "fix"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise DefinitionError(source, f"{where}.{unknown[0]}", "unknown key")
+    severity = raw.get("severity")
+    if severity not in SEVERITIES:
+        raise DefinitionError(source, f"{where}.severity", f"one of {', '.join(SEVERITIES)}")
+    category = raw.get("category")
+    if category not in CATEGORIES:
+        raise DefinitionError(source, f"{where}.category", f"one of {' '.join(CATEGORIES)}")
+    deduction = raw.get("deduction")
+    if isinstance(deduction, bool) or not isinstance(deduction, int) or not 0 <= deduction <= 100:
+        raise DefinitionError(source, f"{where}.deduction", "a whole number of points 0–100")
+    kind = raw.get("fact")
+    if kind not in FACT_KINDS:
+        raise DefinitionError(source, f"{where}.fact", f"one of {', '.join(FACT_KINDS)}")
+    fields = {f.name for f in dataclasses.fields(FACT_KINDS[kind])}
+    raw_message = raw.get("message")
+    message_by, cases = None, []
+    if isinstance(raw_message, dict) and "by" in raw_message:
+        message_by = raw_message.get("by")
+        if message_by not in condition_fields(kind) or condition_fields(kind)[message_by] is not str:
+            raise DefinitionError(source, f"{where}.message.by", f"not a text field of fact '{kind}'")
+        if not isinstance(raw_message.get("cases"), dict):
+            raise DefinitionError(source, f"{where}.message.cases", "a mapping value → {zh, en}")
+        cases = [(str(k), _text_pair(v, source, f"{where}.message.cases.{k}"))
+                 for k, v in raw_message["cases"].items()]
+        message = _text_pair(raw_message.get("default"), source, f"{where}.message.default")
+    else:
+        message = _text_pair(raw_message, source, f"{where}.message")
+    for key, texts in [("", message)] + cases:
+        for lang, template in texts.items():
+            missing = _placeholders(template, source, f"{where}.message.{key}.{lang}") - fields
+            if missing:
+                raise DefinitionError(source, f"{where}.message.{key}.{lang}",
+                                      f"fact '{kind}' has no field {sorted(missing)[0]!r}")
+    versions: list[RuleVersion] = []
+    alternatives: list[Alternative] = []
+    raw_versions = raw.get("versions")
+    if not isinstance(raw_versions, list) or not raw_versions:
+        raise DefinitionError(source, f"{where}.versions", "at least one version with from/basis/when")
+    for vi, rv in enumerate(raw_versions):
+        vkey = f"{where}.versions[{vi}]"
+        if not isinstance(rv, dict):
+            raise DefinitionError(source, vkey, "a version is a mapping")
+        extra = sorted(set(rv) - {"from", "to", "basis", "when", "when_any", "severity"})
+        if extra:
+            raise DefinitionError(source, f"{vkey}.{extra[0]}", "unknown key")
+        start = _date(rv.get("from"), source, f"{vkey}.from")
+        end = _date(rv["to"], source, f"{vkey}.to") if rv.get("to") is not None else None
+        if end is not None and end < start:
+            raise DefinitionError(source, f"{vkey}.to", "before 'from'")
+        if versions and (versions[-1].effective_to is None or versions[-1].effective_to >= start):
+            raise DefinitionError(source, f"{vkey}.from", "versions must be in date order without overlap")
+        basis = []
+        for bi, b in enumerate(rv.get("basis") or []):
+            if not isinstance(b, dict) or not b.get("law") or not b.get("article"):
+                raise DefinitionError(source, f"{vkey}.basis[{bi}]", "needs law, version, article")
+            basis.append(Basis(str(b["law"]), str(b.get("version", "")), str(b["article"])))
+        if not basis:
+            raise DefinitionError(source, f"{vkey}.basis", "every version cites its legal basis")
+        vsev = rv.get("severity", severity)
+        if vsev not in SEVERITIES:
+            raise DefinitionError(source, f"{vkey}.severity", f"one of {', '.join(SEVERITIES)}")
+        if ("when" in rv) == ("when_any" in rv):
+            raise DefinitionError(source, vkey, "give exactly one of when / when_any")
+        conjunctions = [rv["when"]] if "when" in rv else rv["when_any"]
+        if not isinstance(conjunctions, list) or not conjunctions:
+            raise DefinitionError(source, vkey, "when_any is a list of condition lists")
+        for ai, conj in enumerate(conjunctions):
+            ckey = f"{vkey}.when" + ("" if "when" in rv else f"_any[{ai}]")
+            if not isinstance(conj, list) or not conj:
+                raise DefinitionError(source, ckey, "a non-empty list of [field, op, value]")
+            conds = tuple(_condition(c, kind, profile, source, f"{ckey}[{ci}]") for ci, c in enumerate(conj))
+            if len(conds) + 3 > MAX_EXPRESSIONS:
+                raise DefinitionError(source, ckey, f"more than {MAX_EXPRESSIONS - 3} comparisons")
+            alternatives.append(Alternative(rule_id, vi, ai, kind, start.toordinal(),
+                                            (end or FAR_FUTURE).toordinal(), conds))
+        versions.append(RuleVersion(start, end, tuple(basis), vsev))
+    regions = raw.get("regions") or []
+    if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+        raise DefinitionError(source, f"{where}.regions", "a list of region names")
+    blocks = raw.get("blocks")
+    if blocks is not None and not isinstance(blocks, str):
+        raise DefinitionError(source, f"{where}.blocks", "an event type")
+    rule = Rule(rule_id, _text_pair(raw.get("title"), source, f"{where}.title"), severity, category, deduction,
+                bool(raw.get("veto", False)), blocks, kind, tuple(regions), tuple(versions), message,
+                _text_pair(raw.get("fix"), source, f"{where}.fix"), source, message_by, tuple(cases))
+    return rule, alternatives
+
+
+def load_rulebook(profile: Profile, directory: str | Path | None = None,
+                  workflows: dict[str, Any] | None = None) -> Rulebook:
+    """Load and check every rule file; rules limited to other regions are left out for this profile."""
+    directory = Path(directory) if directory else Path(str(resources.files("rules").joinpath("catalogue")))
+    rules: list[Rule] = []
+    alternatives: list[Alternative] = []
+    seen: dict[str, str] = {}
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise DefinitionError(str(directory), "<dir>", "no rule files")
+    for path in files:
+        source = str(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise DefinitionError(source, "<file>", f"cannot read rule file: {exc}") from None
+        if not isinstance(data, list):
+            raise DefinitionError(source, "<file>", "a rule file is a YAML list of rules")
+        for pos, raw in enumerate(data):
+            rule, alts = _rule(raw, profile, source, pos)
+            if rule.id in seen:
+                raise DefinitionError(source, rule.id, f"rule id already defined in {seen[rule.id]}")
+            seen[rule.id] = source
+            if rule.regions and profile.region not in rule.regions:
+                continue
+            rules.append(rule)
+            alternatives.extend(alts)
+    if workflows:
+        _check_guards(rules, workflows)
+    digest = hashlib.sha256(
+        "".join(p.read_text(encoding="utf-8") for p in files).encode()).hexdigest()[:12]
+    return Rulebook(rules, alternatives, profile, digest)
+
+
+def _check_guards(rules: Sequence[Rule], workflows: dict[str, Any]) -> None:
+    """A rule's ``blocks`` and the workflows' ``guards`` must name the same (rule, trigger) pairs."""
+    by_id = {r.id: r for r in rules}
+    guarded: set[tuple[str, str]] = set()
+    for wf in workflows.values():
+        for tr in wf.transitions:
+            for rule_id in tr.guards:
+                rule = by_id.get(rule_id)
+                if rule is None:
+                    raise DefinitionError(wf.source, f"{tr.trigger}.guards", f"no rule {rule_id!r}")
+                if rule.blocks != tr.trigger:
+                    raise DefinitionError(wf.source, f"{tr.trigger}.guards",
+                                          f"{rule_id} blocks {rule.blocks!r}, not {tr.trigger!r}")
+                guarded.add((rule_id, tr.trigger))
+    for rule in rules:
+        if rule.blocks and (rule.id, rule.blocks) not in guarded:
+            raise DefinitionError(rule.source, f"{rule.id}.blocks",
+                                  f"no workflow guards {rule.blocks!r} with this rule")
+
+
+@lru_cache(maxsize=8)
+def default_rulebook(profile_name: str = "tianjin") -> Rulebook:
+    from .profile import load_profile
+    from .workflow import default_workflows
+
+    return load_rulebook(load_profile(profile_name), workflows=default_workflows())
