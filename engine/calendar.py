@@ -61,9 +61,11 @@ def _as_date(value: object, source: str, key: str) -> dt.date:
 
 def _load_year_file(path: Path) -> tuple[int, _YearData]:
     source = str(path)
+    from .loader import parse_document            # dates stay text: a bad one is reported at its key
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = parse_document(path.read_text(encoding="utf-8"), ".yaml")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise DefinitionError(source, "<file>", f"cannot read calendar file: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("year"), int):
         raise DefinitionError(source, "year", "a calendar file needs 'year: YYYY'")

@@ -109,21 +109,30 @@ def rules(
 
     book = load_rulebook(load_profile(profile), workflows=default_workflows())
     console = Console()
-    selected = [book.rules[rule_id]] if rule_id else list(book.rules.values())
-    if rule_id and rule_id not in book.rules:
-        raise typer.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
-    table = Table(title=f"规则库 / rule catalogue ({len(book.rules)})", expand=True, show_lines=bool(rule_id))
-    for col in ("id", "title", "severity", "basis", "effective"):
-        table.add_column(col)
-    for rule in selected:
+    zh = lang is Lang.zh
+    if rule_id:
+        rule = book.rules.get(rule_id)
+        if rule is None:
+            raise typer.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
+        console.print(f"[bold]{rule.id}[/bold]  {rule.title[lang.value]}")
+        console.print(f"{'性质' if zh else 'severity'}: {rule.severity} · {'类别' if zh else 'category'}: "
+                      f"{rule.category} · {'扣分' if zh else 'deduction'}: {rule.deduction}"
+                      + (f" · {'否决项' if zh else 'veto'}" if rule.veto else "")
+                      + (f" · {'阻止步骤' if zh else 'blocks'}: {rule.blocks}" if rule.blocks else ""))
+        for v in rule.versions:
+            console.print(f"  {v.effective_from} – {v.effective_to or ('至今' if zh else 'in force')}: "
+                          f"{v.basis_text()}", soft_wrap=True)
+        console.print(f"[bold]{'如何整改' if zh else 'How to fix'}:[/bold] {rule.fix[lang.value]}", soft_wrap=True)
+        return
+    table = Table(title=f"规则库 / rule catalogue ({len(book.rules)})", expand=True)
+    table.add_column("id", no_wrap=True)
+    for col in ("title", "severity", "basis", "effective"):
+        table.add_column(col, overflow="fold")
+    for rule in book.rules.values():
         for i, v in enumerate(rule.versions):
             table.add_row(rule.id if i == 0 else "", rule.title[lang.value] if i == 0 else "",
-                          v.severity, v.basis_text(),
-                          f"{v.effective_from} – {v.effective_to or ''}")
+                          v.severity, v.basis_text(), f"{v.effective_from} – {v.effective_to or ''}")
     console.print(table)
-    if rule_id:
-        rule = selected[0]
-        console.print(f"[bold]{'如何整改' if lang is Lang.zh else 'How to fix'}:[/bold] {rule.fix[lang.value]}")
 
 
 def main() -> None:
@@ -140,13 +149,13 @@ def main() -> None:
     except CasecheckError as exc:
         Console(stderr=True).print(f"[red]错误 / error:[/red] {exc}")
         sys.exit(2)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
+    except typer.TyperException as exc:      # usage errors (bad option, bad value): typer's ClickException
+        show = getattr(exc, "show", None)
+        if show:
+            show()
+        else:
+            Console(stderr=True).print(f"[red]用法错误 / usage error:[/red] {exc}")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@ What this module does about each defect recorded in ``shared/domain/durable-rule
   field silently fails to match → ``project`` sends only the fields the rules reference, each of its
   declared type exactly (bool, str, or int within ±2⁵³), and refuses anything else;
 - session ids collide by a 32-bit hash, 1024 live sessions max → one live session at a time per
-  worker, deleted after each case (no ``none()`` pattern, so no ``delete_state`` abort);
+  worker, deleted after each case;
+- ``delete_state`` segfaults (measured here, with no ``none()`` at all: any session in which no rule
+  fired crashed it once the full catalogue was loaded) → every fact kind has a catch-all rule
+  (``_seen|kind``), so every session fires; it doubles as an integrity check: each asserted fact must
+  come back exactly once, or the case fails with an ``EngineFailure``;
 - ``Host`` starts timer threads, defers actions to them, swallows action errors, keeps a global
   registry → no ``Host`` at all: the C module is driven directly, actions are drained synchronously
   and nothing runs user code inside the engine;
@@ -48,12 +52,18 @@ def _expression(name: str, op: str, value: Any) -> dict[str, Any]:
     return {name: value} if tag is None else {tag: {name: value}}
 
 
+SEEN = "_seen"
+
+
 def compile_ruleset(alternatives: Sequence[Alternative]) -> dict[str, Any]:
-    """One durable rule per alternative: a single fact pattern, one flat ``$and`` of comparisons."""
+    """One durable rule per alternative: a single fact pattern, one flat ``$and`` of comparisons;
+    plus one catch-all ``_seen|kind`` rule per fact kind (see the module docstring)."""
     rules: dict[str, Any] = {}
     for alt in alternatives:
         terms = [{"kind": alt.kind}] + [_expression(n, op, v) for n, op, v in alt.all_conditions()]
         rules[alt.name] = {"all": [{"m": {"$and": terms}}]}
+    for kind in sorted({alt.kind for alt in alternatives}):
+        rules[f"{SEEN}|{kind}"] = {"all": [{"m": {"$and": [{"kind": kind}, {"$gte": {"act_day": 0}}]}}]}
     assert_flat(rules)
     return rules
 
@@ -122,18 +132,25 @@ class DurableSession:
         sid = str(self._sid)
         batch = [dict(f, sid=sid) for f in facts]
         hits: set[tuple[str, str]] = set()
+        seen: list[str] = []
         try:
             code, offset = dre.assert_facts(self._handle, json.dumps(batch, ensure_ascii=False))
-            if code not in (0, 1):            # 0 all matched, 1 some fact matched no rule: both fine
+            if code != 0:                     # 1: a fact matched no rule; 2: a fact was a duplicate
                 raise EngineFailure(sid, f"assert_facts returned code {code}")
             result = dre.start_action_for_state(self._handle, offset)
             message = result[1] if result else None
             while message:
                 for rule_name, frame in json.loads(message).items():
-                    hits.add((rule_name.split("|", 1)[0], frame["m"]["key"]))
+                    rule_id = rule_name.split("|", 1)[0]
+                    if rule_id == SEEN:
+                        seen.append(frame["m"]["key"])
+                    else:
+                        hits.add((rule_id, frame["m"]["key"]))
                 message = dre.complete_and_start_action(self._handle, offset)
         finally:
             dre.delete_state(self._handle, sid)
+        if sorted(seen) != sorted(f["key"] for f in facts):
+            raise EngineFailure(sid, f"the engine saw {len(seen)} of {len(facts)} facts")
         return frozenset(hits)
 
 

@@ -264,7 +264,8 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
     message_by, cases = None, []
     if isinstance(raw_message, dict) and "by" in raw_message:
         message_by = raw_message.get("by")
-        if message_by not in condition_fields(kind) or condition_fields(kind)[message_by] is not str:
+        text_fields = {f.name for f in dataclasses.fields(FACT_KINDS[kind]) if f.type in ("str", str)}
+        if message_by not in text_fields:
             raise DefinitionError(source, f"{where}.message.by", f"not a text field of fact '{kind}'")
         if not isinstance(raw_message.get("cases"), dict):
             raise DefinitionError(source, f"{where}.message.cases", "a mapping value → {zh, en}")

@@ -25,7 +25,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "closed": ("结案", "closing"), "suspended": ("中止", "suspension"), "resumed": ("恢复", "resumption"),
     # review results
     "approved": ("通过", "approved"), "returned": ("退回", "returned"), "rejected": ("不同意", "rejected"),
-    "none": ("无", "none"),
+    "none": ("无", "none"), "late_review": ("审核晚于决定", "review dated after the decision"),
     # procedures, outcomes, parties
     "ordinary": ("普通程序", "ordinary procedure"), "simple": ("简易程序", "simple procedure"),
     "inspection": ("行政检查", "inspection"), "penalty": ("处罚", "penalty"),

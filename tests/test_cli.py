@@ -1,0 +1,95 @@
+"""The command line end to end, in a subprocess, as users run it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from conftest import ROOT, read_expected
+
+DEMO = ROOT / "fixtures" / "demo"
+
+
+def run(*args, cwd=ROOT):
+    exe = shutil.which("casecheck") or str(ROOT / ".venv" / "bin" / "casecheck")
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_demo_report_has_exactly_the_expected_findings():
+    as_of, expected = read_expected(DEMO)
+    proc = run("check", str(DEMO), "--as-of", as_of, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["problems"] == [] and report["engine_failures"] == []
+    got: dict[str, set[str]] = {cid: set() for cid in expected}
+    for f in report["findings"]:
+        got[f["case_id"]].add(f["rule_id"])
+    assert got == {cid: set(rules) for cid, rules in expected.items()}
+    keys = [(f["agency"], f["case_id"], f["rule_id"]) for f in report["findings"]]
+    assert keys == sorted(keys)
+    assert report["stamp"]["as_of"] == as_of and report["stamp"]["profile"] == "tianjin"
+
+
+def test_table_is_chinese_by_default_and_english_on_request():
+    zh = run("check", str(DEMO), "--as-of", "2024-12-31")
+    assert zh.returncode == 1 and "案卷合规检查报告" in zh.stdout and "法律依据" in zh.stdout
+    en = run("check", str(DEMO), "--as-of", "2024-12-31", "--lang", "en")
+    assert "Case-file compliance report" in en.stdout and "Legal basis" in en.stdout
+
+
+def test_clean_files_exit_0(tmp_path):
+    for f in sorted(DEMO.rglob("*inspection*.yaml")):
+        shutil.copy(f, tmp_path / f.name)
+    proc = run("check", str(tmp_path), "--as-of", "2024-12-31")
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_bad_file_exits_2_after_checking_the_rest(tmp_path):
+    shutil.copy(DEMO / "xuefu" / "xuefu-ordinary-04.yaml", tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("case_id: B\nagency: {code: x, name: y}\nprocedure: ordinary\n"
+                                     "events: [{type: decided, date: 2024-02-30}]\n", encoding="utf-8")
+    proc = run("check", str(tmp_path), "--as-of", "2024-12-31", "--format", "json")
+    assert proc.returncode == 2
+    report = json.loads(proc.stdout)
+    assert report["findings"]                                       # a.yaml was still checked
+    problem = report["problems"][0]
+    assert problem["file"].endswith("b.yaml") and problem["case_id"] == "B"
+    assert problem["field"] == "events.0.date" and problem["value"] == "'2024-02-30'"
+
+
+def test_missing_calendar_year_is_a_located_error(tmp_path):
+    src = (DEMO / "xuefu" / "xuefu-ordinary-01.yaml").read_text(encoding="utf-8")
+    (tmp_path / "c.yaml").write_text(src.replace("2024-", "2031-"), encoding="utf-8")
+    proc = run("check", str(tmp_path), "--as-of", "2031-12-31", "--format", "json")
+    assert proc.returncode == 2
+    assert "2031" in json.loads(proc.stdout)["problems"][0]["message"]
+
+
+def test_usage_errors_exit_2():
+    assert run("check", str(DEMO), "--as-of", "yesterday").returncode == 2
+    assert run("check", str(DEMO), "--format", "pdf").returncode == 2
+    assert run("check", "/no/such/dir").returncode == 2
+
+
+def test_schema_is_json_schema():
+    proc = run("schema")
+    schema = json.loads(proc.stdout)
+    assert proc.returncode == 0 and schema["title"] == "CaseFile" and "events" in schema["properties"]
+
+
+def test_rules_lists_the_catalogue(rulebook):
+    proc = run("rules")
+    assert f"({len(rulebook.rules)})" in proc.stdout
+    assert proc.returncode == 0
+    for rule_id in rulebook.rules:
+        assert rule_id in proc.stdout
+    one = run("rules", "simple.threshold")
+    assert "第五十一条" in one.stdout and "如何整改" in one.stdout
+    assert run("rules", "no.such_rule").returncode == 2
+
+
+def test_module_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "schema"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0

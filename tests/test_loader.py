@@ -1,0 +1,103 @@
+"""Bad input: every problem names the file, the case, the field path and the value; nothing is evaluated."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.loader import load_paths
+
+GOOD = """case_id: OK-1
+agency: {code: a, name: 某街道}
+procedure: inspection
+officers: [{id: O1, name: 王某}, {id: O2, name: 赵某}]
+events:
+  - {type: inspected, date: 2024-03-01, officers: [O1, O2]}
+"""
+
+
+def one(tmp_path, name, text, *, binary=False):
+    path = tmp_path / name
+    path.write_bytes(text) if binary else path.write_text(text, encoding="utf-8")
+    result = load_paths([path])
+    return result
+
+
+@pytest.mark.parametrize("text, field, fragment", [
+    (GOOD.replace("2024-03-01", "2024-13-01"), "events.0.date", "month must be in 1..12"),
+    (GOOD.replace("2024-03-01", "20240301"), "events.0.date", "YYYY-MM-DD"),
+    (GOOD.replace("[O1, O2]", "[O1, O9]"), "events.0.officers.1", "'O9' is not in the case's officers"),
+    (GOOD.replace("procedure: inspection", "procedure: quick"), "procedure", "'ordinary', 'simple' or 'inspection'"),
+    (GOOD.replace("type: inspected", "type: teleported"), "events.0", "teleported"),
+    (GOOD + "reviwer: R1\n", "reviwer", "Extra inputs are not permitted"),
+    (GOOD.replace("agency: {code: a, name: 某街道}", "agency: {code: a}"), "agency.name", "Field required"),
+    (GOOD + "  - {type: legal_review, date: 2024-03-02, reviewer: O1, result: ok}\n", "events.1.result", "'approved'"),
+    (GOOD + "  - {type: paid, date: 2024-03-02, amount: .nan}\n", "events.1.amount", ""),
+    (GOOD + "  - {type: paid, date: 2024-03-02, amount: 12.345}\n", "events.1.amount", "2 decimal places"),
+    (GOOD + "  - {type: decided, date: 2024-03-02, outcome: penalty}\n", "events.1", "needs a 'penalty'"),
+])
+def test_problem_is_located(tmp_path, text, field, fragment):
+    result = one(tmp_path, "c.yaml", text)
+    assert not result.cases
+    assert any(p.field == field and fragment in p.message for p in result.problems), result.problems
+    problem = next(p for p in result.problems if p.field == field)
+    assert problem.file.endswith("c.yaml") and problem.case_id == "OK-1"
+    assert "c.yaml [OK-1]: " + field in str(problem)
+
+
+def test_value_is_shown(tmp_path):
+    result = one(tmp_path, "c.yaml", GOOD.replace("2024-03-01", "2024-02-30"))
+    assert "'2024-02-30'" in str(result.problems[0])
+
+
+def test_other_files_still_load(tmp_path):
+    (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text("case_id: [unclosed", encoding="utf-8")
+    result = load_paths([tmp_path])
+    assert [c.case.case_id for c in result.cases] == ["OK-1"]
+    assert result.problems[0].file.endswith("bad.yaml") and "invalid YAML at line 2" in result.problems[0].message
+
+
+def test_cases_list_locates_by_index(tmp_path):
+    text = "format: casecheck/1\ncases:\n  - " + GOOD.replace("\n", "\n    ").replace("OK-1", "A") + "\n  - 42\n"
+    result = one(tmp_path, "many.yaml", text)
+    assert [c.case.case_id for c in result.cases] == ["A"]
+    assert result.problems[0].field == "cases.1"
+
+
+def test_json_nan_and_constants_refused(tmp_path):
+    doc = json.loads(json.dumps({"case_id": "J", "agency": {"code": "a", "name": "b"}, "procedure": "simple"}))
+    text = json.dumps(doc)[:-1] + ', "events": [{"type": "paid", "date": "2024-01-02", "amount": NaN}]}'
+    result = one(tmp_path, "c.json", text)
+    assert "NaN is not a number" in result.problems[0].message
+
+
+def test_yaml_alias_bomb_is_bounded(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    result = one(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    assert "expands to more than" in result.problems[0].message
+
+
+def test_python_tags_are_not_constructed(tmp_path):
+    result = one(tmp_path, "evil.yaml", "case_id: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
+    assert result.problems and "invalid YAML" in result.problems[0].message
+
+
+def test_invalid_utf8(tmp_path):
+    result = one(tmp_path, "c.yaml", b"case_id: \xff\xfe\n", binary=True)
+    assert "not UTF-8" in result.problems[0].message
+
+
+def test_duplicate_case_id(tmp_path):
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(GOOD, encoding="utf-8")
+    result = load_paths([tmp_path])
+    assert len(result.cases) == 1 and "already used" in result.problems[0].message
+
+
+def test_missing_path(tmp_path):
+    result = load_paths([tmp_path / "nope"])
+    assert result.problems[0].message == "no such file or directory"
