@@ -24,6 +24,7 @@ from .model import EVENT_TYPES, CaseFile, LocatedValueError
 __all__ = ["LoadedCase", "LoadResult", "load_paths", "iter_case_files", "parse_document", "validate_case"]
 
 CASE_SUFFIXES = (".json", ".yaml", ".yml")
+EXPECTED_FILE = "expected.yaml"   # a fixture set's list of expected findings, not a case: skipped in directories
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 2_000_000          # expanded size after YAML aliases: a billion-laughs file stops here
 
@@ -64,7 +65,7 @@ def iter_case_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*")
                               if p.is_file() and p.suffix.lower() in CASE_SUFFIXES
-                              and not p.name.startswith((".", "expected")))
+                              and not p.name.startswith(".") and p.name != EXPECTED_FILE)
         elif path.is_file():
             yield path
         else:

@@ -148,21 +148,22 @@ class Rulebook:
         self.alternatives = tuple(alternatives)
         self.profile = profile
         self.version = version
-        self._by_kind: dict[str, list[Alternative]] = {}
+        # the oracle's plan, built once: kind → [(rule_id, ((field, operator function, constant), …))]
+        self._by_kind: dict[str, list[tuple[str, tuple[tuple[str, Any, Any], ...]]]] = {}
+        fields: dict[str, set[str]] = {}
         for alt in self.alternatives:
-            self._by_kind.setdefault(alt.kind, []).append(alt)
-        self.fields_by_kind: dict[str, tuple[str, ...]] = {
-            kind: tuple(sorted({f for a in alts for f, _, _ in a.all_conditions()}))
-            for kind, alts in self._by_kind.items()
-        }
+            checks = tuple((name, OPS[op], value) for name, op, value in alt.all_conditions())
+            self._by_kind.setdefault(alt.kind, []).append((alt.rule_id, checks))
+            fields.setdefault(alt.kind, set()).update(name for name, _, _ in checks)
+        self.fields_by_kind: dict[str, tuple[str, ...]] = {k: tuple(sorted(v)) for k, v in fields.items()}
 
     def evaluate(self, facts: Iterable[Fact]) -> set[tuple[str, str]]:
         """Oracle: the ``(rule_id, fact key)`` pairs whose conditions hold, in plain Python."""
         hits: set[tuple[str, str]] = set()
         for fact in facts:
-            for alt in self._by_kind.get(fact.KIND, ()):
-                if all(OPS[op](getattr(fact, name), value) for name, op, value in alt.all_conditions()):
-                    hits.add((alt.rule_id, fact.key))
+            for rule_id, checks in self._by_kind.get(fact.KIND, ()):
+                if all(op(getattr(fact, name), value) for name, op, value in checks):
+                    hits.add((rule_id, fact.key))
         return hits
 
     def version_for(self, rule_id: str, act_day: int) -> int:
