@@ -27,9 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from .errors import CalendarError, DefinitionError
+from .loader import parse_document
 
 __all__ = ["WorkCalendar", "default_calendar"]
 
@@ -61,9 +60,7 @@ def _as_date(value: object, source: str, key: str) -> dt.date:
 
 def _load_year_file(path: Path) -> tuple[int, _YearData]:
     source = str(path)
-    from .loader import parse_document            # dates stay text: a bad one is reported at its key
-
-    try:
+    try:                                            # dates stay text: a bad one is reported at its key
         data = parse_document(path.read_text(encoding="utf-8"), ".yaml")
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise DefinitionError(source, "<file>", f"cannot read calendar file: {exc}") from None

@@ -4,15 +4,14 @@
     ├── DefinitionError     bad rule, workflow, profile or calendar data (load time; a bug in config)
     ├── CalendarError       a date outside every working-day calendar source
     ├── InputError          a bad case file: names file, case, field path and value
-    ├── EngineFailure       the fenced rule engine crashed or disagreed with the oracle on one case
-    └── StepRefused         a live step refused by blocking rules (carries every failing rule)
+    └── EngineFailure       the fenced rule engine crashed or disagreed with the oracle on one case
 
 Violations found in an audit are data (``engine.findings.Finding``), never raised.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -21,7 +20,6 @@ __all__ = [
     "CalendarError",
     "InputError",
     "EngineFailure",
-    "StepRefused",
 ]
 
 
@@ -93,15 +91,3 @@ class EngineFailure(CasecheckError):
         self.case_ref, self.reason = case_ref, reason
         super().__init__(f"{case_ref}: {reason}")
 
-
-@dataclass
-class StepRefused(CasecheckError):
-    """A live step was refused; ``findings`` lists every blocking rule that failed."""
-
-    case_id: str
-    event_type: str
-    findings: list[Any] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__(f"{self.case_id}: {self.event_type} refused by "
-                         + ", ".join(f.rule_id for f in self.findings))

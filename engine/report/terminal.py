@@ -32,7 +32,7 @@ def render_check(result: CheckResult) -> RenderableType:
     table.add_column(t("severity", lang), no_wrap=True)
     table.add_column(t("finding", lang), ratio=3)
     table.add_column(t("basis", lang), ratio=1, overflow="fold")
-    for (agency, case_id), group in groupby(findings, key=lambda f: (f.agency, f.case_id)):
+    for (_agency, case_id), group in groupby(findings, key=lambda f: (f.agency, f.case_id)):
         items = list(group)
         table.add_section()
         table.add_row("", Text.assemble((case_id, "bold"), "  ", (items[0].file, "dim")), "")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
     "report_title": ("案卷合规检查报告", "Case-file compliance report"),
-    "case": ("案件", "Case"), "rule": ("规则", "Rule"), "severity": ("性质", "Severity"),
-    "finding": ("问题说明", "Finding"), "basis": ("法律依据", "Legal basis"), "due": ("期限", "Due"),
-    "events": ("事件", "Events"), "file": ("文件", "File"),
-    "no_findings": ("未发现问题", "no findings"),
+    "severity": ("性质", "Severity"), "finding": ("问题说明", "Finding"), "basis": ("法律依据", "Legal basis"),
     "summary": ("共检查 {cases} 件案卷：{flagged} 件有问题，违法 {errors} 项，瑕疵 {warnings} 项，提示 {infos} 项",
                 "{cases} case files checked: {flagged} with findings, {errors} errors, {warnings} warnings, {infos} info"),
     "input_problems": ("输入错误（这些文件未被检查）", "Input problems (these were not checked)"),
