@@ -38,12 +38,6 @@ def _date(value: Optional[str], option: str) -> dt.date:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
-def _console(output: Optional[Path]) -> Console:
-    if output is None:
-        return Console()
-    return Console(file=output.open("w", encoding="utf-8"), width=160, force_terminal=False)
-
-
 @app.command()
 def check(
     paths: list[Path] = typer.Argument(..., help="case files or directories (JSON/YAML, read recursively)"),
@@ -79,8 +73,11 @@ def check(
             output.write_text(text + "\n", encoding="utf-8")
         else:
             sys.stdout.write(text + "\n")
+    elif output:
+        with output.open("w", encoding="utf-8") as fh:
+            Console(file=fh, width=160, force_terminal=False).print(render_check(result))
     else:
-        _console(output).print(render_check(result))
+        Console().print(render_check(result))
     raise typer.Exit(result.exit_code)
 
 

@@ -93,3 +93,11 @@ def test_rules_lists_the_catalogue(rulebook):
 def test_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "engine.cli", "schema"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0
+
+
+def test_output_file_in_both_formats(tmp_path):
+    table, data = tmp_path / "r.txt", tmp_path / "r.json"
+    assert run("check", str(DEMO), "--as-of", "2024-12-31", "-o", str(table)).returncode == 1
+    assert run("check", str(DEMO), "--as-of", "2024-12-31", "--format", "json", "-o", str(data)).returncode == 1
+    assert "案卷合规检查报告" in table.read_text(encoding="utf-8")
+    assert json.loads(data.read_text(encoding="utf-8"))["cases"] == 32
