@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
+from .definitions import parse_date
 from .errors import CalendarError, DefinitionError
 from .loader import parse_document
 
@@ -49,15 +50,6 @@ class _YearData:
         self.holidays, self.workdays, self.source = holidays, workdays, source
 
 
-def _as_date(value: object, source: str, key: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise DefinitionError(source, key, f"not a date YYYY-MM-DD: {value!r}") from None
-
-
 def _load_year_file(path: Path) -> tuple[int, _YearData]:
     source = str(path)
     try:                                            # dates stay text: a bad one is reported at its key
@@ -75,15 +67,15 @@ def _load_year_file(path: Path) -> tuple[int, _YearData]:
         for i, item in enumerate(data.get(key) or []):
             where = f"{key}[{i}]"
             if isinstance(item, dict):
-                start = _as_date(item.get("from"), source, where + ".from")
-                end = _as_date(item.get("to"), source, where + ".to")
+                start = parse_date(item.get("from"), source, where + ".from")
+                end = parse_date(item.get("to"), source, where + ".to")
                 if end < start:
                     raise DefinitionError(source, where, "'to' is before 'from'")
                 while start <= end:
                     out.add(start)
                     start += _ONE
             else:
-                out.add(_as_date(item, source, where))
+                out.add(parse_date(item, source, where))
         for d in out:
             if d.year != year:
                 raise DefinitionError(source, key, f"{d} is not in {year}")

@@ -14,6 +14,7 @@ from typing import Iterable, Iterator, Literal
 
 from .calendar import WorkCalendar
 from .errors import CalendarError, EngineFailure, InputProblem
+from .exemptions import PartyHistory
 from .facts import Fact, FactContext, build_facts
 from .findings import Finding, make_finding, sort_findings
 from .loader import LoadedCase
@@ -66,9 +67,12 @@ class CheckResult:
 
 class Checker:
     def __init__(self, rulebook: Rulebook, calendar: WorkCalendar, workflows: dict[str, Workflow],
-                 as_of: dt.date, *, engine: EngineName = "durable", workers: int = 2, lang: str = "zh"):
+                 as_of: dt.date, *, engine: EngineName = "durable", workers: int = 2, lang: str = "zh",
+                 history: PartyHistory | None = None):
+        """``history``: the parties' violations in other cases (first-offence look-back); without it,
+        no prior violation is known. ``casecheck check`` builds it from every case of the run."""
         self.rulebook, self.workflows, self.lang = rulebook, workflows, lang
-        self.ctx = FactContext(calendar, as_of, rulebook.profile, workflows)
+        self.ctx = FactContext(calendar, as_of, rulebook.profile, workflows, history or PartyHistory())
         self.engine, self.workers = engine, workers
 
     def facts(self, loaded: LoadedCase) -> list[Fact]:

@@ -52,6 +52,7 @@ def check(
     """Audit case files without a store (案卷检查)."""
     from .calendar import default_calendar
     from .check import Checker, CheckResult
+    from .exemptions import PartyHistory
     from .loader import load_paths
     from .profile import load_profile
     from .report.json_report import render_check_json
@@ -64,7 +65,8 @@ def check(
     rulebook = load_rulebook(load_profile(profile), workflows=workflows)
     calendar = default_calendar(str(calendar_dir) if calendar_dir else None)
     loaded = load_paths(paths)
-    checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value)
+    history = PartyHistory(c.case for c in loaded.cases)
+    checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
     result = CheckResult(list(checker.check(loaded.cases)), loaded.problems, day, rulebook.profile.name,
                          rulebook.version, calendar.describe(), lang.value)
     if fmt is Format.json:

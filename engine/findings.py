@@ -19,7 +19,8 @@ from .workflow import Workflow
 __all__ = ["Finding", "make_finding", "sort_findings"]
 
 CODE_FIELDS = frozenset({"review_state", "status", "platform", "event_type", "reason", "party_kind",
-                         "penalty_kind", "outcome", "procedure", "obligation"})
+                         "penalty_kind", "outcome", "procedure", "obligation", "certificates", "service_method",
+                         "harm", "exemption", "clock"})
 
 
 class Finding(BaseModel):
@@ -64,7 +65,7 @@ def make_finding(rulebook: Rulebook, rule: Rule, fact: Fact, *, case_id: str, ag
                  lang: str = "zh", workflow: Workflow | None = None) -> Finding:
     version = rule.versions[rulebook.version_for(rule.id, fact.act_day)]
     message = rule.message_for(fact, lang).format(**_values(fact, lang, workflow))
-    return Finding(case_id=case_id, agency=agency, file=file, rule_id=rule.id, severity=version.severity,
+    return Finding(case_id=case_id, agency=agency, file=file, rule_id=rule.id, severity=rule.severity_for(fact, version),
                    category=rule.category, deduction=rule.deduction, veto=rule.veto,
                    title=rule.title[lang], basis=version.basis_text(), message=message,
                    due=fact.due_date or None, events=list(fact.events), fact=fact.key)

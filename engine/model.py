@@ -80,6 +80,7 @@ class Officer(_Model):
     certificate_valid_from: Date | None = None
     certificate_valid_until: Date | None = None
     legal_qualification: bool = False
+    first_review_on: Date | None = None         # first legal review done (grandfathering, APL 2017 Art 38)
 
 
 class Penalty(_Model):
@@ -106,7 +107,14 @@ class _EventBase(_Model):
 class PlainEvent(_EventBase):
     type: Literal["discovered", "registered", "inquired", "evidence_preserved", "evidence_handled",
                   "statement", "rights_waived", "hearing_requested", "collective_discussion",
-                  "educated", "filed", "enforced", "closed", "suspended", "resumed"]
+                  "educated", "filed", "enforced", "closed", "seized", "demolished"]
+
+
+class Paused(_EventBase):
+    """One end of a period excluded from the decision clock (中止, 听证, 公告送达), paired by ``pause``."""
+
+    type: Literal["suspended", "resumed"]
+    pause: Literal["suspension", "hearing", "public_notice"] = "suspension"
 
 
 class Inspected(_EventBase):
@@ -183,13 +191,13 @@ class Revoked(_EventBase):
 
 
 Event = Annotated[
-    Union[PlainEvent, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
+    Union[PlainEvent, Paused, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
           ExtensionApproved, Decided, Served, Publicized, Paid, Revoked],
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(
-    t for cls in (PlainEvent, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
+    t for cls in (PlainEvent, Paused, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
                   ExtensionApproved, Decided, Served, Publicized, Paid, Revoked)
     for t in cls.model_fields["type"].annotation.__args__
 ))

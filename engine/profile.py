@@ -10,20 +10,34 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
-import yaml
-
+from .definitions import read_yaml
 from .errors import DefinitionError
 
 __all__ = ["Profile", "load_profile", "PARAM_TYPES"]
 
-# name → (type check, description). The profile must give every one of them.
-PARAM_TYPES: dict[str, tuple[type, str]] = {
-    "legal_review_all_ordinary_penalties": (bool, "every ordinary-procedure penalty gets legal review"),
-    "credit_publicity_party_kinds": (list, "party kinds whose penalties are also publicized on Credit China"),
-    "decision_extension_max_days": (int, "longest approved extension of the 90-day decision period"),
+# name → (kind, description). The profile must give every one of them. Kinds:
+#   bool, int (whole number), money (yuan, stored as fen so rules compare whole numbers),
+#   codes (a list of text codes), text, grades (grade → minimum score, strictly descending).
+PARAM_TYPES: dict[str, tuple[str, str]] = {
+    "legal_review_all_ordinary_penalties": ("bool", "every ordinary-procedure penalty gets legal review"),
+    "credit_publicity_party_kinds": ("codes", "party kinds whose penalties are also publicized on Credit China"),
+    "publicity_simple_penalties": ("bool", "simple-procedure penalties are publicized within 7 working days too"),
+    "decision_extension_max_days": ("int", "longest approved extension of the 90-day decision period"),
+    "decision_clock_pauses": ("codes", "paused periods excluded from the 90-day clock (suspension, hearing, "
+                                       "public_notice)"),
+    "hearing_fine_person": ("money", "较大数额罚款 for a natural person: hearing right from this amount"),
+    "hearing_fine_organization": ("money", "较大数额罚款 for an organization: hearing right from this amount"),
+    "collective_discussion_fine": ("money", "fine from which the heads' collective discussion is required"),
+    "statement_period_days": ("int", "statement/defence period after notice without a hearing right "
+                                     "(working days from 2021-07-15, calendar days before)"),
+    "simple_filing_workdays": ("int", "working days to file (备案) an on-the-spot decision"),
+    "exemption_list": ("text", "the first-offence / minor-violation exemption list (rules/exemptions/<name>.yaml)"),
+    "review_grades": ("grades", "案卷评查 grade cut-offs: grade → minimum score"),
 }
+PAUSE_KINDS = ("suspension", "hearing", "public_notice")
 
 
 @dataclass(frozen=True)
@@ -49,14 +63,7 @@ def load_profile(name_or_path: str | Path = "tianjin") -> Profile:
 
 @lru_cache(maxsize=8)
 def _load(source: str) -> Profile:
-    try:
-        data = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DefinitionError(source, "<file>", "no such profile") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise DefinitionError(source, "<file>", f"cannot read profile: {exc}") from None
-    if not isinstance(data, dict):
-        raise DefinitionError(source, "<file>", "a profile is a mapping")
+    data = read_yaml(source, "profile", dict)
     for key in ("name", "region"):
         if not isinstance(data.get(key), str):
             raise DefinitionError(source, key, "missing or not text")
@@ -69,18 +76,55 @@ def _load(source: str) -> Profile:
         where = f"params.{key}"
         if not isinstance(entry, dict) or "value" not in entry:
             raise DefinitionError(source, where, "missing (give value, source, verified)")
-        value = entry["value"]
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise DefinitionError(source, where + ".value", f"expected a whole number, got {value!r}")
-        if kind is not int and not isinstance(value, kind):
-            raise DefinitionError(source, where + ".value", f"expected {kind.__name__}, got {value!r}")
+        params[key] = _value(kind, entry["value"], source, where + ".value")
         if not entry.get("source"):
             raise DefinitionError(source, where + ".source", "say where the value comes from")
-        params[key], sources[key] = value, str(entry["source"])
+        sources[key] = str(entry["source"])
         if entry.get("verified") is not True:
             unverified.append(key)
+    bad = sorted(set(params["decision_clock_pauses"]) - set(PAUSE_KINDS))
+    if bad:
+        raise DefinitionError(source, "params.decision_clock_pauses.value",
+                              f"{bad[0]!r} is not one of {', '.join(PAUSE_KINDS)}")
     unknown = sorted(set(raw) - set(PARAM_TYPES))
     if unknown:
         raise DefinitionError(source, f"params.{unknown[0]}", "unknown parameter")
     return Profile(data["name"], data["region"], dict(data.get("title") or {}), params, sources,
                    tuple(unverified), source)
+
+
+def _value(kind: str, value: Any, source: str, where: str) -> Any:
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise DefinitionError(source, where, f"expected true or false, got {value!r}")
+        return value
+    if kind in ("int", "money"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise DefinitionError(source, where, f"expected a number ≥ 0, got {value!r}")
+        if kind == "int":
+            if not isinstance(value, int):
+                raise DefinitionError(source, where, f"expected a whole number, got {value!r}")
+            return value
+        fen = Decimal(str(value)) * 100
+        if fen != fen.to_integral_value():
+            raise DefinitionError(source, where, f"yuan with at most two decimals, got {value!r}")
+        return int(fen)
+    if kind == "codes":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise DefinitionError(source, where, f"expected a list of codes, got {value!r}")
+        return tuple(value)
+    if kind == "text":
+        if not isinstance(value, str) or not value:
+            raise DefinitionError(source, where, f"expected text, got {value!r}")
+        return value
+    if kind == "grades":
+        if not isinstance(value, dict) or not value:
+            raise DefinitionError(source, where, "expected grade: minimum score, highest first")
+        last = 101
+        for grade, floor in value.items():
+            if isinstance(floor, bool) or not isinstance(floor, int) or not 0 <= floor < last:
+                raise DefinitionError(source, f"{where}.{grade}",
+                                      "minimum scores are whole numbers 0–100, strictly descending")
+            last = floor
+        return tuple((str(g), f) for g, f in value.items())
+    raise AssertionError(kind)

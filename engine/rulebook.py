@@ -9,7 +9,9 @@ A rule file is a YAML list of rules. A rule::
     deduction: 30                                    # points off the 案卷评查 score
     veto: true                                       # 否决项: fails the file whatever its score
     blocks: decided                                  # the live step it refuses (optional)
-    fact: decision                                   # the fact kind it looks at (engine/facts.py)
+    fact: decision                                   # the fact kind it looks at (engine/facts/kinds.py)
+    checks: {zh: …, en: …}                           # what it checks, in plain words
+    severity_by: {by: event_type, cases: {seized: error}}   # optional: severity by a fact code
     versions:                                        # the law as it stood, chosen by the fact's act_day
       - from: 2021-07-15                             # inclusive; `to:` inclusive, omitted = still in force
         basis: [{law: 中华人民共和国行政处罚法, version: 2021修订, article: 第五十八条}]
@@ -19,7 +21,8 @@ A rule file is a YAML list of rules. A rule::
     fix: {zh: …, en: …}
 
 Conditions are flat by construction: a conjunction of ``[field, op, value]`` comparisons of one fact's
-field with a constant (or ``{param: name}`` from the jurisdiction profile). At load time each field
+field with a constant (or ``{param: name}`` from the jurisdiction profile; a date constant for a
+``*_day`` field is compared as its day number). At load time each field
 is checked to exist on the fact kind, the constant's type to equal the field's type exactly (``true``
 is not ``1``), ordering operators to be used on numbers only, message placeholders to be fact fields,
 and each compiled pattern to stay within durable-rules' 32-expression limit.
@@ -41,8 +44,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import yaml
 
+from .definitions import parse_date, read_yaml, text_pair
 from .errors import DefinitionError
 from .facts import FACT_KINDS, Fact, condition_fields
 from .profile import Profile
@@ -117,8 +120,19 @@ class Rule:
     message: dict[str, str]
     fix: dict[str, str]
     source: str
+    checks: dict[str, str] = dataclasses.field(default_factory=dict)
     message_by: str | None = None                       # fact field choosing a variant
     message_cases: tuple[tuple[str, dict[str, str]], ...] = ()
+    severity_by: str | None = None                      # fact field choosing the severity
+    severity_cases: tuple[tuple[str, str], ...] = ()
+
+    def severity_for(self, fact: Fact, version: "RuleVersion") -> str:
+        if self.severity_by:
+            value = getattr(fact, self.severity_by)
+            for key, severity in self.severity_cases:
+                if key == value:
+                    return severity
+        return version.severity
 
     def message_for(self, fact: Fact, lang: str) -> str:
         """The template for this fact: the variant named by ``message_by``'s value, else the default."""
@@ -178,21 +192,6 @@ class Rulebook:
 # ---------------------------------------------------------------------------------------------- loading
 
 
-def _text_pair(raw: Any, source: str, key: str) -> dict[str, str]:
-    if not isinstance(raw, dict) or not all(isinstance(raw.get(lang), str) and raw[lang] for lang in ("zh", "en")):
-        raise DefinitionError(source, key, "needs both zh and en text")
-    return {"zh": raw["zh"], "en": raw["en"]}
-
-
-def _date(raw: Any, source: str, key: str) -> dt.date:
-    if isinstance(raw, dt.date):
-        return raw
-    try:
-        return dt.date.fromisoformat(str(raw))
-    except ValueError:
-        raise DefinitionError(source, key, f"not a date YYYY-MM-DD: {raw!r}") from None
-
-
 def _placeholders(template: str, source: str, key: str) -> set[str]:
     names = set()
     try:
@@ -226,6 +225,8 @@ def _condition(raw: Any, kind: str, profile: Profile, source: str, key: str) -> 
             raise DefinitionError(source, key, f"profile {profile.name} has no parameter {pname!r}")
         value = profile.params[pname]
     expected = fields[name]
+    if isinstance(value, dt.date) and expected is int and name.endswith("_day"):
+        value = value.toordinal()
     if type(value) is not expected:
         raise DefinitionError(source, key, f"{name} is {expected.__name__}; {value!r} is {type(value).__name__}")
     if op in ORDERING and expected is not int:
@@ -243,8 +244,8 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
     if not isinstance(rule_id, str) or "." not in rule_id:
         raise DefinitionError(source, where + ".id", "a rule id looks like area.what")
     where = rule_id
-    known = {"id", "title", "severity", "category", "deduction", "veto", "blocks", "fact", "regions",
-             "versions", "message", "fix"}
+    known = {"id", "title", "checks", "severity", "category", "deduction", "veto", "blocks", "fact", "regions",
+             "versions", "message", "fix", "severity_by"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise DefinitionError(source, f"{where}.{unknown[0]}", "unknown key")
@@ -270,11 +271,11 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
             raise DefinitionError(source, f"{where}.message.by", f"not a text field of fact '{kind}'")
         if not isinstance(raw_message.get("cases"), dict):
             raise DefinitionError(source, f"{where}.message.cases", "a mapping value → {zh, en}")
-        cases = [(str(k), _text_pair(v, source, f"{where}.message.cases.{k}"))
+        cases = [(str(k), text_pair(v, source, f"{where}.message.cases.{k}"))
                  for k, v in raw_message["cases"].items()]
-        message = _text_pair(raw_message.get("default"), source, f"{where}.message.default")
+        message = text_pair(raw_message.get("default"), source, f"{where}.message.default")
     else:
-        message = _text_pair(raw_message, source, f"{where}.message")
+        message = text_pair(raw_message, source, f"{where}.message")
     for key, texts in [("", message)] + cases:
         for lang, template in texts.items():
             missing = _placeholders(template, source, f"{where}.message.{key}.{lang}") - fields
@@ -293,8 +294,8 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
         extra = sorted(set(rv) - {"from", "to", "basis", "when", "when_any", "severity"})
         if extra:
             raise DefinitionError(source, f"{vkey}.{extra[0]}", "unknown key")
-        start = _date(rv.get("from"), source, f"{vkey}.from")
-        end = _date(rv["to"], source, f"{vkey}.to") if rv.get("to") is not None else None
+        start = parse_date(rv.get("from"), source, f"{vkey}.from")
+        end = parse_date(rv["to"], source, f"{vkey}.to") if rv.get("to") is not None else None
         if end is not None and end < start:
             raise DefinitionError(source, f"{vkey}.to", "before 'from'")
         if versions and (versions[-1].effective_to is None or versions[-1].effective_to >= start):
@@ -330,9 +331,24 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
     blocks = raw.get("blocks")
     if blocks is not None and not isinstance(blocks, str):
         raise DefinitionError(source, f"{where}.blocks", "an event type")
-    rule = Rule(rule_id, _text_pair(raw.get("title"), source, f"{where}.title"), severity, category, deduction,
+    severity_by, severity_cases = None, []
+    raw_sev = raw.get("severity_by")
+    if raw_sev is not None:
+        text_fields = set(condition_fields(kind)) & {f.name for f in dataclasses.fields(FACT_KINDS[kind])
+                                                     if f.type in ("str", str)}
+        if not isinstance(raw_sev, dict) or raw_sev.get("by") not in text_fields \
+                or not isinstance(raw_sev.get("cases"), dict):
+            raise DefinitionError(source, f"{where}.severity_by", f"{{by: <text field of {kind}>, cases: {{code: severity}}}}")
+        for code, sev in raw_sev["cases"].items():
+            if sev not in SEVERITIES:
+                raise DefinitionError(source, f"{where}.severity_by.cases.{code}", f"one of {', '.join(SEVERITIES)}")
+            severity_cases.append((str(code), sev))
+        severity_by = raw_sev["by"]
+    rule = Rule(rule_id, text_pair(raw.get("title"), source, f"{where}.title"), severity, category, deduction,
                 bool(raw.get("veto", False)), blocks, kind, tuple(regions), tuple(versions), message,
-                _text_pair(raw.get("fix"), source, f"{where}.fix"), source, message_by, tuple(cases))
+                text_pair(raw.get("fix"), source, f"{where}.fix"), source,
+                text_pair(raw.get("checks"), source, f"{where}.checks"), message_by, tuple(cases),
+                severity_by, tuple(severity_cases))
     return rule, alternatives
 
 
@@ -348,12 +364,7 @@ def load_rulebook(profile: Profile, directory: str | Path | None = None,
         raise DefinitionError(str(directory), "<dir>", "no rule files")
     for path in files:
         source = str(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise DefinitionError(source, "<file>", f"cannot read rule file: {exc}") from None
-        if not isinstance(data, list):
-            raise DefinitionError(source, "<file>", "a rule file is a YAML list of rules")
+        data = read_yaml(source, "rule file", list)
         for pos, raw in enumerate(data):
             rule, alts = _rule(raw, profile, source, pos)
             if rule.id in seen:

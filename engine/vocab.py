@@ -23,6 +23,24 @@ LABELS: dict[str, tuple[str, str]] = {
     "publicity_withdrawn": ("撤下公示", "publicity withdrawn"), "filed": ("备案", "filing"),
     "paid": ("缴纳罚款", "payment"), "enforced": ("强制执行", "enforcement"), "revoked": ("撤销", "revocation"),
     "closed": ("结案", "closing"), "suspended": ("中止", "suspension"), "resumed": ("恢复", "resumption"),
+    "seized": ("查封扣押", "seizure"), "demolished": ("强制拆除", "demolition"),
+    # pauses of the decision clock
+    "public_notice": ("公告送达", "service by public notice"), "hearing": ("听证", "hearing"),
+    # certificates, service methods
+    "shown": ("已出示", "shown"), "not_shown": ("未出示", "not shown"), "unrecorded": ("未记录", "not recorded"),
+    "direct": ("直接送达", "direct service"), "on_the_spot": ("当场交付", "handed over on the spot"),
+    "left": ("留置送达", "service by leaving"), "posted": ("张贴送达", "service by posting"),
+    "mail": ("邮寄送达", "service by mail"), "electronic": ("电子送达", "electronic service"),
+    "announcement": ("公告送达", "service by public notice"),
+    # exemptions and harm
+    "first_offence": ("首违不罚", "first offence"), "minor": ("轻微不罚", "minor violation"),
+    "no_fault": ("无主观过错", "no fault"), "slight": ("轻微", "slight"), "serious": ("严重", "serious"),
+    # publicity obligations, clocks
+    "penalty_decision": ("行政处罚决定", "penalty decision"), "other_decision": ("执法决定", "enforcement decision"),
+    "withdrawal": ("撤回公示", "withdrawal"), "met": ("按期", "met"),
+    "decision_90": ("90日内作出决定", "decision within 90 days"), "service_7": ("决定书送达", "service"),
+    "evidence_7": ("先行登记保存证据处理", "handling of preserved evidence"),
+    "simple_filing": ("当场处罚备案", "filing of the on-the-spot decision"),
     # review results
     "approved": ("通过", "approved"), "returned": ("退回", "returned"), "rejected": ("不同意", "rejected"),
     "none": ("无", "none"), "late_review": ("审核晚于决定", "review dated after the decision"),

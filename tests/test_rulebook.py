@@ -12,7 +12,7 @@ from engine.rulebook import load_rulebook
 BASE = {
     "id": "x.rule", "title": {"zh": "标题", "en": "title"}, "severity": "error", "category": "程序",
     "deduction": 5, "fact": "decision", "message": {"zh": "{decision_date}", "en": "{decision_date}"},
-    "fix": {"zh": "改", "en": "fix"},
+    "fix": {"zh": "改", "en": "fix"}, "checks": {"zh": "查", "en": "checks"},
     "versions": [{"from": "2021-07-15", "basis": [{"law": "中华人民共和国行政处罚法", "version": "2021修订",
                                                    "article": "第一条"}], "when": [["fine_fen", ">", 100]]}],
 }

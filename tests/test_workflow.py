@@ -36,7 +36,10 @@ def test_unknown_event_and_date_order(workflows):
 def test_guards_come_from_the_workflow_file(workflows):
     assert workflows["ordinary"].guards_for("decided") == (
         "legal_review.required_before_decision", "legal_review.reviewer_independent",
-        "procedure.notice_before_decision")
+        "procedure.notice_before_decision", "procedure.statement_period", "procedure.hearing_right_notified",
+        "procedure.collective_discussion")
+    assert workflows["ordinary"].guards_for("registered") == ("deadline.limitation_period",)
+    assert workflows["ordinary"].guards_for("closed") == ("recording.documents_complete", "closing.outcome_executed")
 
 
 @pytest.mark.parametrize("spec, key", [

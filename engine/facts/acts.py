@@ -1,0 +1,60 @@
+"""Facts about single acts: workflow steps, officers acting, acts done by officers, documents left."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterator
+
+from ..model import CaseFile, Officer
+from .context import FactContext, iso
+from .kinds import ActFact, DocumentFact, Fact, OfficerActFact, StepFact
+
+ACTS = frozenset({"inspected", "inquired", "evidence_preserved", "evidence_handled", "served", "decided",
+                  "hearing_held", "notified", "seized", "demolished"})
+
+
+def step_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
+    events = case.events
+    workflow = ctx.workflows[case.procedure]
+    for step in workflow.replay([(e.type, e.date.toordinal()) for e in events]):
+        yield StepFact(key=f"s{step.index}", act_day=step.date_ordinal, events=(step.index,),
+                       event_type=step.event_type, procedure=case.procedure, allowed=step.allowed,
+                       reason=step.reason, state_before=step.state_before,
+                       act_date=events[step.index].date.isoformat())
+
+
+def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
+    officers = {o.id: o for o in case.officers}
+    for i, event in enumerate(case.events):
+        for officer_id in dict.fromkeys(event.officers):
+            yield _officer_act(i, event.type, event.date, officers[officer_id])
+        if event.type in ACTS:
+            shown = event.certificates_shown
+            yield ActFact(key=f"a{i}", act_day=event.date.toordinal(), events=(i,), event_type=event.type,
+                          procedure=case.procedure, officer_count=len(set(event.officers)),
+                          certificates="unrecorded" if shown is None else ("shown" if shown else "not_shown"),
+                          has_recording=bool(event.recording), service_method=getattr(event, "method", "")
+                          if event.type == "served" else "", act_date=event.date.isoformat(),
+                          recording=event.recording or "")
+
+
+def document_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
+    for i, event in enumerate(case.events):
+        rule = ctx.documents.get(event.type)
+        if rule is None or case.procedure not in rule.procedures:
+            continue
+        names = list(event.documents)
+        has = rule.satisfied_by(names) or (event.type == "decided" and bool(getattr(event, "document", None)))
+        yield DocumentFact(key=f"doc{i}", act_day=event.date.toordinal(), events=(i,), event_type=event.type,
+                           procedure=case.procedure, has_document=has, document_zh=rule.name["zh"],
+                           document_en=rule.name["en"], act_date=event.date.isoformat())
+
+
+def _officer_act(i: int, event_type: str, day: dt.date, officer: Officer) -> OfficerActFact:
+    held = bool(officer.certificate)
+    valid = held and (officer.certificate_valid_until is None or day <= officer.certificate_valid_until) \
+        and (officer.certificate_valid_from is None or officer.certificate_valid_from <= day)
+    return OfficerActFact(key=f"o{i}:{officer.id}", act_day=day.toordinal(), events=(i,), event_type=event_type,
+                          has_certificate=held, certificate_valid=valid, officer_name=officer.name,
+                          certificate=officer.certificate or "", act_date=day.isoformat(),
+                          valid_until_date=iso(officer.certificate_valid_until))

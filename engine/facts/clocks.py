@@ -1,0 +1,224 @@
+"""Deadline clocks (decision, service, evidence handling, filing), the hearing notice lead time, the
+limitation period, the late-fee cap and what was executed before closing."""
+
+from __future__ import annotations
+
+import calendar as _cal
+import datetime as dt
+from decimal import Decimal
+from typing import Iterator
+
+from ..model import CaseFile, Decided
+from ..periods import Period
+from .context import FactContext, fen, iso
+from .kinds import ClosingFact, DeadlineFact, Fact, HearingFact, LimitationFact, PaymentFact
+
+
+def clock_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
+    decision = _decision_clock(case, ctx)
+    if decision is not None:
+        yield decision
+    events = case.events
+    for i, event in enumerate(events):
+        if isinstance(event, Decided) and event.outcome == "penalty" and case.procedure in ("ordinary", "simple"):
+            served = _next(case, i, "served")
+            fact = _clock(case, ctx, "service_7", "service", i, served)
+            if fact:
+                yield fact
+            if case.procedure == "simple":
+                fact = _clock(case, ctx, "simple_filing", "simple_filing", i, _next(case, i, "filed"))
+                if fact:
+                    yield fact
+    preserved = [i for i, e in enumerate(events) if e.type == "evidence_preserved"]
+    handled = [i for i, e in enumerate(events) if e.type == "evidence_handled"]
+    for n, i in enumerate(preserved):
+        done = next((j for j in handled[n:] if j > i), None)
+        fact = _clock(case, ctx, "evidence_7", "evidence_handling", i, done, key=f"k:evidence_7:{i}")
+        if fact:
+            yield fact
+    yield from _hearings(case, ctx)
+    limitation = _limitation(case)
+    if limitation is not None:
+        yield limitation
+    payment = _payment(case)
+    if payment is not None:
+        yield payment
+    closing = _closing(case)
+    if closing is not None:
+        yield closing
+
+
+def _next(case: CaseFile, i: int, event_type: str) -> int | None:
+    day = case.events[i].date
+    return next((j for j, e in enumerate(case.events[i + 1:], i + 1) if e.type == event_type and e.date >= day),
+                None)
+
+
+def _status(due: dt.date, done: dt.date | None, ctx: FactContext, paused: bool = False) -> tuple[str, int, int]:
+    """status, calendar days and working days past due (at the act, or at the as-of date)."""
+    if done is not None:
+        if done <= due:
+            return "met", 0, 0
+        return "late", (done - due).days, ctx.calendar.workdays_between(due, done)
+    if ctx.as_of > due and not paused:
+        return "missed", (ctx.as_of - due).days, ctx.calendar.workdays_between(due, ctx.as_of)
+    return "open", 0, 0
+
+
+def _clock(case: CaseFile, ctx: FactContext, clock: str, period_id: str, start_index: int, done_index: int | None,
+           key: str | None = None) -> DeadlineFact | None:
+    start = case.events[start_index].date
+    period: Period | None = ctx.periods.at(period_id, start)
+    if period is None:
+        return None
+    due = period.due(start, ctx.calendar)
+    done = case.events[done_index].date if done_index is not None else None
+    status, days, workdays = _status(due, done, ctx)
+    shown = (start_index,) if done_index is None else (start_index, done_index)
+    return DeadlineFact(key=key or f"k:{clock}:{start_index}", act_day=start.toordinal(), events=shown,
+                        due_date=due.isoformat(), clock=clock, status=status, overdue_days=days,
+                        overdue_workdays=workdays, extension_days=0, paused_days=0, start_date=start.isoformat(),
+                        done_date=iso(done), as_of_date=ctx.as_of.isoformat(), period_text=period.text("zh"))
+
+
+def _paused_days(case: CaseFile, ctx: FactContext, until: dt.date) -> tuple[int, bool]:
+    """Calendar days inside paired pause events of the kinds the profile excludes; still paused?"""
+    kinds = set(ctx.profile["decision_clock_pauses"])
+    open_since: dict[str, dt.date] = {}
+    total = 0
+    for event in case.events:
+        if event.type not in ("suspended", "resumed") or event.pause not in kinds:
+            continue
+        if event.date > until:
+            break
+        if event.type == "suspended":
+            open_since.setdefault(event.pause, event.date)
+        elif event.pause in open_since:
+            total += (event.date - open_since.pop(event.pause)).days
+    for since in open_since.values():
+        total += (until - since).days
+    return total, bool(open_since)
+
+
+def _decision_clock(case: CaseFile, ctx: FactContext) -> DeadlineFact | None:
+    if case.procedure != "ordinary":
+        return None
+    start = next(((j, e) for j, e in enumerate(case.events) if e.type == "registered"), None)
+    if start is None:
+        return None
+    s_index, s_event = start
+    period = ctx.periods.at("decision", s_event.date)
+    if period is None:
+        return None
+    cap = ctx.profile["decision_extension_max_days"]
+    extension = min(cap, sum(getattr(e, "days", 0) for e in case.events if e.type == "extension_approved"))
+    done = next(((j, e) for j, e in enumerate(case.events) if e.type in ("decided", "revoked")), None)
+    paused, still = _paused_days(case, ctx, done[1].date if done else ctx.as_of)
+    due = ctx.calendar.add_days(s_event.date, period.days + extension + paused)
+    status, days, workdays = _status(due, done[1].date if done else None, ctx, paused=still)
+    shown = (s_index,) if done is None else (s_index, done[0])
+    return DeadlineFact(key="k:decision_90", act_day=s_event.date.toordinal(), events=shown,
+                        due_date=due.isoformat(), clock="decision_90", status=status, overdue_days=days,
+                        overdue_workdays=workdays, extension_days=extension, paused_days=paused,
+                        start_date=s_event.date.isoformat(), done_date=iso(done[1].date) if done else "",
+                        as_of_date=ctx.as_of.isoformat(), period_text=period.text("zh"))
+
+
+def _hearings(case: CaseFile, ctx: FactContext) -> Iterator[HearingFact]:
+    for i, event in enumerate(case.events):
+        if event.type != "hearing_held":
+            continue
+        notices = [(j, e) for j, e in enumerate(case.events[:i]) if e.type == "hearing_noticed" and e.date <= event.date]
+        if not notices:
+            yield HearingFact(key=f"h{i}", act_day=event.date.toordinal(), events=(i,), noticed=False,
+                              notice_short=False, notice_state="missing", hearing_date=event.date.isoformat())
+            continue
+        j, notice = notices[-1]
+        period = ctx.periods.at("hearing_notice", notice.date)
+        earliest = period.due(notice.date, ctx.calendar) if period else notice.date
+        yield HearingFact(key=f"h{i}", act_day=event.date.toordinal(), events=(j, i), noticed=True,
+                          notice_short=event.date < earliest,
+                          notice_state="short" if event.date < earliest else "ok", notice_date=notice.date.isoformat(),
+                          hearing_date=event.date.isoformat(), period_text=period.text("zh") if period else "",
+                          due_date=earliest.isoformat())
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    year = day.year + years
+    return dt.date(year, day.month, min(day.day, _cal.monthrange(year, day.month)[1]))
+
+
+def _limitation(case: CaseFile) -> LimitationFact | None:
+    """行政处罚法 Art 36: two years (five with harm to life, health or financial safety) from the act, or
+    from the end of a continuing act, to its discovery. Year periods end on the same date, not extended."""
+    if case.violation is None or case.procedure == "inspection":
+        return None
+    found = next((e for e in case.events if e.type == "discovered"), None) \
+        or next((e for e in case.events if e.type == "registered"), None) \
+        or (case.events[0] if case.events else None)
+    if found is None:
+        return None
+    act = case.violation.ended_on or case.violation.occurred_on
+    two, five = _years_after(act, 2), _years_after(act, 5)
+    index = case.events.index(found)
+    return LimitationFact(key="l", act_day=act.toordinal(), events=(index,),
+                          harm_to_safety=case.violation.harm_to_safety, within_2_years=found.date <= two,
+                          within_5_years=found.date <= five, occurred_date=act.isoformat(),
+                          discovered_date=found.date.isoformat(), limit_2_date=two.isoformat(),
+                          limit_5_date=five.isoformat())
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _fine(case: CaseFile) -> tuple[int, Decided] | None:
+    for i, event in enumerate(case.events):
+        if isinstance(event, Decided) and event.penalty and event.penalty.amount is not None \
+                and event.penalty.kind in ("fine", "confiscation"):
+            return i, event
+    return None
+
+
+def _payment(case: CaseFile) -> PaymentFact | None:
+    found = _fine(case)
+    payments = [(j, e) for j, e in enumerate(case.events) if e.type == "paid"]
+    if found is None or not payments:
+        return None
+    i, decision = found
+    fine = decision.penalty.amount
+    late = sum((e.late_fee for _, e in payments), Decimal(0))
+    last = payments[-1][1].date
+    return PaymentFact(key="pay", act_day=last.toordinal(), events=(i,) + tuple(j for j, _ in payments),
+                       fine_fen=fen(fine), late_fee_fen=fen(late), late_fee_excess_fen=fen(late) - fen(fine),
+                       fine_yuan=_money(fine), late_fee_yuan=_money(late), paid_date=last.isoformat())
+
+
+def _closing(case: CaseFile) -> ClosingFact | None:
+    if case.procedure == "inspection":
+        return None
+    closed = next(((j, e) for j, e in enumerate(case.events) if e.type == "closed"), None)
+    if closed is None:
+        return None
+    c_index, c_event = closed
+    before = case.events[:c_index]
+    decision = next((e for e in before if isinstance(e, Decided)), None)
+    if any(e.type == "revoked" for e in before):
+        outcome = "revoked"
+    elif decision is None:
+        return None
+    else:
+        outcome = decision.outcome
+    penalty = decision.penalty if decision else None
+    paid = sum((e.amount for e in before if e.type == "paid"), Decimal(0))
+    executed = True
+    if outcome == "penalty" and penalty is not None:
+        if penalty.amount is not None and penalty.kind in ("fine", "confiscation"):
+            executed = paid >= penalty.amount or any(e.type == "enforced" for e in before)
+        else:
+            executed = any(e.type in ("served", "enforced") for e in before)
+    return ClosingFact(key="c", act_day=c_event.date.toordinal(), events=(c_index,), outcome=outcome,
+                       executed=executed, closing_date=c_event.date.isoformat(),
+                       penalty_kind=penalty.kind if penalty else "",
+                       fine_yuan=_money(penalty.amount) if penalty and penalty.amount is not None else "",
+                       paid_yuan=_money(paid))

@@ -1,0 +1,133 @@
+"""Facts about a decision: what precedes it (review, notice, waiting period, discussion), and the
+first-offence exemption measured against the list and the party's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterator
+
+from ..exemptions import months_before
+from ..model import CaseFile, Decided, LegalReview
+from .context import FactContext, fen, iso
+from .kinds import DecisionFact, Fact, FirstOffenceFact
+
+INVESTIGATIVE = frozenset({"registered", "inspected", "inquired", "evidence_preserved", "evidence_handled",
+                           "notified", "seized"})
+EDUCATION_WORDS = ("教育", "告诫", "承诺书")
+
+
+def decision_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
+    for i, event in enumerate(case.events):
+        if isinstance(event, Decided):
+            yield _decision(case, i, event, ctx)
+            offence = _first_offence(case, i, event, ctx)
+            if offence is not None:
+                yield offence
+
+
+def _investigators(case: CaseFile, before: int) -> set[str]:
+    return {o for e in case.events[:before] if e.type in INVESTIGATIVE for o in e.officers}
+
+
+def _educated(case: CaseFile) -> bool:
+    return any(e.type == "educated" or any(w in d for d in e.documents for w in EDUCATION_WORDS)
+               for e in case.events)
+
+
+def _before(case: CaseFile, i: int, event_type: str, day: dt.date) -> list[tuple[int, object]]:
+    """Events of a type listed before index ``i`` and dated on or before ``day``."""
+    return [(j, e) for j, e in enumerate(case.events[:i]) if e.type == event_type and e.date <= day]
+
+
+def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> DecisionFact:
+    prior = case.events[:i]
+    reviews = [(j, e) for j, e in enumerate(prior) if isinstance(e, LegalReview)]
+    on_time = [(j, e) for j, e in reviews if e.date <= event.date]
+    last = on_time[-1] if on_time else None
+    if last is not None:
+        state = last[1].result
+    elif reviews:
+        state = "late_review"           # listed before the decision but dated after it
+    else:
+        later = [e for e in case.events[i + 1:] if isinstance(e, LegalReview)]
+        state = "late_review" if later else "none"
+    approved = last is not None and last[1].result == "approved"
+    reviewer = case.officer(last[1].reviewer) if approved else None
+    first_review = 0
+    if reviewer is not None:
+        first_review = (reviewer.first_review_on or last[1].date).toordinal()
+    notices = _before(case, i, "notified", event.date)
+    penalty = event.penalty
+    heard = any(e.type == "hearing_held" for e in prior)
+    required = (case.procedure == "ordinary" and event.outcome == "penalty"
+                and (ctx.profile["legal_review_all_ordinary_penalties"] or event.major or heard))
+    window_open, waived, window_end, window_text = False, False, None, ""
+    if notices:
+        n_index, notice = notices[-1]
+        after = case.events[n_index + 1:i]
+        waived = any(e.type in ("rights_waived", "hearing_held") for e in after)
+        statement = ctx.periods.at("statement", notice.date)
+        ends = [(statement.due(notice.date, ctx.calendar), statement)] if statement else []
+        if getattr(notice, "hearing_right", False):
+            hearing = ctx.periods.at("hearing_request", notice.date)
+            if hearing:
+                ends.append((hearing.due(notice.date, ctx.calendar), hearing))
+        if ends:
+            window_end, period = max(ends, key=lambda pair: pair[0])
+            window_text = period.text("zh")
+            window_open = event.date <= window_end
+    shown = [i] + ([last[0]] if last else []) + ([notices[-1][0]] if notices else [])
+    return DecisionFact(
+        key=f"d{i}", act_day=event.date.toordinal(), events=tuple(sorted(set(shown))),
+        procedure=case.procedure, outcome=event.outcome,
+        party_kind=case.party.kind if case.party else "none",
+        penalty_kind=penalty.kind if penalty else "", fine_fen=fen(penalty.amount if penalty else None),
+        major=event.major, review_required=required, review_approved_before=approved,
+        reviewer_investigated=reviewer is not None and reviewer.id in _investigators(case, i),
+        reviewer_qualified=reviewer is not None and reviewer.legal_qualification,
+        reviewer_first_review_day=first_review,
+        notice_before=bool(notices),
+        notice_hearing_right=any(getattr(e, "hearing_right", False) for _, e in notices),
+        statement_window_open=window_open, rights_waived_or_heard=waived,
+        discussed_before=bool(_before(case, i, "collective_discussion", event.date)),
+        exemption=event.exemption or "", educated=_educated(case),
+        review_state=state, review_date=iso(last[1].date) if last else "",
+        reviewer_name=reviewer.name if reviewer else "",
+        decision_date=event.date.isoformat(), notice_date=iso(notices[-1][1].date) if notices else "",
+        fine_yuan=f"{penalty.amount:,.2f}" if penalty and penalty.amount is not None else "",
+        window_end_date=iso(window_end), window_text=window_text,
+    )
+
+
+def _first_offence(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> FirstOffenceFact | None:
+    """Only decisions that penalise or exempt, on a case that names its party and matter."""
+    if event.outcome not in ("penalty", "no_penalty") or case.party is None:
+        return None
+    if event.outcome == "penalty" and case.matter is None:
+        return None
+    matter = case.matter.code if case.matter else None
+    item = ctx.exemptions.item(matter, event.date)
+    violation_day = case.violation.occurred_on if case.violation else event.date
+    prior = []
+    if item is not None and matter is not None:
+        since = months_before(violation_day, item.lookback_months)
+        prior = ctx.history.prior(case.party.id, matter, violation_day, since, case.case_id)
+    record = case.first_offence
+    harm = record.harm if record else "unrecorded"
+    corrected = record.corrected_on if record else None
+    due = None
+    if item is not None:
+        order = next((e.date for e in case.events if e.type == "inspected"
+                      and getattr(e, "result", None) == "ordered_correction"), None)
+        order = order or next((e.date for e in case.events if e.type == "discovered"), None) \
+            or (case.events[0].date if case.events else event.date)
+        due = ctx.calendar.add_days(order, item.correction_days)
+    return FirstOffenceFact(
+        key=f"f{i}", act_day=event.date.toordinal(), events=(i,), outcome=event.outcome,
+        exemption=event.exemption or "", listed=item is not None, prior_in_lookback=bool(prior),
+        harm=harm, harm_allowed=item is not None and harm in item.harm_allowed,
+        corrected_in_time=due is not None and corrected is not None and corrected <= due,
+        matter_name=case.matter.name if case.matter else "", prior_case=prior[0].case_id if prior else "",
+        lookback_months=item.lookback_months if item else 0, correction_due_date=iso(due),
+        corrected_date=iso(corrected), list_name=ctx.exemptions.title.get("zh", ctx.exemptions.name),
+        decision_date=event.date.isoformat(), due_date=iso(due))

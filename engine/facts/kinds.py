@@ -1,0 +1,243 @@
+"""The fact kinds: small typed records a rule condition compares with constants.
+
+Field types are strict: condition fields are ``int`` (days as ordinals, money in fen, counts), ``bool``
+or ``str`` codes. Fields made with ``_display`` (dates as text, names) are for messages only and never
+reach the engine. Every fact has ``act_day``: the date of the act that selects the law version applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = ["Fact", "FACT_KINDS", "condition_fields", "DecisionFact", "FirstOffenceFact", "PublicityFact",
+           "OfficerActFact", "ActFact", "DocumentFact", "StepFact", "DeadlineFact", "HearingFact",
+           "LimitationFact", "PaymentFact", "ClosingFact"]
+
+
+def _display(default: Any = "") -> Any:
+    return field(default=default, metadata={"display": True})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
+    KIND: ClassVar[str] = ""
+    key: str = field(metadata={"display": True})
+    act_day: int
+    events: tuple[int, ...] = field(default=(), metadata={"display": True})
+    due_date: str = _display()
+
+    @property
+    def kind(self) -> str:
+        return self.KIND
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionFact(Fact):
+    """One decision (``decided`` event) and what precedes it in the file."""
+
+    KIND: ClassVar[str] = "decision"
+    procedure: str
+    outcome: str                      # penalty | no_penalty | transfer
+    party_kind: str                   # person | organization | none
+    penalty_kind: str                 # "" when no penalty
+    fine_fen: int                     # the amount of a fine or confiscation, in fen
+    major: bool
+    review_required: bool             # law + profile: this decision must be legally reviewed first
+    review_approved_before: bool      # the last review dated on/before it, listed before it, approved
+    reviewer_investigated: bool       # that approving reviewer also acted in the investigation
+    reviewer_qualified: bool          # that approving reviewer holds 法律职业资格
+    reviewer_first_review_day: int    # the reviewer's first review (recorded, else this one); 0 = none
+    notice_before: bool               # a 告知 listed before it and dated on/before it
+    notice_hearing_right: bool        # a notice before it told the party of the hearing right
+    statement_window_open: bool       # decided on/before the last day of the statement / hearing-request window
+    rights_waived_or_heard: bool      # the party waived its rights after the last notice, or was heard
+    discussed_before: bool            # a collective discussion listed before it, dated on/before it
+    exemption: str                    # "" | first_offence | minor | no_fault
+    educated: bool                    # an education record (教育, 告诫, 承诺书) is in the file
+    review_state: str = _display()    # none | approved | returned | rejected | late_review
+    review_date: str = _display()
+    reviewer_name: str = _display()
+    decision_date: str = _display()
+    notice_date: str = _display()
+    fine_yuan: str = _display()
+    window_end_date: str = _display()
+    window_text: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FirstOffenceFact(Fact):
+    """A decision on a matter, measured against the jurisdiction's first-offence exemption list."""
+
+    KIND: ClassVar[str] = "first_offence"
+    outcome: str
+    exemption: str
+    listed: bool                      # the matter is on the list in force on the decision date
+    prior_in_lookback: bool           # the party violated the same matter within the look-back period
+    harm: str                         # none | slight | serious | unrecorded
+    harm_allowed: bool                # the recorded harm is one the list item allows
+    corrected_in_time: bool           # corrected within the item's correction period
+    matter_name: str = _display()
+    prior_case: str = _display()
+    lookback_months: int = _display(0)
+    correction_due_date: str = _display()
+    corrected_date: str = _display()
+    list_name: str = _display()
+    decision_date: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublicityFact(Fact):
+    """One publicity obligation: something to publicize (or withdraw) on one platform within a window."""
+
+    KIND: ClassVar[str] = "publicity"
+    obligation: str                   # penalty_decision | other_decision | withdrawal
+    platform: str
+    procedure: str
+    window_workdays: int
+    status: str                       # on_time | late | missed | open
+    late_workdays: int                # working days past the due date (done, or as of the as-of date)
+    start_date: str = _display()      # the decision, inspection or revocation the window runs from
+    publicized_date: str = _display()
+    as_of_date: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfficerActFact(Fact):
+    """One officer acting in one event."""
+
+    KIND: ClassVar[str] = "officer_act"
+    event_type: str
+    has_certificate: bool
+    certificate_valid: bool           # held and valid on the date of the act
+    officer_name: str = _display()
+    certificate: str = _display()
+    valid_until_date: str = _display()
+    act_date: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActFact(Fact):
+    """One act done by officers (inspection, inquiry, evidence preservation, service, decision…)."""
+
+    KIND: ClassVar[str] = "act"
+    event_type: str
+    procedure: str
+    officer_count: int                # distinct officers named on the act
+    certificates: str                 # shown | not_shown | unrecorded
+    has_recording: bool               # an audio-video record id is attached
+    service_method: str               # the method of a service, else ""
+    act_date: str = _display()
+    recording: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentFact(Fact):
+    """A step that must leave a document in the file (全过程记录)."""
+
+    KIND: ClassVar[str] = "document"
+    event_type: str
+    procedure: str
+    has_document: bool
+    document_zh: str = _display()
+    document_en: str = _display()
+    act_date: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepFact(Fact):
+    """One event replayed through the case's workflow."""
+
+    KIND: ClassVar[str] = "step"
+    event_type: str
+    procedure: str
+    allowed: bool
+    reason: str                       # "" | wrong_state | unknown_event | date_order
+    state_before: str = _display()
+    act_date: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineFact(Fact):
+    """A deadline clock running from an act (act_day) to a due date."""
+
+    KIND: ClassVar[str] = "deadline"
+    clock: str                        # decision_90 | service_7 | evidence_7 | simple_filing
+    status: str                       # met | late | missed | open
+    overdue_days: int                 # calendar days past due (at the act, or at the as-of date)
+    overdue_workdays: int             # the same in working days
+    extension_days: int
+    paused_days: int
+    start_date: str = _display()
+    done_date: str = _display()
+    as_of_date: str = _display()
+    period_text: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HearingFact(Fact):
+    """A hearing held, and the notice of its time and place."""
+
+    KIND: ClassVar[str] = "hearing"
+    noticed: bool                     # a hearing notice precedes it
+    notice_short: bool                # the notice came later than the lead time before the hearing
+    notice_state: str = _display()    # missing | short | ok
+    notice_date: str = _display()
+    hearing_date: str = _display()
+    period_text: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitationFact(Fact):
+    """The violation and its discovery, for the limitation period (act_day = the violation)."""
+
+    KIND: ClassVar[str] = "limitation"
+    harm_to_safety: bool
+    within_2_years: bool              # discovered on or before the day two years after the violation
+    within_5_years: bool
+    occurred_date: str = _display()
+    discovered_date: str = _display()
+    limit_2_date: str = _display()
+    limit_5_date: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentFact(Fact):
+    """What was paid against a fine, and the late fee (加处罚款)."""
+
+    KIND: ClassVar[str] = "payment"
+    fine_fen: int
+    late_fee_fen: int
+    late_fee_excess_fen: int          # late fee minus the fine (> 0: over the cap)
+    fine_yuan: str = _display()
+    late_fee_yuan: str = _display()
+    paid_date: str = _display()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClosingFact(Fact):
+    """The closing of a case that had a decision or a revocation."""
+
+    KIND: ClassVar[str] = "closing"
+    outcome: str                      # penalty | no_penalty | transfer | revoked
+    executed: bool                    # the outcome was carried out before closing
+    closing_date: str = _display()
+    penalty_kind: str = _display()
+    fine_yuan: str = _display()
+    paid_yuan: str = _display()
+
+
+FACT_KINDS: dict[str, type[Fact]] = {
+    cls.KIND: cls for cls in (DecisionFact, FirstOffenceFact, PublicityFact, OfficerActFact, ActFact,
+                              DocumentFact, StepFact, DeadlineFact, HearingFact, LimitationFact, PaymentFact,
+                              ClosingFact)
+}
+
+
+def condition_fields(kind: str) -> dict[str, type]:
+    """The fields of a fact kind a rule condition may compare, with their Python types."""
+    cls = FACT_KINDS[kind]
+    types = {"int": int, "bool": bool, "str": str}
+    return {f.name: types[f.type if isinstance(f.type, str) else f.type.__name__]
+            for f in dataclasses.fields(cls) if not f.metadata.get("display")}
