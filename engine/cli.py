@@ -11,7 +11,6 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from .errors import CasecheckError, DefinitionError
 
@@ -97,41 +96,33 @@ def schema(output: Optional[Path] = typer.Option(None, "-o", "--output")) -> Non
 
 @app.command()
 def rules(
-    rule_id: Optional[str] = typer.Argument(None, help="show one rule in full"),
+    rule_id: Optional[str] = typer.Argument(None, help="show one rule in full, with examples from its fixtures"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
+    fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
 ) -> None:
-    """The rule catalogue with legal citations and effective dates."""
-    from .rulebook import load_rulebook
+    """The rule catalogue with legal citations and effective dates (规则库)."""
     from .profile import load_profile
+    from .report.rule_view import catalogue_data, catalogue_table, rule_detail
+    from .rulebook import load_rulebook
     from .workflow import default_workflows
 
     book = load_rulebook(load_profile(profile), workflows=default_workflows())
     console = Console()
-    zh = lang is Lang.zh
     if rule_id:
         rule = book.rules.get(rule_id)
         if rule is None:
-            raise typer.BadParameter(f"no rule {rule_id!r}", param_hint="RULE_ID")
-        console.print(f"[bold]{rule.id}[/bold]  {rule.title[lang.value]}")
-        console.print(f"{'性质' if zh else 'severity'}: {rule.severity} · {'类别' if zh else 'category'}: "
-                      f"{rule.category} · {'扣分' if zh else 'deduction'}: {rule.deduction}"
-                      + (f" · {'否决项' if zh else 'veto'}" if rule.veto else "")
-                      + (f" · {'阻止步骤' if zh else 'blocks'}: {rule.blocks}" if rule.blocks else ""))
-        for v in rule.versions:
-            console.print(f"  {v.effective_from} – {v.effective_to or ('至今' if zh else 'in force')}: "
-                          f"{v.basis_text()}", soft_wrap=True)
-        console.print(f"[bold]{'如何整改' if zh else 'How to fix'}:[/bold] {rule.fix[lang.value]}", soft_wrap=True)
+            raise typer.BadParameter(f"no rule {rule_id!r}; `casecheck rules` lists them", param_hint="RULE_ID")
+        if fmt is Format.json:
+            data = next(d for d in catalogue_data(book, lang.value) if d["id"] == rule_id)
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        else:
+            console.print(rule_detail(book, rule, lang.value))
         return
-    table = Table(title=f"规则库 / rule catalogue ({len(book.rules)})", expand=True)
-    table.add_column("id", no_wrap=True)
-    for col in ("title", "severity", "basis", "effective"):
-        table.add_column(col, overflow="fold")
-    for rule in book.rules.values():
-        for i, v in enumerate(rule.versions):
-            table.add_row(rule.id if i == 0 else "", rule.title[lang.value] if i == 0 else "",
-                          v.severity, v.basis_text(), f"{v.effective_from} – {v.effective_to or ''}")
-    console.print(table)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(catalogue_data(book, lang.value), ensure_ascii=False, indent=2) + "\n")
+    else:
+        console.print(catalogue_table(book, lang.value))
 
 
 def main() -> None:

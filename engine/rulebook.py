@@ -12,6 +12,7 @@ A rule file is a YAML list of rules. A rule::
     fact: decision                                   # the fact kind it looks at (engine/facts/kinds.py)
     checks: {zh: …, en: …}                           # what it checks, in plain words
     severity_by: {by: event_type, cases: {seized: error}}   # optional: severity by a fact code
+    uses: [statement_period_days]                    # optional: profile parameters its facts depend on
     versions:                                        # the law as it stood, chosen by the fact's act_day
       - from: 2021-07-15                             # inclusive; `to:` inclusive, omitted = still in force
         basis: [{law: 中华人民共和国行政处罚法, version: 2021修订, article: 第五十八条}]
@@ -125,6 +126,7 @@ class Rule:
     message_cases: tuple[tuple[str, dict[str, str]], ...] = ()
     severity_by: str | None = None                      # fact field choosing the severity
     severity_cases: tuple[tuple[str, str], ...] = ()
+    params: tuple[str, ...] = ()                        # profile parameters its conditions use
 
     def severity_for(self, fact: Fact, version: "RuleVersion") -> str:
         if self.severity_by:
@@ -245,7 +247,7 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
         raise DefinitionError(source, where + ".id", "a rule id looks like area.what")
     where = rule_id
     known = {"id", "title", "checks", "severity", "category", "deduction", "veto", "blocks", "fact", "regions",
-             "versions", "message", "fix", "severity_by"}
+             "versions", "message", "fix", "severity_by", "uses"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise DefinitionError(source, f"{where}.{unknown[0]}", "unknown key")
@@ -331,6 +333,10 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
     blocks = raw.get("blocks")
     if blocks is not None and not isinstance(blocks, str):
         raise DefinitionError(source, f"{where}.blocks", "an event type")
+    uses = raw.get("uses") or []
+    if not isinstance(uses, list) or any(u not in profile.params for u in uses):
+        raise DefinitionError(source, f"{where}.uses", f"a list of parameters of profile {profile.name}")
+    uses = tuple(uses)
     severity_by, severity_cases = None, []
     raw_sev = raw.get("severity_by")
     if raw_sev is not None:
@@ -348,8 +354,18 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
                 bool(raw.get("veto", False)), blocks, kind, tuple(regions), tuple(versions), message,
                 text_pair(raw.get("fix"), source, f"{where}.fix"), source,
                 text_pair(raw.get("checks"), source, f"{where}.checks"), message_by, tuple(cases),
-                severity_by, tuple(severity_cases))
+                severity_by, tuple(severity_cases), _params_used(raw_versions) + uses)
     return rule, alternatives
+
+
+def _params_used(raw_versions: list[Any]) -> tuple[str, ...]:
+    names: dict[str, None] = {}
+    for rv in raw_versions:
+        for conj in [rv.get("when")] if "when" in rv else rv.get("when_any") or []:
+            for cond in conj or []:
+                if isinstance(cond, list) and len(cond) == 3 and isinstance(cond[2], dict):
+                    names[str(cond[2].get("param"))] = None
+    return tuple(names)
 
 
 def load_rulebook(profile: Profile, directory: str | Path | None = None,

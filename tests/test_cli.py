@@ -79,15 +79,26 @@ def test_schema_is_json_schema():
     assert proc.returncode == 0 and schema["title"] == "CaseFile" and "events" in schema["properties"]
 
 
-def test_rules_lists_the_catalogue(rulebook):
-    proc = run("rules")
-    assert f"({len(rulebook.rules)})" in proc.stdout
-    assert proc.returncode == 0
-    for rule_id in rulebook.rules:
-        assert rule_id in proc.stdout
-    one = run("rules", "simple.threshold")
-    assert "第五十一条" in one.stdout and "如何整改" in one.stdout
+def test_rules_lists_the_whole_catalogue():
+    import yaml
+
+    ids = [r["id"] for path in sorted((ROOT / "rules" / "catalogue").glob("*.yaml"))
+           for r in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    table = run("rules")
+    assert table.returncode == 0 and f"规则库（{len(ids)} 条）" in table.stdout
+    listing = json.loads(run("rules", "--format", "json").stdout)
+    assert sorted(r["id"] for r in listing) == sorted(ids)
+    assert all(r["versions"] and all(v["basis"] for v in r["versions"]) for r in listing)
     assert run("rules", "no.such_rule").returncode == 2
+
+
+def test_one_rule_in_full_with_examples_from_its_fixtures():
+    one = run("rules", "simple.threshold").stdout
+    assert "第五十一条" in one and "检查内容" in one and "如何整改" in one
+    assert "违反示例" in one and "SIMPLE-违反-" in one and "超出决定日适用的简易程序范围" in one
+    assert "合规示例" in one and "SIMPLE-合规-" in one
+    hearing = run("rules", "procedure.hearing_right_notified", "--lang", "en").stdout
+    assert "hearing_fine_person = 5,000.00" in hearing and "unverified" in hearing
 
 
 def test_module_entry_point():
