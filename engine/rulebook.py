@@ -60,6 +60,8 @@ SEVERITIES = ("error", "warning", "info")
 CATEGORIES = ("主体", "事实证据", "适用法律", "程序", "文书", "归档")
 MAX_EXPRESSIONS = 32          # durable-rules: ERR_EXPRESSION_LIMIT_EXCEEDED past 32 per pattern
 FAR_FUTURE = dt.date(9999, 12, 31)
+_NO_KEY = object()
+_EMPTY: list = []
 
 
 @dataclass(frozen=True)
@@ -164,21 +166,51 @@ class Rulebook:
         self.alternatives = tuple(alternatives)
         self.profile = profile
         self.version = version
-        # the oracle's plan, built once: kind → [(rule_id, ((field, operator function, constant), …))]
-        self._by_kind: dict[str, list[tuple[str, tuple[tuple[str, Any, Any], ...]]]] = {}
+        # the oracle's plan, built once per kind: alternatives indexed by the value one text field must
+        # equal (the field most alternatives of the kind test with ==), plus those that test no such value
+        Check = tuple[str, Any, Any]
+        self._plan: dict[str, tuple[str | None, dict[Any, list[tuple[str, tuple[Check, ...]]]],
+                                    list[tuple[str, tuple[Check, ...]]]]] = {}
         fields: dict[str, set[str]] = {}
+        by_kind: dict[str, list[Alternative]] = {}
         for alt in self.alternatives:
-            checks = tuple((name, OPS[op], value) for name, op, value in alt.all_conditions())
-            self._by_kind.setdefault(alt.kind, []).append((alt.rule_id, checks))
-            fields.setdefault(alt.kind, set()).update(name for name, _, _ in checks)
+            by_kind.setdefault(alt.kind, []).append(alt)
+            fields.setdefault(alt.kind, set()).update(name for name, _, _ in alt.all_conditions())
+        for kind, alts in by_kind.items():
+            counts: dict[str, int] = {}
+            for alt in alts:
+                for name in {n for n, op, v in alt.conditions if op == "==" and isinstance(v, str)}:
+                    counts[name] = counts.get(name, 0) + 1
+            key = max(sorted(counts), key=counts.__getitem__) if counts else None
+            index: dict[Any, list[tuple[str, tuple[Check, ...]]]] = {}
+            rest: list[tuple[str, tuple[Check, ...]]] = []
+            for alt in alts:
+                conds = alt.all_conditions()
+                value = next((v for n, op, v in conds if n == key and op == "=="), _NO_KEY)
+                checks = tuple((n, OPS[op], v) for n, op, v in conds)
+                (rest if value is _NO_KEY else index.setdefault(value, [])).append((alt.rule_id, checks))
+            self._plan[kind] = (key, index, rest)
         self.fields_by_kind: dict[str, tuple[str, ...]] = {k: tuple(sorted(v)) for k, v in fields.items()}
 
     def evaluate(self, facts: Iterable[Fact]) -> set[tuple[str, str]]:
         """Oracle: the ``(rule_id, fact key)`` pairs whose conditions hold, in plain Python."""
         hits: set[tuple[str, str]] = set()
         for fact in facts:
-            for rule_id, checks in self._by_kind.get(fact.KIND, ()):
-                if all(op(getattr(fact, name), value) for name, op, value in checks):
+            plan = self._plan.get(fact.KIND)
+            if plan is None:
+                continue
+            key, index, rest = plan
+            if key is None:
+                candidates = rest
+            else:
+                candidates = index.get(getattr(fact, key), _EMPTY)
+                if rest:
+                    candidates = candidates + rest
+            for rule_id, checks in candidates:
+                for name, op, value in checks:
+                    if not op(getattr(fact, name), value):
+                        break
+                else:
                     hits.add((rule_id, fact.key))
         return hits
 
