@@ -11,8 +11,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from .errors import CasecheckError, DefinitionError
+from .errors import CasecheckError, DefinitionError, InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="casecheck — 行政执法案卷程序合规检查 / procedure-compliance checks for enforcement case files")
@@ -39,7 +40,8 @@ def _date(value: Optional[str], option: str) -> dt.date:
 
 @app.command()
 def check(
-    paths: list[Path] = typer.Argument(..., help="case files or directories (JSON/YAML, read recursively)"),
+    paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories (JSON/YAML/XLSX, read "
+                                                             "recursively); none with --db: the stored cases"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="judge open deadlines as of this date (default today)"),
     fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="zh | en"),
@@ -47,8 +49,10 @@ def check(
     calendar_dir: Optional[Path] = typer.Option(None, "--calendar-dir", help="extra holiday schedules (<year>.yaml)"),
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="rule-engine worker processes"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    db: Optional[str] = typer.Option(None, "--db", help="check the cases of this store (URL or SQLite path)"),
+    agency: Optional[str] = typer.Option(None, "--agency", help="with --db: only this agency's cases"),
 ) -> None:
-    """Audit case files without a store (案卷检查)."""
+    """Audit case files, or the cases of a store (案卷检查)."""
     from .calendar import default_calendar
     from .check import Checker, CheckResult
     from .exemptions import PartyHistory
@@ -63,7 +67,16 @@ def check(
     workflows = default_workflows()
     rulebook = load_rulebook(load_profile(profile), workflows=workflows)
     calendar = default_calendar(str(calendar_dir) if calendar_dir else None)
-    loaded = load_paths(paths)
+    if paths:
+        loaded = load_paths(paths)
+    elif db is not None:
+        from .cases import stored_cases
+        from .loader import LoadResult
+        from .store import Store
+
+        loaded = LoadResult(cases=stored_cases(Store.open(db), agency))
+    else:
+        raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     history = PartyHistory(c.case for c in loaded.cases)
     checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
     result = CheckResult(list(checker.check(loaded.cases)), loaded.problems, day, rulebook.profile.name,
@@ -125,6 +138,245 @@ def rules(
         console.print(catalogue_table(book, lang.value))
 
 
+def _actor(by: Optional[str]) -> str:
+    import getpass
+    import os
+
+    return by or os.environ.get("CASECHECK_USER") or getpass.getuser()
+
+
+DB_HELP = "store: SQLAlchemy URL or SQLite file (default $CASECHECK_DB, else ./casecheck.db)"
+
+
+@app.command("import")
+def import_(
+    paths: list[Path] = typer.Argument(..., help="case files, directories, Excel ledgers (.xlsx)"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    by: Optional[str] = typer.Option(None, "--by", help="who imports (default $CASECHECK_USER or the login)"),
+) -> None:
+    """Import case files into the store: all or nothing, idempotent (案卷导入)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .cases import import_paths
+    from .store import Store
+
+    store = Store.open(db)
+    console = Console(stderr=True)
+    with Progress(TextColumn("导入 / importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("import", total=None)
+        report = import_paths(store, paths, actor=_actor(by),
+                              progress=lambda n, total: bar.update(task, completed=n, total=total))
+    if report.problems:
+        for problem in report.problems:
+            console.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+        console.print(f"[red]{len(report.problems)} 处错误，未导入任何案卷 / {len(report.problems)} problems: "
+                      f"nothing was imported[/red]")
+        raise typer.Exit(2)
+    Console().print(f"{report.files} 个文件：新增 {report.new}，更新 {report.updated}，未变 {report.unchanged} / "
+                    f"{report.files} files: {report.new} new, {report.updated} updated, {report.unchanged} unchanged")
+
+
+@app.command()
+def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """Check the audit trail: every event's hash chain (防篡改校验). Exit 1 if anything was altered."""
+    from .store import Store
+    from .store.repo import verify as verify_store
+
+    store = Store.open(db)
+    with store.reading() as session:
+        broken = verify_store(session)
+    console = Console()
+    if not broken:
+        console.print("审计链完整 / audit trail intact")
+        return
+    for b in broken:
+        where = f"{b.agency}/{b.case_id}" + (f" #{b.seq}" if b.seq else "")
+        console.print(f"[red]✗ {where}[/red]: {b.problem}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+case_app = typer.Typer(no_args_is_help=True, help="stored cases: new, record a step, show, history")
+app.add_typer(case_app, name="case")
+
+
+@case_app.command("new")
+def case_new(
+    file: Path = typer.Argument(..., help="a casecheck/1 case file (header, and any events so far)"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    by: Optional[str] = typer.Option(None, "--by"),
+) -> None:
+    """Store a new case."""
+    from .cases import new_case
+    from .errors import InputError
+    from .loader import parse_document
+    from .store import Store
+
+    try:
+        raw = parse_document(file.read_text(encoding="utf-8"), file.suffix.lower())
+    except (OSError, ValueError) as exc:
+        raise InputError([_problem(str(file), None, "", str(exc))]) from None
+    case_id = new_case(Store.open(db), raw, actor=_actor(by), source=str(file))
+    Console().print(f"已建立 / stored: {case_id}")
+
+
+def _problem(file: str, case_id: Optional[str], fld: str, message: str):
+    from .errors import InputProblem
+
+    return InputProblem(file, case_id, fld, message)
+
+
+def _set_path(target: dict, dotted: str, value: object) -> None:
+    keys = dotted.split(".")
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+        if not isinstance(target, dict):
+            raise typer.BadParameter(f"{dotted}: {key} is not a mapping", param_hint="--set")
+    target[keys[-1]] = value
+
+
+@case_app.command("record")
+def case_record(
+    case_id: str = typer.Argument(...),
+    event_type: str = typer.Argument(..., help="an event type of casecheck/1 (e.g. decided, legal_review)"),
+    date: str = typer.Option(..., "--date", help="date of the step, YYYY-MM-DD"),
+    officer: list[str] = typer.Option([], "--officer", help="officer id acting (repeat)"),
+    sets: list[str] = typer.Option([], "--set", help="field=value (value in YAML; dotted paths: penalty.amount=200)"),
+    data: Optional[str] = typer.Option(None, "--json", help="further fields as a JSON object"),
+    agency: Optional[str] = typer.Option(None, "--agency"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    by: Optional[str] = typer.Option(None, "--by"),
+    lang: Lang = typer.Option(Lang.zh, "--lang"),
+) -> None:
+    """Record one step, judged first: refused (exit 1, nothing written) when a rule blocks it."""
+    from .cases import StepRefused, record
+    from .loader import parse_document
+    from .store import Store
+
+    event: dict = {"type": event_type, "date": date}
+    if officer:
+        event["officers"] = officer
+    if data:
+        try:
+            extra = parse_document(data, ".json")
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--json") from None
+        if not isinstance(extra, dict):
+            raise typer.BadParameter("a JSON object", param_hint="--json")
+        event.update(extra)
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{item!r}: write field=value", param_hint="--set")
+        try:
+            value = parse_document(raw, ".yaml") if raw else ""
+        except ValueError as exc:
+            raise typer.BadParameter(f"{item!r}: {exc}", param_hint="--set") from None
+        _set_path(event, key, value)
+    console = Console()
+    try:
+        result = record(Store.open(db), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
+                        lang=lang.value)
+    except StepRefused as refused:
+        err = Console(stderr=True)
+        err.print(f"[red bold]拒绝记录 / refused[/red bold]: {case_id} “{event_type}” {date}")
+        for f in refused.findings:
+            err.print(f"  [red]✗ {f.rule_id}[/red] {f.title}\n    {f.message}\n    依据 / basis: {f.basis}",
+                      soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(f"已记录 / recorded: {case_id} #{result.seq} {event_type} {date} → {result.state}")
+    for f in result.findings:
+        console.print(f"  [yellow]! {f.rule_id}[/yellow] {f.message}", soft_wrap=True)
+
+
+def _decimal_to_str(obj: object) -> object:
+    from decimal import Decimal
+
+    if isinstance(obj, dict):
+        return {k: _decimal_to_str(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decimal_to_str(v) for v in obj]
+    return str(obj) if isinstance(obj, Decimal) else obj
+
+
+class DiagramFormat(str, Enum):
+    table = "table"
+    mermaid = "mermaid"
+
+
+@case_app.command("show")
+def case_show(
+    case_id: str = typer.Argument(...),
+    agency: Optional[str] = typer.Option(None, "--agency"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    diagram: bool = typer.Option(False, "--diagram", help="the case's path through its workflow"),
+    fmt: DiagramFormat = typer.Option(DiagramFormat.table, "--format", help="diagram as table | mermaid"),
+    lang: Lang = typer.Option(Lang.zh, "--lang"),
+) -> None:
+    """A stored case: its events (who recorded them, when) and its state."""
+    from .cases import show
+    from .diagram import mermaid, transition_table
+    from .store import Store
+    from .vocab import label
+    from .workflow import default_workflows
+
+    row, case, events = show(Store.open(db), case_id, agency)
+    console = Console()
+    workflow = default_workflows()[case.procedure]
+    pairs = [(e.type, e.date.toordinal()) for e in case.events]
+    if diagram and fmt is DiagramFormat.mermaid:
+        sys.stdout.write(mermaid(workflow, lang.value, pairs) + "\n")
+        return
+    console.print(f"[bold]{row.case_id}[/bold]  {row.agency} · {label(case.procedure, lang.value)} · "
+                  f"{workflow.state_label(row.state, lang.value)}")
+    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "hash")
+    for e in events:
+        table.add_row(str(e.seq), e.date.isoformat(), label(e.type, lang.value), e.recorded_by,
+                      e.recorded_at.isoformat(timespec="seconds"), e.hash[:12])
+    console.print(table)
+    if diagram:
+        console.print(transition_table(workflow, lang.value, pairs))
+
+
+@case_app.command("history")
+def case_history(
+    case_id: str = typer.Argument(...),
+    agency: Optional[str] = typer.Option(None, "--agency"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Every change to a stored case: imports, updates and recorded steps."""
+    from .cases import history
+    from .store import Store
+
+    table = Table("时间 at", "人员 by", "类型 kind", "说明 summary")
+    for change in history(Store.open(db), case_id, agency):
+        table.add_row(change.at.isoformat(timespec="seconds"), change.actor, change.kind, change.summary)
+    Console().print(table)
+
+
+workflow_app = typer.Typer(no_args_is_help=True, help="the procedures as state machines")
+app.add_typer(workflow_app, name="workflow")
+
+
+@workflow_app.command("show")
+def workflow_show(
+    name: str = typer.Argument(..., help="ordinary | simple | inspection"),
+    fmt: DiagramFormat = typer.Option(DiagramFormat.table, "--format", help="table | mermaid"),
+    lang: Lang = typer.Option(Lang.zh, "--lang"),
+) -> None:
+    """A workflow as a transition table or a Mermaid state diagram."""
+    from .diagram import mermaid, transition_table
+    from .workflow import default_workflows
+
+    workflows = default_workflows()
+    if name not in workflows:
+        raise typer.BadParameter(f"{name!r}: one of {', '.join(workflows)}", param_hint="NAME")
+    if fmt is DiagramFormat.mermaid:
+        sys.stdout.write(mermaid(workflows[name], lang.value) + "\n")
+    else:
+        Console().print(transition_table(workflows[name], lang.value))
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)
@@ -136,8 +388,13 @@ def main() -> None:
     except DefinitionError as exc:
         Console(stderr=True).print(f"[red]配置错误 / definition error:[/red] {exc}")
         sys.exit(2)
+    except InputError as exc:
+        err = Console(stderr=True)
+        for problem in exc.problems:
+            err.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+        sys.exit(2)
     except CasecheckError as exc:
-        Console(stderr=True).print(f"[red]错误 / error:[/red] {exc}")
+        Console(stderr=True).print(f"[red]错误 / error:[/red] {exc}", soft_wrap=True)
         sys.exit(2)
     except typer.TyperException as exc:      # usage errors (bad option, bad value): typer's ClickException
         show = getattr(exc, "show", None)

@@ -1,0 +1,241 @@
+"""Cases in and out of the store, the hash chain, and ``verify``.
+
+Everything here runs inside a ``Store.writing()`` / ``reading()`` session; nothing commits by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..errors import CasecheckError
+from ..model import CaseFile
+from .chain import GENESIS, canonical, digest, event_hash
+from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
+
+__all__ = ["put_case", "find_case", "load_case", "append_event", "iter_cases", "verify", "Broken", "now",
+           "case_key", "dump_case"]
+
+
+class CaseNotFound(CasecheckError):
+    pass
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _ts(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.replace(microsecond=0).isoformat()
+
+
+def case_key(agency: str, case_id: str) -> str:
+    return f"{agency}/{case_id}"
+
+
+def dump_case(case: CaseFile) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header (everything but the events) and the events, as plain JSON data."""
+    data = case.model_dump(mode="json", exclude_none=True)
+    events = data.pop("events")
+    return data, events
+
+
+def _content_hash(header: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    return digest(canonical({"header": header, "events": events}))
+
+
+def _state(case: CaseFile, workflows: dict[str, Any]) -> str:
+    wf = workflows[case.procedure]
+    path = wf.path([(e.type, e.date.toordinal()) for e in case.events])
+    return path[-1] if path else wf.initial
+
+
+def find_case(session: Session, case_id: str, agency: str | None = None) -> CaseRow:
+    query = select(CaseRow).where(CaseRow.case_id == case_id)
+    if agency:
+        query = query.where(CaseRow.agency == agency)
+    rows = session.exec(query).all()
+    if not rows:
+        raise CaseNotFound(f"no case {case_id!r}" + (f" of agency {agency!r}" if agency else "") + " in the store")
+    if len(rows) > 1:
+        raise CaseNotFound(f"case id {case_id!r} is used by agencies {', '.join(r.agency for r in rows)}; "
+                           f"name one with --agency")
+    return rows[0]
+
+
+def _events(session: Session, row: CaseRow) -> list[EventRow]:
+    return list(session.exec(select(EventRow).where(EventRow.case_pk == row.id).order_by(EventRow.seq)).all())
+
+
+def load_case(session: Session, row: CaseRow) -> CaseFile:
+    header = json.loads(row.header)
+    events = [json.loads(e.payload) for e in _events(session, row)]
+    return CaseFile.model_validate({**header, "events": events})
+
+
+def _write_side_rows(session: Session, row: CaseRow, case: CaseFile) -> None:
+    for old in session.exec(select(OfficerRow).where(OfficerRow.case_pk == row.id)).all():
+        session.delete(old)
+    session.flush()
+    for o in case.officers:
+        session.add(OfficerRow(case_pk=row.id, officer_id=o.id, name=o.name, certificate=o.certificate,
+                               certificate_valid_until=o.certificate_valid_until,
+                               legal_qualification=o.legal_qualification))
+    if case.party:
+        party = session.get(PartyRow, case.party.id)
+        if party is None:
+            session.add(PartyRow(id=case.party.id, kind=case.party.kind, name=case.party.name))
+        else:
+            party.kind, party.name = case.party.kind, case.party.name
+
+
+def _append(session: Session, row: CaseRow, payload: dict[str, Any], actor: str, at: dt.datetime) -> EventRow:
+    seq = row.event_count + 1
+    text = canonical(payload)
+    h = event_hash(row.head_hash, case_key(row.agency, row.case_id), seq, text, actor, _ts(at))
+    event = EventRow(case_pk=row.id, seq=seq, type=payload["type"], date=dt.date.fromisoformat(payload["date"]),
+                     payload=text, recorded_by=actor, recorded_at=at, prev_hash=row.head_hash, hash=h)
+    session.add(event)
+    row.head_hash, row.event_count = h, seq
+    return event
+
+
+def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
+             workflows: dict[str, Any]) -> str:
+    """Insert or update one case; returns ``new``, ``unchanged`` or ``updated`` (and records the change)."""
+    header, events = dump_case(case)
+    content = _content_hash(header, events)
+    row = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,
+                                             CaseRow.case_id == case.case_id)).first()
+    at = now()
+    if row is not None and row.content_hash == content:
+        return "unchanged"
+    if row is None:
+        row = CaseRow(agency=case.agency.code, case_id=case.case_id, procedure=case.procedure,
+                      party_id=case.party.id if case.party else None,
+                      matter_code=case.matter.code if case.matter else None, state=_state(case, workflows),
+                      header=canonical(header), content_hash=content, head_hash=GENESIS, event_count=0,
+                      source=source[:1000], updated_at=at)
+        session.add(row)
+        session.flush()
+        outcome, old_hash, summary = "new", "", f"imported from {source}: {len(events)} events"
+    else:
+        old_header = json.loads(row.header)
+        old_events = [json.loads(e.payload) for e in _events(session, row)]
+        summary = _diff(old_header, old_events, header, events, source)
+        for e in _events(session, row):
+            session.delete(e)
+        session.flush()
+        old_hash = row.content_hash
+        row.procedure, row.header, row.content_hash = case.procedure, canonical(header), content
+        row.party_id = case.party.id if case.party else None
+        row.matter_code = case.matter.code if case.matter else None
+        row.state, row.head_hash, row.event_count = _state(case, workflows), GENESIS, 0
+        row.source, row.updated_at = source[:1000], at
+        outcome = "updated"
+    for payload in events:
+        _append(session, row, payload, actor, at)
+    _write_side_rows(session, row, case)
+    session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="imported" if outcome == "new" else "updated",
+                          summary=summary, old_hash=old_hash, new_hash=content))
+    return outcome
+
+
+def _diff(old_header: dict[str, Any], old_events: list[dict[str, Any]], header: dict[str, Any],
+          events: list[dict[str, Any]], source: str) -> str:
+    changed = sorted(k for k in set(old_header) | set(header) if old_header.get(k) != header.get(k))
+    same = 0
+    for a, b in zip(old_events, events):
+        if a != b:
+            break
+        same += 1
+    parts = [f"re-imported from {source}"]
+    if changed:
+        parts.append("fields changed: " + ", ".join(changed))
+    if old_events[same:] or events[same:]:
+        parts.append(f"events from #{same + 1} replaced ({len(old_events) - same} → {len(events) - same})")
+    return "; ".join(parts)
+
+
+def append_event(session: Session, row: CaseRow, case: CaseFile, payload: dict[str, Any], actor: str,
+                 workflows: dict[str, Any]) -> EventRow:
+    """Record one new event at the end of a stored case (the caller has judged it)."""
+    at = now()
+    event = _append(session, row, payload, actor, at)
+    header, events = dump_case(case)
+    row.content_hash = _content_hash(header, events)
+    row.state, row.updated_at = _state(case, workflows), at
+    session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="recorded",
+                          summary=f"recorded #{event.seq} {payload['type']} of {payload['date']}",
+                          old_hash="", new_hash=row.content_hash))
+    return event
+
+
+def iter_cases(session: Session, agency: str | None = None) -> Iterator[tuple[CaseRow, CaseFile]]:
+    query = select(CaseRow).order_by(CaseRow.agency, CaseRow.case_id)
+    if agency:
+        query = query.where(CaseRow.agency == agency)
+    for row in session.exec(query).all():
+        yield row, load_case(session, row)
+
+
+@dataclass(frozen=True)
+class Broken:
+    agency: str
+    case_id: str
+    seq: int | None
+    problem: str
+
+
+def verify(session: Session) -> list[Broken]:
+    """Recompute every case's chain: an event changed, removed, inserted or reordered, or a header or
+    head edited, breaks it. Returns one entry per broken case (its first break)."""
+    out: list[Broken] = []
+    rows = session.exec(select(CaseRow).order_by(CaseRow.agency, CaseRow.case_id)).all()
+    for row in rows:
+        problem = _verify_case(session, row)
+        if problem:
+            out.append(Broken(row.agency, row.case_id, *problem))
+    orphans = session.exec(select(func.count()).select_from(EventRow)
+                           .where(EventRow.case_pk.not_in(select(CaseRow.id)))).one()
+    if orphans:
+        out.append(Broken("", "", None, f"{orphans} event rows belong to no case"))
+    return out
+
+
+def _verify_case(session: Session, row: CaseRow) -> tuple[int | None, str] | None:
+    prev = GENESIS
+    key = case_key(row.agency, row.case_id)
+    events = _events(session, row)
+    for expected_seq, e in enumerate(events, 1):
+        if e.seq != expected_seq:
+            return e.seq, f"event #{expected_seq} is missing (next stored is #{e.seq})"
+        if e.prev_hash != prev:
+            return e.seq, f"event #{e.seq} does not follow the event before it (removed, inserted or reordered)"
+        if event_hash(prev, key, e.seq, e.payload, e.recorded_by, _ts(e.recorded_at)) != e.hash:
+            return e.seq, f"event #{e.seq} ({e.type} {e.date}) was changed after it was recorded"
+        try:
+            payload = json.loads(e.payload)
+        except ValueError:
+            return e.seq, f"event #{e.seq} is not valid JSON"
+        if payload.get("type") != e.type or payload.get("date") != e.date.isoformat():
+            return e.seq, f"event #{e.seq}: its type/date columns differ from the recorded event"
+        prev = e.hash
+    if len(events) != row.event_count or prev != row.head_hash:
+        return None, (f"the case records {row.event_count} events ending in {row.head_hash[:12]}…, "
+                      f"the store holds {len(events)} ending in {prev[:12]}… (events removed or added)")
+    header = json.loads(row.header)
+    if _content_hash(header, [json.loads(e.payload) for e in events]) != row.content_hash:
+        return None, "the case header was changed outside casecheck"
+    return None
+
+
+def all_cases(session: Session) -> Iterable[CaseRow]:
+    return session.exec(select(CaseRow)).all()

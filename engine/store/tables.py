@@ -1,0 +1,121 @@
+"""The store's tables (sqlmodel). Alembic migrations (``migrations/``) create and evolve them.
+
+A case is a row with its header (everything but the events) as canonical JSON and one row per event.
+Each event row keeps who recorded it and when, and ``hash = sha256(prev_hash + canonical event)``; the
+case row keeps the head of that chain, so an event changed, removed or reordered behind the engine's back
+breaks the chain (``casecheck verify``). Officers and parties are kept as rows too, for queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = ["CaseRow", "EventRow", "OfficerRow", "PartyRow", "ChangeRow", "RunRow", "FindingRow"]
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("agency", "case_id", name="uq_cases_agency_case"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    agency: str = Field(max_length=120, index=True)
+    case_id: str = Field(max_length=120)
+    procedure: str = Field(max_length=20)
+    party_id: Optional[str] = Field(default=None, max_length=120, index=True)
+    matter_code: Optional[str] = Field(default=None, max_length=120)
+    state: str = Field(max_length=40)
+    header: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(max_length=64)
+    head_hash: str = Field(max_length=64)
+    event_count: int = 0
+    source: str = Field(default="", max_length=1000)
+    updated_at: dt.datetime
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("case_pk", "seq", name="uq_events_case_seq"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_pk: int = Field(foreign_key="cases.id", index=True)
+    seq: int
+    type: str = Field(max_length=40)
+    date: dt.date
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_by: str = Field(max_length=120)
+    recorded_at: dt.datetime
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class OfficerRow(SQLModel, table=True):
+    __tablename__ = "officers"
+    __table_args__ = (UniqueConstraint("case_pk", "officer_id", name="uq_officers_case_officer"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_pk: int = Field(foreign_key="cases.id", index=True)
+    officer_id: str = Field(max_length=120)
+    name: str = Field(max_length=500)
+    certificate: Optional[str] = Field(default=None, max_length=120, index=True)
+    certificate_valid_until: Optional[dt.date] = None
+    legal_qualification: bool = False
+
+
+class PartyRow(SQLModel, table=True):
+    __tablename__ = "parties"
+
+    id: str = Field(primary_key=True, max_length=120)
+    kind: str = Field(max_length=20)
+    name: str = Field(max_length=500)
+
+
+class ChangeRow(SQLModel, table=True):
+    """A case changed by a re-import or by a recorded step: what, when, by whom."""
+
+    __tablename__ = "changes"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_pk: int = Field(foreign_key="cases.id", index=True)
+    at: dt.datetime
+    actor: str = Field(max_length=120)
+    kind: str = Field(max_length=20)             # imported | updated | recorded
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    old_hash: str = Field(default="", max_length=64)
+    new_hash: str = Field(max_length=64)
+
+
+class RunRow(SQLModel, table=True):
+    """One check / review run over stored cases, with the stamp its report carries."""
+
+    __tablename__ = "runs"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    started_at: dt.datetime
+    as_of: dt.date
+    profile: str = Field(max_length=120)
+    rules_version: str = Field(max_length=64)
+    engine_version: str = Field(max_length=40)
+    cases: int = 0
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_run_due", "run_id", "due"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="runs.id", index=True)
+    case_pk: int = Field(foreign_key="cases.id", index=True)
+    rule_id: str = Field(max_length=120, index=True)
+    severity: str = Field(max_length=10)
+    category: str = Field(max_length=10)
+    deduction: int
+    veto: bool
+    due: Optional[dt.date] = None
+    fact: str = Field(max_length=120)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    basis: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,0 +1,220 @@
+"""The store on SQLite and on a real PostgreSQL 15: import, idempotence, atomicity, live refusal, audit chain."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import subprocess
+
+import pytest
+from sqlalchemy import func, text
+from sqlmodel import select
+
+from engine.cases import StepRefused, import_paths, record
+from engine.store import Store
+from engine.store.repo import verify
+from engine.store.tables import CaseRow, ChangeRow, EventRow, OfficerRow
+from conftest import ROOT
+import pg
+
+DEMO = ROOT / "fixtures" / "demo"
+RULES = ROOT / "fixtures" / "rules"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    url = pg.create_database()
+    yield url
+    pg.drop_database(url)
+
+
+def counts(store):
+    with store.reading() as s:
+        return tuple(s.exec(select(func.count()).select_from(t)).one() for t in (CaseRow, EventRow, OfficerRow))
+
+
+def test_import_twice_changes_nothing(url):
+    store = Store.open(url)
+    first = import_paths(store, [DEMO], actor="t")
+    assert (first.new, first.updated, first.unchanged, first.problems) == (41, 0, 0, [])
+    after_first = counts(store)
+    second = import_paths(store, [DEMO], actor="t")
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 41)
+    assert counts(store) == after_first
+    with store.reading() as s:
+        assert verify(s) == []
+        assert s.exec(select(text("version_num")).select_from(text("alembic_version"))).one() == "0001"
+
+
+def test_a_bad_file_stores_nothing(url, tmp_path):
+    store = Store.open(url)
+    import_paths(store, [DEMO / "xuefu"], actor="t")
+    before = counts(store)
+    bad = tmp_path / "set"
+    shutil.copytree(DEMO / "nkcgw", bad)
+    (bad / "broken.yaml").write_text("case_id: X-1\nagency: {code: a, name: b}\nprocedure: ordinary\n"
+                                     "events:\n  - {type: decided, date: 2024-13-01}\n", encoding="utf-8")
+    report = import_paths(store, [bad], actor="t")
+    assert report.exit_code == 2
+    assert any(p.file.endswith("broken.yaml") and p.case_id == "X-1" and p.field.startswith("events.0")
+               for p in report.problems)
+    assert counts(store) == before
+
+
+def test_a_changed_case_is_updated_and_the_change_recorded(url, tmp_path):
+    store = Store.open(url)
+    src = tmp_path / "one"
+    shutil.copytree(DEMO / "xuefu", src)
+    import_paths(store, [src], actor="t")
+    path = src / "xuefu-ordinary-01.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("certificates_shown: true", "certificates_shown: false", 1),
+                    encoding="utf-8")
+    report = import_paths(store, [src], actor="法制员")
+    assert (report.updated, report.new) == (1, 0)
+    with store.reading() as s:
+        change = s.exec(select(ChangeRow).where(ChangeRow.kind == "updated")).one()
+        assert change.actor == "法制员" and "events from #" in change.summary
+        assert verify(s) == []
+
+
+LIVE = {"format": "casecheck/1", "case_id": "LIVE-1", "agency": {"code": "nkcgw", "name": "南开区城市管理委员会"},
+        "procedure": "ordinary", "matter": {"code": "SR-0101", "name": "超出门窗外墙经营"},
+        "party": {"kind": "person", "name": "刘某", "id": "120104198001010001"},
+        "violation": {"occurred_on": "2024-03-01"},
+        "officers": [{"id": "O1", "name": "王某", "certificate": "津执1", "certificate_valid_until": "2026-06-30"},
+                     {"id": "O2", "name": "赵某", "certificate": "津执2", "certificate_valid_until": "2026-06-30"},
+                     {"id": "R1", "name": "孙某", "certificate": "津执3", "certificate_valid_until": "2026-06-30",
+                      "legal_qualification": True}],
+        "events": [{"type": "discovered", "date": "2024-03-01"},
+                   {"type": "registered", "date": "2024-03-04", "officers": ["O1", "O2"], "documents": ["立案审批表"]},
+                   {"type": "inspected", "date": "2024-03-04", "officers": ["O1", "O2"], "certificates_shown": True,
+                    "recording": "AV-1", "documents": ["现场检查笔录"]},
+                   {"type": "notified", "date": "2024-03-08", "officers": ["O1", "O2"],
+                    "proposed": {"kind": "fine", "amount": "2000"}, "documents": ["行政处罚事先告知书"]},
+                   {"type": "rights_waived", "date": "2024-03-11"}]}
+DECISION = {"type": "decided", "date": "2024-03-13", "officers": ["O1", "O2"], "outcome": "penalty",
+            "penalty": {"kind": "fine", "amount": "2000"}, "document": "津南城管罚决〔2024〕1号"}
+
+
+def test_decision_without_legal_review_is_refused_and_not_stored(url):
+    from engine.cases import new_case
+
+    store = Store.open(url)
+    new_case(store, LIVE, actor="王某")
+    before = counts(store)
+    with pytest.raises(StepRefused) as refused:
+        record(store, "LIVE-1", dict(DECISION), actor="王某")
+    assert [f.rule_id for f in refused.value.findings] == ["legal_review.required_before_decision"]
+    assert "第五十八条" in refused.value.findings[0].basis
+    assert counts(store) == before
+    record(store, "LIVE-1", {"type": "legal_review", "date": "2024-03-12", "reviewer": "R1", "result": "approved",
+                             "documents": ["法制审核意见书"]}, actor="孙某")
+    done = record(store, "LIVE-1", dict(DECISION), actor="王某")
+    assert done.seq == 7 and done.state == "decided"
+    with store.reading() as s:
+        assert verify(s) == []
+        events = s.exec(select(EventRow).order_by(EventRow.seq)).all()
+        assert [e.recorded_by for e in events][-2:] == ["孙某", "王某"]
+
+
+def test_a_step_out_of_order_is_refused(url):
+    from engine.cases import new_case
+
+    store = Store.open(url)
+    new_case(store, LIVE, actor="王某")
+    with pytest.raises(StepRefused) as refused:
+        record(store, "LIVE-1", {"type": "paid", "date": "2024-03-20", "amount": "2000"}, actor="王某")
+    assert [f.rule_id for f in refused.value.findings] == ["workflow.illegal_step"]
+
+
+@pytest.mark.parametrize("tamper, fragment", [
+    ("UPDATE events SET payload = REPLACE(payload, '\"2024-', '\"2023-') WHERE seq = 3", "#3"),
+    ("DELETE FROM events WHERE seq = 2", "#2"),
+    ("UPDATE events SET seq = 1000 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3; "
+     "UPDATE events SET seq = 3 WHERE seq = 1000", "#2"),
+    ("DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)", "events removed or added"),
+    ("UPDATE cases SET header = REPLACE(header, '刘某', '李某')", "header"),
+])
+def test_verify_names_the_case_and_event_changed_behind_its_back(url, tamper, fragment):
+    from engine.cases import new_case
+
+    store = Store.open(url)
+    new_case(store, LIVE, actor="王某")
+    with store.engine.begin() as conn:                       # behind the engine's back: plain SQL
+        for statement in tamper.split("; "):
+            conn.execute(text(statement))
+    with store.reading() as s:
+        broken = verify(s)
+    assert len(broken) == 1 and broken[0].case_id == "LIVE-1"
+    assert fragment in (f"#{broken[0].seq} " if broken[0].seq else "") + broken[0].problem
+
+
+def _import_worker(url: str, path: str, out) -> None:
+    report = import_paths(Store.open(url), [path], actor="p")
+    out.put((report.new, report.unchanged, len(report.problems)))
+
+
+def test_two_processes_importing_into_postgresql_lose_and_double_nothing():
+    url = pg.create_database()
+    try:
+        Store.open(url)                                          # schema once, as a deployment would
+        ctx = multiprocessing.get_context("spawn")
+        out = ctx.Queue()
+        procs = [ctx.Process(target=_import_worker, args=(url, str(p), out)) for p in (DEMO, DEMO, RULES)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(120)
+        results = [out.get(timeout=5) for _ in procs]
+        assert all(p.exitcode == 0 for p in procs)
+        demo = [r for r in results if r[0] + r[1] == 41]
+        assert sorted(r[0] for r in demo) == [0, 41]            # one imported them, the other found them
+        store = Store.open(url)
+        with store.reading() as s:
+            n_cases = s.exec(select(func.count()).select_from(CaseRow)).one()
+            dupes = s.exec(select(CaseRow.agency, CaseRow.case_id, func.count()).group_by(
+                CaseRow.agency, CaseRow.case_id).having(func.count() > 1)).all()
+            assert verify(s) == []
+        from engine.loader import load_paths
+
+        assert dupes == [] and n_cases == 41 + len(load_paths([RULES]).cases)
+    finally:
+        pg.drop_database(url)
+
+
+def run(*args, env_db=None):
+    exe = shutil.which("casecheck") or str(ROOT / ".venv" / "bin" / "casecheck")
+    return subprocess.run([exe, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def test_cli_import_record_verify_and_diagrams(tmp_path):
+    db = str(tmp_path / "cli.db")
+    bad = tmp_path / "bad"
+    shutil.copytree(DEMO / "xuefu", bad)
+    (bad / "zz.json").write_text('{"case_id": "B", "agency": {"code": "a", "name": "b"}, "procedure": "x"}')
+    failed = run("import", str(bad), "--db", db)
+    assert failed.returncode == 2 and "zz.json" in failed.stderr and "nothing was imported" in failed.stderr
+    ok = run("import", str(DEMO), "--db", db)
+    assert ok.returncode == 0 and "41 new" in ok.stdout
+    case_id = "津南学罚〔2024〕1号"
+    shown = run("case", "show", case_id, "--db", db, "--diagram", "--format", "mermaid")
+    assert shown.returncode == 0 and "stateDiagram-v2" in shown.stdout and "visited" in shown.stdout
+    refused = run("case", "record", case_id, "decided", "--date", "2024-12-20", "--db", db,
+                  "--set", "outcome=penalty", "--set", "penalty.kind=warning")
+    assert refused.returncode == 1 and "refused" in refused.stderr and "workflow.illegal_step" in refused.stderr
+    assert run("verify", "--db", db).returncode == 0
+    store = Store.open(db)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE events SET recorded_by = '某人' WHERE seq = 4 AND case_pk = "
+                          "(SELECT id FROM cases WHERE case_id = :c)"), {"c": case_id})
+    tampered = run("verify", "--db", db)
+    assert tampered.returncode == 1 and case_id in tampered.stdout and "#4" in tampered.stdout
+    table = run("workflow", "show", "ordinary")
+    mer = run("workflow", "show", "ordinary", "--format", "mermaid")
+    assert table.returncode == 0 and "closing.outcome_executed" in table.stdout and "作出决定" in table.stdout
+    assert "stateDiagram-v2" in mer.stdout and "[*] --> new" in mer.stdout
+    stored = run("check", "--db", db, "--as-of", "2024-12-31", "--format", "json")
+    assert stored.returncode == 1 and '"cases": 41' in stored.stdout
