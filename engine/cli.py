@@ -74,13 +74,20 @@ def check(
         from .loader import LoadResult
         from .store import Store
 
-        loaded = LoadResult(cases=stored_cases(Store.open(db), agency))
+        store = Store.open(db)
+        loaded = LoadResult(cases=stored_cases(store, agency))
     else:
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     history = PartyHistory(c.case for c in loaded.cases)
     checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
     result = CheckResult(list(checker.check(loaded.cases)), loaded.problems, day, rulebook.profile.name,
                          rulebook.version, calendar.describe(), lang.value)
+    if not paths and db is not None:                 # a check of the store is kept in it, with its findings
+        from . import __version__
+        from .store.repo import save_run
+
+        with store.writing() as session:
+            save_run(session, result, "check", __version__)
     if fmt is Format.json:
         text = render_check_json(result)
         if output:

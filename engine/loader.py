@@ -9,6 +9,8 @@ problem is collected with its file, case id, field path and value.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,7 +25,7 @@ from .model import EVENT_TYPES, CaseFile, LocatedValueError
 
 __all__ = ["LoadedCase", "LoadResult", "load_paths", "iter_case_files", "parse_document", "validate_case"]
 
-CASE_SUFFIXES = (".json", ".yaml", ".yml")
+CASE_SUFFIXES = (".json", ".yaml", ".yml", ".xlsx")
 EXPECTED_FILE = "expected.yaml"   # a fixture set's list of expected findings, not a case: skipped in directories
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 2_000_000          # expanded size after YAML aliases: a billion-laughs file stops here
@@ -48,7 +50,11 @@ class LoadedCase:
 
     @property
     def ref(self) -> str:
-        return self.file if self.index is None else f"{self.file}#cases[{self.index}]"
+        if self.index is None:
+            return self.file
+        if self.file.lower().endswith(".xlsx"):
+            return f"{self.file}#row {self.index}"
+        return f"{self.file}#cases[{self.index}]"
 
 
 @dataclass
@@ -150,6 +156,8 @@ def validate_case(raw: Any, file: str, index: int | None = None) -> tuple[CaseFi
 
 def load_file(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
     name = str(path)
+    if path.suffix.lower() == ".xlsx":
+        return _load_ledger(path)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -178,6 +186,29 @@ def load_file(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
         if case is not None:
             loaded.append(LoadedCase(case, name, index))
         problems.extend(found)
+    return loaded, problems
+
+
+def _load_ledger(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
+    from .ledger import read_ledger
+
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return [], [InputProblem(name, None, "", f"file is larger than {MAX_FILE_BYTES:,} bytes")]
+    except OSError as exc:
+        return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
+    rows, problems = read_ledger(path)
+    loaded = []
+    for number, raw, where in rows:
+        case, found = validate_case(raw, name)
+        for p in found:                         # events.N… → the ledger column that event came from
+            head, _, rest = p.field.partition(".")
+            key = f"{head}.{rest.split('.', 1)[0]}" if head == "events" else ""
+            column = where.get(key, p.field)
+            problems.append(dataclasses.replace(p, field=f"rows.{number}.{column}"))
+        if case is not None:
+            loaded.append(LoadedCase(case, name, number))
     return loaded, problems
 
 

@@ -218,3 +218,8 @@ def test_cli_import_record_verify_and_diagrams(tmp_path):
     assert "stateDiagram-v2" in mer.stdout and "[*] --> new" in mer.stdout
     stored = run("check", "--db", db, "--as-of", "2024-12-31", "--format", "json")
     assert stored.returncode == 1 and '"cases": 41' in stored.stdout
+    from engine.store.tables import FindingRow, RunRow
+    with store.reading() as s:                                # the run and its findings are kept
+        run_row = s.exec(select(RunRow)).one()
+        kept = s.exec(select(func.count()).select_from(FindingRow).where(FindingRow.run_id == run_row.id)).one()
+    assert run_row.as_of.isoformat() == "2024-12-31" and kept == stored.stdout.count('"rule_id"')

@@ -239,3 +239,20 @@ def _verify_case(session: Session, row: CaseRow) -> tuple[int | None, str] | Non
 
 def all_cases(session: Session) -> Iterable[CaseRow]:
     return session.exec(select(CaseRow)).all()
+
+
+def save_run(session: Session, result: Any, kind: str, engine_version: str) -> int:
+    """Keep a check run over stored cases and its findings (with due dates, for deadline queries)."""
+    from .tables import FindingRow, RunRow
+
+    run = RunRow(kind=kind, started_at=now(), as_of=result.as_of, profile=result.profile,
+                 rules_version=result.rules_version, engine_version=engine_version, cases=len(result.cases))
+    session.add(run)
+    session.flush()
+    ids = {(r.agency, r.case_id): r.id for r in session.exec(select(CaseRow)).all()}
+    for f in result.findings:
+        session.add(FindingRow(run_id=run.id, case_pk=ids[(f.agency, f.case_id)], rule_id=f.rule_id,
+                               severity=f.severity, category=f.category, deduction=f.deduction, veto=f.veto,
+                               due=dt.date.fromisoformat(f.due) if f.due else None, fact=f.fact,
+                               message=f.message, basis=f.basis))
+    return run.id
