@@ -52,5 +52,5 @@ def create_database() -> str:
 
 
 def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    name = url.split("?", 1)[0].rsplit("/", 1)[1]
     _as_postgres("dropdb", "--if-exists", "--force", name)
