@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .documents import load_documents
 from .errors import InputProblem
 
 __all__ = ["read_ledger", "COLUMNS", "MAX_ROWS"]
@@ -180,8 +181,6 @@ def _case(name: str, number: int, cells: dict[str, Any]) -> tuple[dict[str, Any]
         raw["violation"] = {"occurred_on": day("occurred_on")}
     complete = _text(cells.get("documents_complete")).lower() in YES
     shown = _text(cells.get("certificates_shown")).lower()
-    from .documents import load_documents
-
     documents = load_documents()
     steps: list[tuple[dict[str, Any], str]] = []
     for key in STEP_ORDER:

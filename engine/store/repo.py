@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -127,10 +127,9 @@ def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
         session.flush()
         outcome, old_hash, summary = "new", "", f"imported from {source}: {len(events)} events"
     else:
-        old_header = json.loads(row.header)
-        old_events = [json.loads(e.payload) for e in _events(session, row)]
-        summary = _diff(old_header, old_events, header, events, source)
-        for e in _events(session, row):
+        stored = _events(session, row)
+        summary = _diff(json.loads(row.header), [json.loads(e.payload) for e in stored], header, events, source)
+        for e in stored:
             session.delete(e)
         session.flush()
         old_hash = row.content_hash
@@ -235,10 +234,6 @@ def _verify_case(session: Session, row: CaseRow) -> tuple[int | None, str] | Non
     if _content_hash(header, [json.loads(e.payload) for e in events]) != row.content_hash:
         return None, "the case header was changed outside casecheck"
     return None
-
-
-def all_cases(session: Session) -> Iterable[CaseRow]:
-    return session.exec(select(CaseRow)).all()
 
 
 def save_run(session: Session, result: Any, kind: str, engine_version: str) -> int:
