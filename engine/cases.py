@@ -32,7 +32,7 @@ from .findings import Finding
 from .loader import LoadedCase, load_paths, validate_case
 from .rulebook import Rulebook, default_rulebook
 from .store import Store
-from .store.repo import append_event, dump_case, find_case, iter_cases, load_case, put_case
+from .store.repo import ImportCache, append_event, dump_case, find_case, iter_cases, load_case, put_case
 from .store.tables import CaseRow, ChangeRow, EventRow
 from .workflow import default_workflows
 
@@ -62,10 +62,11 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
     if report.problems:
         return report
     workflows = default_workflows()
-    with store.writing() as session:
+    with store.writing() as session, session.no_autoflush:
+        cache = ImportCache(session)
         total = len(loaded.cases)
         for n, item in enumerate(loaded.cases, 1):
-            outcome = put_case(session, item.case, source=item.ref, actor=actor, workflows=workflows)
+            outcome = put_case(session, item.case, source=item.ref, actor=actor, workflows=workflows, cache=cache)
             setattr(report, outcome, getattr(report, outcome) + 1)
             if progress:
                 progress(n, total)

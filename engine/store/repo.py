@@ -18,7 +18,7 @@ from ..model import CaseFile
 from .chain import GENESIS, canonical, digest, event_hash
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
 
-__all__ = ["put_case", "find_case", "load_case", "append_event", "iter_cases", "verify", "Broken", "now",
+__all__ = ["ImportCache", "put_case", "find_case", "load_case", "append_event", "iter_cases", "verify", "Broken", "now",
            "case_key", "dump_case"]
 
 
@@ -80,18 +80,31 @@ def load_case(session: Session, row: CaseRow) -> CaseFile:
     return CaseFile.model_validate({**header, "events": events})
 
 
-def _write_side_rows(session: Session, row: CaseRow, case: CaseFile) -> None:
-    for old in session.exec(select(OfficerRow).where(OfficerRow.case_pk == row.id)).all():
-        session.delete(old)
-    session.flush()
+class ImportCache:
+    """What a bulk import looks up once instead of once per case: the stored cases by key, the parties."""
+
+    def __init__(self, session: Session):
+        self.rows = {(r.agency, r.case_id): r for r in session.exec(select(CaseRow)).all()}
+        self.parties: dict[str, PartyRow] = {p.id: p for p in session.exec(select(PartyRow)).all()}
+
+
+def _write_side_rows(session: Session, row: CaseRow, case: CaseFile, is_new: bool,
+                     cache: ImportCache | None) -> None:
+    if not is_new:
+        for old in session.exec(select(OfficerRow).where(OfficerRow.case_pk == row.id)).all():
+            session.delete(old)
+        session.flush()
     for o in case.officers:
         session.add(OfficerRow(case_pk=row.id, officer_id=o.id, name=o.name, certificate=o.certificate,
                                certificate_valid_until=o.certificate_valid_until,
                                legal_qualification=o.legal_qualification))
     if case.party:
-        party = session.get(PartyRow, case.party.id)
+        party = cache.parties.get(case.party.id) if cache else session.get(PartyRow, case.party.id)
         if party is None:
-            session.add(PartyRow(id=case.party.id, kind=case.party.kind, name=case.party.name))
+            party = PartyRow(id=case.party.id, kind=case.party.kind, name=case.party.name)
+            session.add(party)
+            if cache:
+                cache.parties[party.id] = party
         else:
             party.kind, party.name = case.party.kind, case.party.name
 
@@ -108,12 +121,16 @@ def _append(session: Session, row: CaseRow, payload: dict[str, Any], actor: str,
 
 
 def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
-             workflows: dict[str, Any]) -> str:
-    """Insert or update one case; returns ``new``, ``unchanged`` or ``updated`` (and records the change)."""
+             workflows: dict[str, Any], cache: ImportCache | None = None) -> str:
+    """Insert or update one case; returns ``new``, ``unchanged`` or ``updated`` (and records the change).
+    ``cache``: for a bulk import inside one write transaction (nobody else writes meanwhile)."""
     header, events = dump_case(case)
     content = _content_hash(header, events)
-    row = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,
-                                             CaseRow.case_id == case.case_id)).first()
+    key = (case.agency.code, case.case_id)
+    if cache is not None:
+        row = cache.rows.get(key)
+    else:
+        row = session.exec(select(CaseRow).where(CaseRow.agency == key[0], CaseRow.case_id == key[1])).first()
     at = now()
     if row is not None and row.content_hash == content:
         return "unchanged"
@@ -125,6 +142,8 @@ def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
                       source=source[:1000], updated_at=at)
         session.add(row)
         session.flush()
+        if cache is not None:
+            cache.rows[key] = row
         outcome, old_hash, summary = "new", "", f"imported from {source}: {len(events)} events"
     else:
         stored = _events(session, row)
@@ -141,7 +160,7 @@ def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
         outcome = "updated"
     for payload in events:
         _append(session, row, payload, actor, at)
-    _write_side_rows(session, row, case)
+    _write_side_rows(session, row, case, outcome == "new", cache)
     session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="imported" if outcome == "new" else "updated",
                           summary=summary, old_hash=old_hash, new_hash=content))
     return outcome

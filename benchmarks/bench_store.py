@@ -1,0 +1,75 @@
+"""The store: import throughput, re-import (idempotent) throughput, and the latency of judging one live
+step (``record`` refused by a blocking rule: the whole judgement, nothing written), on SQLite and, when
+a URL is given, PostgreSQL.
+
+Prints figures, asserts nothing about speed.
+Run: .venv/bin/python -m benchmarks.bench_store [N] [POSTGRES_URL]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from engine.cases import StepRefused, import_paths, new_case, record
+from engine.store import Store
+from fixtures.casegen import CaseGen
+
+
+def write_cases(directory: Path, n: int) -> None:
+    gen = CaseGen(seed=3)
+    for i in range(n):
+        raw, _ = gen.random_case(i + 1, 2024)
+        raw["case_id"] = f"S{i}-" + raw["case_id"]
+        (directory / f"{i:06d}.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+
+
+def bench(label: str, url: str, directory: Path, n: int) -> None:
+    store = Store.open(url)
+    start = time.perf_counter()
+    report = import_paths(store, [directory], actor="bench")
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    again = import_paths(store, [directory], actor="bench")
+    second = time.perf_counter() - start
+    assert report.new == n and again.unchanged == n
+    gen = CaseGen(seed=9)
+    raw = gen.ordinary("nkcgw", 1, 2024)
+    raw["case_id"] = "LIVE-BENCH"
+    decision = next(e for e in raw["events"] if e["type"] == "decided")
+    cut = raw["events"].index(decision)
+    raw["events"] = [e for e in raw["events"][:cut] if e["type"] != "legal_review"]
+    new_case(store, raw, actor="bench")
+    times = []
+    for _ in range(50):
+        start = time.perf_counter()
+        try:
+            record(store, "LIVE-BENCH", dict(decision), actor="bench")
+        except StepRefused:
+            pass
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"{label:<11} import {n:,} cases: {first:6.2f} s ({n / first:,.0f}/s) · "
+          f"re-import (unchanged): {second:6.2f} s ({n / second:,.0f}/s) · "
+          f"live step judged and refused: median {statistics.median(times):.1f} ms, "
+          f"p95 {sorted(times)[int(len(times) * 0.95) - 1]:.1f} ms")
+    store.close()
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = Path(tmp) / "cases"
+        cases.mkdir()
+        write_cases(cases, n)
+        bench("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", cases, n)
+        if len(sys.argv) > 2:
+            bench("PostgreSQL", sys.argv[2], cases, n)
+
+
+if __name__ == "__main__":
+    main()
