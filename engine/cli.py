@@ -53,20 +53,39 @@ def check(
     agency: Optional[str] = typer.Option(None, "--agency", help="with --db: only this agency's cases"),
 ) -> None:
     """Audit case files, or the cases of a store (案卷检查)."""
+    from .report.json_report import render_check_json
+    from .report.terminal import render_check
+
+    result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check")
+    if fmt is Format.json:
+        text = render_check_json(result)
+        if output:
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            sys.stdout.write(text + "\n")
+    elif output:
+        with output.open("w", encoding="utf-8") as fh:
+            Console(file=fh, width=160, force_terminal=False).print(render_check(result))
+    else:
+        Console().print(render_check(result))
+    raise typer.Exit(result.exit_code)
+
+
+def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str], day: dt.date, profile: str,
+               calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str):
+    """Load (files or the store), judge, and keep a run of the store in the store."""
     from .calendar import default_calendar
     from .check import Checker, CheckResult
     from .exemptions import PartyHistory
     from .loader import load_paths
     from .profile import load_profile
-    from .report.json_report import render_check_json
-    from .report.terminal import render_check
     from .rulebook import load_rulebook
     from .workflow import default_workflows
 
-    day = _date(as_of, "--as-of")
     workflows = default_workflows()
     rulebook = load_rulebook(load_profile(profile), workflows=workflows)
     calendar = default_calendar(str(calendar_dir) if calendar_dir else None)
+    store = None
     if paths:
         loaded = load_paths(paths)
     elif db is not None:
@@ -82,24 +101,43 @@ def check(
     checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
     result = CheckResult(list(checker.check(loaded.cases)), loaded.problems, day, rulebook.profile.name,
                          rulebook.version, calendar.describe(), lang.value)
-    if not paths and db is not None:                 # a check of the store is kept in it, with its findings
+    if store is not None:                          # a check of the store is kept in it, with its findings
         from . import __version__
         from .store.repo import save_run
 
         with store.writing() as session:
-            save_run(session, result, "check", __version__)
+            save_run(session, result, kind, __version__)
+    return result, rulebook
+
+
+@app.command()
+def review(
+    paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories; none with --db"),
+    quarter: str = typer.Option(..., "--quarter", help="YYYYQn, e.g. 2024Q4"),
+    agency: Optional[str] = typer.Option(None, "--agency", help="only this agency's cases"),
+    db: Optional[str] = typer.Option(None, "--db", help="review the cases of this store"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="judge open deadlines as of (default: quarter end)"),
+    fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
+    lang: Lang = typer.Option(Lang.zh, "--lang"),
+    profile: str = typer.Option("tianjin", "--profile"),
+    workers: int = typer.Option(2, "--workers", min=1, max=64),
+) -> None:
+    """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
+    from .report.review_view import render_review
+    from .review import quarter_bounds, review as run_review
+
+    _, end = quarter_bounds(quarter)
+    day = _date(as_of, "--as-of") if as_of else end
+    result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review")
+    reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
     if fmt is Format.json:
-        text = render_check_json(result)
-        if output:
-            output.write_text(text + "\n", encoding="utf-8")
-        else:
-            sys.stdout.write(text + "\n")
-    elif output:
-        with output.open("w", encoding="utf-8") as fh:
-            Console(file=fh, width=160, force_terminal=False).print(render_check(result))
+        sys.stdout.write(json.dumps(reviewed.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
-        Console().print(render_check(result))
-    raise typer.Exit(result.exit_code)
+        Console().print(render_review(reviewed, lang.value))
+    if result.all_problems or result.failures:
+        raise typer.Exit(2)
+    fail = rulebook.profile["review_grades"][-1][0]
+    raise typer.Exit(1 if any(c.grade == fail for c in reviewed.cases) else 0)
 
 
 @app.command()

@@ -1,0 +1,166 @@
+"""Quarterly case-file review (案卷评查): the quarter's cases, scored, graded and summarised.
+
+A case belongs to the quarter of its decision (or of its closing, when it has no penalty decision).
+Score = 100 − the deductions of its findings (floored at 0), shown by review category (主体 事实证据
+适用法律 程序 文书 归档); a veto finding (否决项) fails the file whatever its score; grades come from the
+profile's ``review_grades`` cut-offs. Summaries: by rule, by officer and by matter domain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .check import CaseResult, CheckResult
+from .errors import CasecheckError
+from .model import CaseFile
+from .rulebook import CATEGORIES
+
+__all__ = ["quarter_bounds", "review_day", "CaseScore", "ReviewResult", "review"]
+
+FAIL_GRADE = {"zh": "不合格", "en": "fail"}
+
+
+def quarter_bounds(text: str) -> tuple[dt.date, dt.date]:
+    match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text.strip())
+    if not match:
+        raise CasecheckError(f"--quarter {text!r}: write YYYYQn, e.g. 2024Q4")
+    year, q = int(match.group(1)), int(match.group(2))
+    start = dt.date(year, 3 * q - 2, 1)
+    end = dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - dt.timedelta(days=1)
+    return start, end
+
+
+def review_day(case: CaseFile) -> dt.date | None:
+    """The decision date of a penalty; else the closing date (no-penalty, transfer, inspection files)."""
+    for event in case.events:
+        if event.type == "decided" and getattr(event, "outcome", None) == "penalty":
+            return event.date
+    closed = next((e.date for e in case.events if e.type == "closed"), None)
+    return closed
+
+
+@dataclass
+class CaseScore:
+    case_id: str
+    agency: str
+    procedure: str
+    domain: str
+    officers: list[str]
+    day: dt.date
+    score: int
+    deductions: dict[str, int]
+    vetoes: list[str]
+    grade: str
+    rules: list[str]
+
+
+@dataclass
+class ReviewResult:
+    quarter: str
+    start: dt.date
+    end: dt.date
+    agency: str | None
+    check: CheckResult
+    grade_names: tuple[str, ...] = ()                  # best first, from the profile
+    cases: list[CaseScore] = field(default_factory=list)
+
+    @property
+    def grades(self) -> Counter:
+        return Counter(c.grade for c in self.cases)
+
+    @property
+    def average(self) -> float:
+        return round(sum(c.score for c in self.cases) / len(self.cases), 1) if self.cases else 0.0
+
+    def by_rule(self) -> list[tuple[str, int, int]]:
+        """(rule id, findings, cases) most frequent first."""
+        findings: Counter = Counter()
+        cases: dict[str, set[str]] = defaultdict(set)
+        for c in self.cases:
+            for rule in c.rules:
+                findings[rule] += 1
+                cases[rule].add(c.case_id)
+        return sorted(((r, n, len(cases[r])) for r, n in findings.items()), key=lambda x: (-x[1], x[0]))
+
+    def by_officer(self) -> list[tuple[str, int, int, float]]:
+        """(officer, cases, cases with findings, average score)."""
+        seen: dict[str, list[CaseScore]] = defaultdict(list)
+        for c in self.cases:
+            for name in c.officers:
+                seen[name].append(c)
+        return sorted(((name, len(cs), sum(bool(c.rules) for c in cs), round(sum(c.score for c in cs) / len(cs), 1))
+                       for name, cs in seen.items()), key=lambda x: (-x[1], x[0]))
+
+    def by_domain(self) -> list[tuple[str, int, int, float]]:
+        groups: dict[str, list[CaseScore]] = defaultdict(list)
+        for c in self.cases:
+            groups[c.domain].append(c)
+        return sorted(((d, len(cs), sum(len(c.rules) for c in cs), round(sum(c.score for c in cs) / len(cs), 1))
+                       for d, cs in groups.items()), key=lambda x: (-x[1], x[0]))
+
+    def to_dict(self) -> dict[str, Any]:
+        from . import __version__
+
+        return {
+            "stamp": {"engine": __version__, "rules": self.check.rules_version, "calendar": self.check.calendar_years,
+                      "profile": self.check.profile, "as_of": self.check.as_of.isoformat()},
+            "quarter": self.quarter, "from": self.start.isoformat(), "to": self.end.isoformat(),
+            "agency": self.agency, "cases_reviewed": len(self.cases), "average_score": self.average,
+            "grades": dict(self.grades),
+            "cases": [{"case_id": c.case_id, "agency": c.agency, "procedure": c.procedure, "domain": c.domain,
+                       "date": c.day.isoformat(), "score": c.score, "grade": c.grade, "vetoes": c.vetoes,
+                       "deductions": c.deductions, "rules": c.rules, "officers": c.officers} for c in self.cases],
+            "by_rule": [{"rule_id": r, "findings": n, "cases": k} for r, n, k in self.by_rule()],
+            "by_officer": [{"officer": o, "cases": n, "with_findings": k, "average_score": a}
+                           for o, n, k, a in self.by_officer()],
+            "by_domain": [{"domain": d, "cases": n, "findings": k, "average_score": a}
+                          for d, n, k, a in self.by_domain()],
+            "problems": [p.as_dict() for p in self.check.all_problems],
+            "engine_failures": [{"case": f.case_ref, "reason": f.reason} for f in self.check.failures],
+        }
+
+
+def _grade(score: int, vetoed: bool, grades: tuple[tuple[str, int], ...]) -> str:
+    if vetoed:
+        return grades[-1][0] if grades else FAIL_GRADE["zh"]
+    for name, floor in grades:
+        if score >= floor:
+            return name
+    return grades[-1][0]
+
+
+def review(check: CheckResult, quarter: str, grades: tuple[tuple[str, int], ...], agency: str | None = None) -> ReviewResult:
+    """Score the cases of ``check`` that fall in ``quarter`` (and belong to ``agency``, if given)."""
+    start, end = quarter_bounds(quarter)
+    result = ReviewResult(quarter.upper(), start, end, agency, check, tuple(g for g, _ in grades))
+    for item in check.cases:
+        scored = _score(item, start, end, agency, grades)
+        if scored is not None:
+            result.cases.append(scored)
+    result.cases.sort(key=lambda c: (c.agency, c.day, c.case_id))
+    return result
+
+
+def _score(item: CaseResult, start: dt.date, end: dt.date, agency: str | None,
+           grades: tuple[tuple[str, int], ...]) -> CaseScore | None:
+    case = item.loaded.case
+    day = review_day(case)
+    if day is None or not start <= day <= end or (agency and case.agency.code != agency):
+        return None
+    if item.failure or item.problem:
+        return None                    # reported with the check's problems, never scored on a guess
+    deductions = {c: 0 for c in CATEGORIES}
+    for f in item.findings:
+        deductions[f.category] += f.deduction
+    score = max(0, 100 - sum(deductions.values()))
+    vetoes = sorted({f.rule_id for f in item.findings if f.veto})
+    acting = dict.fromkeys(o for e in case.events for o in e.officers)
+    names = {o.id: o.name for o in case.officers}
+    return CaseScore(case.case_id, case.agency.code, case.procedure,
+                     (case.matter.domain or case.matter.code) if case.matter else "—",
+                     [names[o] for o in acting], day, score, {k: v for k, v in deductions.items() if v},
+                     vetoes, _grade(score, bool(vetoes), grades), sorted(f.rule_id for f in item.findings))
