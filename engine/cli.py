@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .errors import CasecheckError, DefinitionError, InputError
 
@@ -138,6 +139,64 @@ def review(
         raise typer.Exit(2)
     fail = rulebook.profile["review_grades"][-1][0]
     raise typer.Exit(1 if any(c.grade == fail for c in reviewed.cases) else 0)
+
+
+@app.command()
+def alerts(
+    paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories; none with --db"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="the day to judge (default today)"),
+    within: Optional[int] = typer.Option(None, "--within", min=0, help="open deadlines due within N working days"),
+    agency: Optional[str] = typer.Option(None, "--agency"),
+    db: Optional[str] = typer.Option(None, "--db", help="the cases of this store"),
+    fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
+    lang: Lang = typer.Option(Lang.zh, "--lang"),
+    profile: str = typer.Option("tianjin", "--profile"),
+) -> None:
+    """Deadlines about to be missed or missed (期限预警), most urgent first. Exit 1 if any is overdue."""
+    from .alerts import alerts as find_alerts
+    from .calendar import default_calendar
+    from .exemptions import PartyHistory
+    from .facts import FactContext
+    from .loader import load_paths
+    from .profile import load_profile
+    from .workflow import default_workflows
+
+    day = _date(as_of, "--as-of")
+    if paths:
+        loaded = load_paths(paths)
+    elif db is not None:
+        from .cases import stored_cases
+        from .loader import LoadResult
+        from .store import Store
+
+        loaded = LoadResult(cases=stored_cases(Store.open(db), agency))
+    else:
+        raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
+    ctx = FactContext(default_calendar(), day, load_profile(profile), default_workflows(),
+                      PartyHistory(c.case for c in loaded.cases))
+    found = find_alerts(loaded.cases, ctx, within=within, agency=agency, lang=lang.value)
+    zh = lang is Lang.zh
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps({"as_of": day.isoformat(), "within": within, "alerts": [a.as_dict() for a in found],
+                                     "problems": [p.as_dict() for p in loaded.problems]},
+                                    ensure_ascii=False, indent=2) + "\n")
+    else:
+        console = Console()
+        table = Table(title=(f"期限预警（截至 {day}）" if zh else f"Deadline alerts as of {day}"), expand=True)
+        for col in (("剩余工作日", "working days left"), ("到期日", "due"), ("案件", "case"), ("期限", "deadline"),
+                    ("起算日", "from"), ("执法人员", "officers")):
+            table.add_column(col[0] if zh else col[1], overflow="fold")
+        for a in found:
+            left = (f"逾期 {-a.workdays_left}" if zh else f"{-a.workdays_left} overdue") if a.overdue \
+                else str(a.workdays_left)
+            table.add_row(Text(left, style="bold red" if a.overdue else ("yellow" if a.workdays_left <= 2 else "")),
+                          a.due.isoformat(), a.case_id, a.what, a.start, a.officers)
+        console.print(table)
+        for problem in loaded.problems:
+            console.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+    if loaded.problems:
+        raise typer.Exit(2)
+    raise typer.Exit(1 if any(a.overdue for a in found) else 0)
 
 
 @app.command()
