@@ -241,7 +241,9 @@ def _placeholders(template: str, source: str, key: str) -> set[str]:
     return names
 
 
-def _condition(raw: Any, kind: str, profile: Profile, source: str, key: str) -> tuple[str, str, Any]:
+def _condition(raw: Any, kind: str, profile: Profile, source: str, key: str,
+               used: dict[str, None]) -> tuple[str, str, Any]:
+    """One checked comparison; a ``{param: name}`` constant is resolved from the profile and noted in ``used``."""
     if not isinstance(raw, list) or len(raw) != 3:
         raise DefinitionError(source, key, "a condition is [field, op, value]")
     name, op, value = raw
@@ -258,6 +260,7 @@ def _condition(raw: Any, kind: str, profile: Profile, source: str, key: str) -> 
         if pname not in profile.params:
             raise DefinitionError(source, key, f"profile {profile.name} has no parameter {pname!r}")
         value = profile.params[pname]
+        used[pname] = None
     expected = fields[name]
     if isinstance(value, dt.date) and expected is int and name.endswith("_day"):
         value = value.toordinal()
@@ -318,6 +321,7 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
                                       f"fact '{kind}' has no field {sorted(missing)[0]!r}")
     versions: list[RuleVersion] = []
     alternatives: list[Alternative] = []
+    params_used: dict[str, None] = {}
     raw_versions = raw.get("versions")
     if not isinstance(raw_versions, list) or not raw_versions:
         raise DefinitionError(source, f"{where}.versions", "at least one version with from/basis/when")
@@ -353,7 +357,8 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
             ckey = f"{vkey}.when" + ("" if "when" in rv else f"_any[{ai}]")
             if not isinstance(conj, list) or not conj:
                 raise DefinitionError(source, ckey, "a non-empty list of [field, op, value]")
-            conds = tuple(_condition(c, kind, profile, source, f"{ckey}[{ci}]") for ci, c in enumerate(conj))
+            conds = tuple(_condition(c, kind, profile, source, f"{ckey}[{ci}]", params_used)
+                          for ci, c in enumerate(conj))
             if len(conds) + 3 > MAX_EXPRESSIONS:
                 raise DefinitionError(source, ckey, f"more than {MAX_EXPRESSIONS - 3} comparisons")
             alternatives.append(Alternative(rule_id, vi, ai, kind, start.toordinal(),
@@ -386,18 +391,8 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
                 bool(raw.get("veto", False)), blocks, kind, tuple(regions), tuple(versions), message,
                 text_pair(raw.get("fix"), source, f"{where}.fix"), source,
                 text_pair(raw.get("checks"), source, f"{where}.checks"), message_by, tuple(cases),
-                severity_by, tuple(severity_cases), _params_used(raw_versions) + uses)
+                severity_by, tuple(severity_cases), tuple(params_used) + uses)
     return rule, alternatives
-
-
-def _params_used(raw_versions: list[Any]) -> tuple[str, ...]:
-    names: dict[str, None] = {}
-    for rv in raw_versions:
-        for conj in [rv.get("when")] if "when" in rv else rv.get("when_any") or []:
-            for cond in conj or []:
-                if isinstance(cond, list) and len(cond) == 3 and isinstance(cond[2], dict):
-                    names[str(cond[2].get("param"))] = None
-    return tuple(names)
 
 
 def load_rulebook(profile: Profile, directory: str | Path | None = None,
