@@ -72,13 +72,28 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
+def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str]):
+    """The cases of the given files, or else of the store (which is returned too)."""
+    from .loader import load_paths
+
+    if paths:
+        return load_paths(paths), None
+    if db is None:
+        raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
+    from .cases import stored_cases
+    from .loader import LoadResult
+    from .store import Store
+
+    store = Store.open(db)
+    return LoadResult(cases=stored_cases(store, agency)), store
+
+
 def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str], day: dt.date, profile: str,
                calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str):
     """Load (files or the store), judge, and keep a run of the store in the store."""
     from .calendar import default_calendar
     from .check import Checker, CheckResult
     from .exemptions import PartyHistory
-    from .loader import load_paths
     from .profile import load_profile
     from .rulebook import load_rulebook
     from .workflow import default_workflows
@@ -86,18 +101,7 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     workflows = default_workflows()
     rulebook = load_rulebook(load_profile(profile), workflows=workflows)
     calendar = default_calendar(str(calendar_dir) if calendar_dir else None)
-    store = None
-    if paths:
-        loaded = load_paths(paths)
-    elif db is not None:
-        from .cases import stored_cases
-        from .loader import LoadResult
-        from .store import Store
-
-        store = Store.open(db)
-        loaded = LoadResult(cases=stored_cases(store, agency))
-    else:
-        raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
+    loaded, store = _load_cases(paths, db, agency)
     history = PartyHistory(c.case for c in loaded.cases)
     checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
     result = CheckResult(list(checker.check(loaded.cases)), loaded.problems, day, rulebook.profile.name,
@@ -157,21 +161,11 @@ def alerts(
     from .calendar import default_calendar
     from .exemptions import PartyHistory
     from .facts import FactContext
-    from .loader import load_paths
     from .profile import load_profile
     from .workflow import default_workflows
 
     day = _date(as_of, "--as-of")
-    if paths:
-        loaded = load_paths(paths)
-    elif db is not None:
-        from .cases import stored_cases
-        from .loader import LoadResult
-        from .store import Store
-
-        loaded = LoadResult(cases=stored_cases(Store.open(db), agency))
-    else:
-        raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
+    loaded, _ = _load_cases(paths, db, agency)
     ctx = FactContext(default_calendar(), day, load_profile(profile), default_workflows(),
                       PartyHistory(c.case for c in loaded.cases))
     found = find_alerts(loaded.cases, ctx, within=within, agency=agency, lang=lang.value)
