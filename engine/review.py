@@ -21,9 +21,6 @@ from .rulebook import CATEGORIES
 
 __all__ = ["quarter_bounds", "review_day", "CaseScore", "ReviewResult", "review"]
 
-FAIL_GRADE = {"zh": "不合格", "en": "fail"}
-
-
 def quarter_bounds(text: str) -> tuple[dt.date, dt.date]:
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text.strip())
     if not match:
@@ -125,8 +122,9 @@ class ReviewResult:
 
 
 def _grade(score: int, vetoed: bool, grades: tuple[tuple[str, int], ...]) -> str:
+    """The first grade whose floor the score reaches; a veto gives the lowest (the profile lists ≥ 1)."""
     if vetoed:
-        return grades[-1][0] if grades else FAIL_GRADE["zh"]
+        return grades[-1][0]
     for name, floor in grades:
         if score >= floor:
             return name

@@ -101,7 +101,7 @@ def _example(book: Rulebook, rule: Rule, violating: bool, lang: str) -> Renderab
         case = result.loaded.case
         shown = sorted({i for f in mine for i in f.events}) if mine else []
         if not shown:              # complying: the events of the kind the rule is about
-            types = _types_for(rule)
+            types = _TYPES.get(rule.fact, set())
             shown = [i for i, e in enumerate(case.events) if e.type in types] or list(range(len(case.events)))
         lines = Text()
         lines.append(f"{case.case_id}  ({case.procedure and label(case.procedure, lang)})\n", style="bold")
@@ -124,10 +124,6 @@ _TYPES = {"decision": {"notified", "legal_review", "decided", "collective_discus
           "hearing": {"hearing_noticed", "hearing_held"}, "limitation": {"discovered", "registered"},
           "payment": {"decided", "paid"}, "closing": {"decided", "paid", "enforced", "closed"},
           "first_offence": {"inspected", "decided", "educated"}, "step": set()}
-
-
-def _types_for(rule: Rule) -> set[str]:
-    return _TYPES.get(rule.fact, set())
 
 
 def rule_detail(book: Rulebook, rule: Rule, lang: str) -> RenderableType:
