@@ -58,6 +58,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "credit_china": ("信用中国（天津）", "Credit China (Tianjin)"), "portal": ("政府门户网站", "government portal"),
     "on_time": ("按时", "on time"), "late": ("逾期", "late"), "missed": ("已错过", "missed"),
     "open": ("未到期", "still open"),
+    # matter domains (执法领域)
+    "fire_safety": ("消防安全", "fire safety"), "waste_sorting": ("生活垃圾分类", "waste sorting"),
+    "civility": ("文明行为", "civil behaviour"), "city_appearance": ("市容环境卫生", "city appearance"),
+    "air": ("大气污染防治", "air pollution"), "gas": ("燃气", "gas"), "greening": ("园林绿化", "greening"),
+    "drainage": ("市政排水", "drainage"),
     # workflow refusal reasons
     "wrong_state": ("当前环节不允许此步骤", "not allowed in the current state"),
     "unknown_event": ("本程序没有此步骤", "not a step of this procedure"),
