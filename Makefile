@@ -8,7 +8,9 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	  && { echo $$p; break; }; done)
 AS_OF ?= 2024-12-31
 
-.PHONY: demo test venv clean
+DATA  := build/datasets
+
+.PHONY: demo test venv clean datasets browser
 
 $(VENV)/.stamp: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "casecheck needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)"; exit 2; }
@@ -19,12 +21,36 @@ $(VENV)/.stamp: pyproject.toml
 
 venv: $(VENV)/.stamp
 
-# The main job on the shipped fixtures. Exit 1 only means "error findings were reported", which is
-# the point of the demo; exit 2 (bad input or a crash) still fails make.
-demo: venv
-	$(VENV)/bin/casecheck check fixtures/demo --as-of $(AS_OF); rc=$$?; [ $$rc -le 1 ]
+# The seed-matching year data sets (fixtures/generate.py), written on demand: they are large and seeded.
+$(DATA)/%/expected.yaml: fixtures/generate.py fixtures/casegen.py | venv
+	$(PY) -m fixtures.generate $* $(DATA)/$*
 
-test: venv
+datasets: $(DATA)/xuefu-2024/expected.yaml $(DATA)/nkcgw-2023/expected.yaml
+
+# The main jobs on the shipped fixtures and on 学府街道's 2024: the check of the demo cases, the Q4 review,
+# the alerts as of the last day and the annual statistics (HTML and XLSX copies under build/reports).
+# Exit 1 only means "error findings / failed files / overdue deadlines were reported", which is the point
+# of the demo; exit 2 (bad input or a crash) still fails make.
+demo: venv $(DATA)/xuefu-2024/expected.yaml
+	@mkdir -p build/reports
+	$(VENV)/bin/casecheck check fixtures/demo --as-of $(AS_OF); rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 -o build/reports/review-2024Q4.txt; rc=$$?; [ $$rc -le 1 ] \
+	  && tail -n 40 build/reports/review-2024Q4.txt
+	$(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 --format html -o build/reports/review-2024Q4.html; [ $$? -le 1 ]
+	$(VENV)/bin/casecheck alerts $(DATA)/xuefu-2024 --as-of 2024-12-31 --within 5; rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024
+	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024 --format xlsx -o build/reports/stats-2024.xlsx
+	@echo "reports: build/reports/ (review-2024Q4.txt/.html, stats-2024.xlsx)"
+
+# Headless Chromium and a CJK font for the HTML screenshot test (Debian packages; needs root or sudo).
+browser:
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium fonts-wqy-microhei >/dev/null \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; }; \
+	  elif command -v sudo >/dev/null; then sudo apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; \
+	  else echo "note: install chromium and fonts-wqy-microhei for the HTML screenshot test"; fi; fi
+
+test: venv browser
 	$(PY) -m pytest -q -n 2 tests
 
 clean:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from .calendar import WorkCalendar
-from .facts import DeadlineFact, Fact, FactContext, PublicityFact, build_facts
+from .facts import DeadlineFact, FactContext, PublicityFact, build_facts
 from .loader import LoadedCase
+from .model import CaseFile
 from .vocab import label
 
-__all__ = ["Alert", "alerts"]
+__all__ = ["Alert", "alerts", "deadline_rows", "still_paused", "alert_title", "make_alert", "sort_alerts",
+           "window_end", "NEVER"]
 
 OBLIGATION_TITLES = {"penalty_decision": ("处罚决定公示", "publicity of the penalty decision"),
                      "other_decision": ("执法决定公示", "publicity of the enforcement decision"),
@@ -46,39 +48,93 @@ class Alert:
                 "workdays_left": self.workdays_left, "overdue": self.overdue, "officers": self.officers}
 
 
-def _what(fact: Fact, lang: str) -> tuple[str, str]:
-    if isinstance(fact, PublicityFact):
-        zh, en = OBLIGATION_TITLES[fact.obligation]
-        return f"{zh if lang == 'zh' else en}（{label(fact.platform, lang)}）", f"publicity.{fact.obligation}"
-    assert isinstance(fact, DeadlineFact)
-    return label(fact.clock, lang), f"deadline.{fact.clock}"
+NEVER = dt.date(9999, 12, 31)
 
 
-def _left(calendar: WorkCalendar, as_of: dt.date, due: dt.date) -> int:
+def alert_title(code: str, platform: str | None, lang: str) -> str:
+    kind, name = code.split(".", 1)
+    if kind == "publicity":
+        zh, en = OBLIGATION_TITLES[name]
+        return f"{zh if lang == 'zh' else en}（{label(platform or '', lang)}）"
+    return label(name, lang)
+
+
+def still_paused(case: CaseFile, ctx: FactContext) -> bool:
+    """An undecided case whose decision clock is suspended (中止 etc. not yet resumed): no due day."""
+    kinds = set(ctx.profile["decision_clock_pauses"])
+    open_: set[str] = set()
+    for event in case.events:
+        if event.type in ("decided", "revoked"):
+            return False
+        if event.type == "suspended" and event.pause in kinds:
+            open_.add(event.pause)
+        elif event.type == "resumed":
+            open_.discard(event.pause)
+    return bool(open_)
+
+
+def deadline_rows(case: CaseFile, ctx: FactContext) -> list[dict[str, Any]]:
+    """One row per deadline of the case: code, platform, start, due, open_until (the day it was met, or
+    ``NEVER``), officers. None of it depends on an as-of day, which is why the store can keep it."""
+    names = {o.id: o.name for o in case.officers}
+    acting = "、".join(names[o] for o in dict.fromkeys(x for e in case.events for x in e.officers))[:1000]
+    paused = still_paused(case, ctx)
+    rows = []
+    for fact in build_facts(case, ctx):
+        if isinstance(fact, PublicityFact):
+            code, platform, done = f"publicity.{fact.obligation}", fact.platform, fact.publicized_date
+        elif isinstance(fact, DeadlineFact):
+            if fact.clock == "decision_90" and paused:
+                continue                                  # a suspended clock is not running: no due day
+            code, platform, done = f"deadline.{fact.clock}", None, fact.done_date
+        else:
+            continue
+        rows.append({"code": code, "platform": platform, "start": dt.date.fromisoformat(fact.start_date),
+                     "due": dt.date.fromisoformat(fact.due_date),
+                     "open_until": dt.date.fromisoformat(done) if done else NEVER, "officers": acting})
+    return rows
+
+
+def window_end(calendar: WorkCalendar, as_of: dt.date, within: int | None) -> dt.date:
+    return calendar.add_workdays(as_of, within) if within is not None else NEVER
+
+
+def workdays_left(calendar: WorkCalendar, as_of: dt.date, due: dt.date) -> int:
     if due >= as_of:
         return calendar.workdays_between(as_of, due)
     return -max(1, calendar.workdays_between(due, as_of))
 
 
+def make_alert(calendar: WorkCalendar, as_of: dt.date, within: int | None, lang: str, *, case_id: str, agency: str,
+               file: str, code: str, platform: str | None, start: dt.date, due: dt.date,
+               officers: str) -> Alert | None:
+    left = workdays_left(calendar, as_of, due)
+    if left >= 0 and within is not None and left > within:
+        return None
+    return Alert(case_id, agency, file, alert_title(code, platform, lang), code, start.isoformat(), due, left, officers)
+
+
+def sort_alerts(found: list[Alert]) -> list[Alert]:
+    return sorted(found, key=lambda a: (a.workdays_left, a.due, a.agency, a.case_id, a.code))
+
+
 def alerts(cases: Iterable[LoadedCase], ctx: FactContext, *, within: int | None = None, agency: str | None = None,
            lang: str = "zh") -> list[Alert]:
-    """Open deadlines due within ``within`` working days (all open ones when None) and every missed one."""
+    """Deadlines open on ``ctx.as_of`` (started by then, not met by then) that are overdue or due within
+    ``within`` working days (all open ones when None). The store's query (``engine.store.deadlines``)
+    applies the same test to the same rows."""
+    bound = window_end(ctx.calendar, ctx.as_of, within)
     out: list[Alert] = []
     for item in cases:
         case = item.case
         if agency and case.agency.code != agency:
             continue
-        names = {o.id: o.name for o in case.officers}
-        acting = "、".join(names[o] for o in dict.fromkeys(x for e in case.events for x in e.officers))
-        for fact in build_facts(case, ctx):
-            if not isinstance(fact, (PublicityFact, DeadlineFact)) or fact.status not in ("open", "missed"):
+        for row in deadline_rows(case, ctx):
+            if not (row["start"] <= ctx.as_of < row["open_until"] and row["due"] <= bound):
                 continue
-            due = dt.date.fromisoformat(fact.due_date)
-            left = _left(ctx.calendar, ctx.as_of, due)
-            if left >= 0 and within is not None and left > within:
-                continue
-            what, code = _what(fact, lang)
-            start = fact.start_date
-            out.append(Alert(case.case_id, case.agency.code, item.ref, what, code, start, due, left, acting))
-    out.sort(key=lambda a: (a.workdays_left, a.due, a.agency, a.case_id, a.code))
-    return out
+            alert = make_alert(ctx.calendar, ctx.as_of, within, lang, case_id=case.case_id, agency=case.agency.code,
+                               file=item.ref, code=row["code"], platform=row["platform"], start=row["start"],
+                               due=row["due"], officers=row["officers"])
+            if alert is not None:
+                out.append(alert)
+    return sort_alerts(out)

@@ -28,11 +28,14 @@ from .calendar import default_calendar
 from .check import Checker
 from .errors import CasecheckError, InputError, InputProblem
 from .exemptions import PartyHistory
+from .facts import FactContext
 from .findings import Finding
 from .loader import LoadedCase, load_paths, validate_case
+from .profile import Profile, load_profile
 from .rulebook import Rulebook, default_rulebook
 from .store import Store
 from .store.repo import ImportCache, append_event, dump_case, find_case, iter_cases, load_case, put_case
+from .store.deadlines import refresh_deadlines
 from .store.tables import CaseRow, ChangeRow, EventRow
 from .workflow import default_workflows
 
@@ -53,8 +56,13 @@ class ImportReport:
         return 2 if self.problems else 0
 
 
+def _deadline_context(profile: Profile | None = None) -> FactContext:
+    """What the stored deadline rows are computed with (their due dates need no as-of day)."""
+    return FactContext(default_calendar(), dt.date.today(), profile or load_profile(), default_workflows())
+
+
 def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
-                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
+                 progress: Callable[[int, int], None] | None = None, profile: Profile | None = None) -> ImportReport:
     """All or nothing: any bad file → every problem listed, nothing stored. The same case twice changes
     nothing; a changed case is updated and the change recorded."""
     loaded = load_paths(paths)
@@ -62,11 +70,14 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
     if report.problems:
         return report
     workflows = default_workflows()
+    ctx = _deadline_context(profile)
     with store.writing() as session, session.no_autoflush:
         cache = ImportCache(session)
         total = len(loaded.cases)
         for n, item in enumerate(loaded.cases, 1):
             outcome = put_case(session, item.case, source=item.ref, actor=actor, workflows=workflows, cache=cache)
+            if outcome != "unchanged":
+                refresh_deadlines(session, cache.rows[(item.case.agency.code, item.case.case_id)], item.case, ctx)
             setattr(report, outcome, getattr(report, outcome) + 1)
             if progress:
                 progress(n, total)
@@ -115,6 +126,9 @@ def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "ca
             raise CasecheckError(f"case {case.case_id} of {case.agency.code} is already stored; "
                                  f"record its next step with `casecheck case record`")
         put_case(session, case, source=source, actor=actor, workflows=default_workflows())
+        row = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,
+                                                 CaseRow.case_id == case.case_id)).one()
+        refresh_deadlines(session, row, case, _deadline_context())
     return case.case_id
 
 
@@ -144,6 +158,7 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
             raise StepRefused(case_id, new.type, blocking)
         payload = new.model_dump(mode="json", exclude_none=True)
         stored = append_event(session, row, candidate, payload, actor, default_workflows())
+        refresh_deadlines(session, row, candidate, _deadline_context(rulebook.profile))
         return RecordResult(case_id, stored.seq, row.state, result.findings)
 
 

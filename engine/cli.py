@@ -30,6 +30,13 @@ class Format(str, Enum):
     json = "json"
 
 
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+    xlsx = "xlsx"
+
+
 def _date(value: Optional[str], option: str) -> dt.date:
     if value is None:
         return dt.date.today()
@@ -89,8 +96,8 @@ def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional
 
 
 def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str], day: dt.date, profile: str,
-               calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str):
-    """Load (files or the store), judge, and keep a run of the store in the store."""
+               calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str, keep: bool = True):
+    """Load (files or the store), judge, and (``keep``) keep a run over the store in the store."""
     from .calendar import default_calendar
     from .check import Checker, CheckResult
     from .exemptions import PartyHistory
@@ -106,7 +113,7 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
     result = CheckResult(list(checker.check(loaded.cases)), loaded.problems, day, rulebook.profile.name,
                          rulebook.version, calendar.describe(), lang.value)
-    if store is not None:                          # a check of the store is kept in it, with its findings
+    if store is not None and keep:                 # a check of the store is kept in it, with its findings
         from . import __version__
         from .store.repo import save_run
 
@@ -120,29 +127,40 @@ def review(
     paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories; none with --db"),
     quarter: str = typer.Option(..., "--quarter", help="YYYYQn, e.g. 2024Q4"),
     agency: Optional[str] = typer.Option(None, "--agency", help="only this agency's cases"),
-    db: Optional[str] = typer.Option(None, "--db", help="review the cases of this store"),
+    db: Optional[str] = typer.Option(None, "--db", help="review the cases of this store (and keep the review)"),
+    previous: Optional[Path] = typer.Option(None, "--previous", help="the previous quarter's review as JSON "
+                                            "(with --db the stored review is used)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="judge open deadlines as of (default: quarter end)"),
-    fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
     workers: int = typer.Option(2, "--workers", min=1, max=64),
 ) -> None:
     """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
-    from .report.review_view import render_review
-    from .review import quarter_bounds, review as run_review
+    from .report.builders import review_document
+    from .report.render import write
+    from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
 
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
-    result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review")
+    result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False)
     reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps(reviewed.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        Console().print(render_review(reviewed, lang.value))
-    if result.all_problems or result.failures:
-        raise typer.Exit(2)
-    fail = rulebook.profile["review_grades"][-1][0]
-    raise typer.Exit(1 if any(c.grade == fail for c in reviewed.cases) else 0)
+    before = previous_from_report(previous) if previous else None
+    if db is not None:
+        from . import __version__
+        from .store import Store
+        from .store.repo import load_review, save_run
+
+        store = Store.open(db)
+        if before is None:
+            before = load_review(store, previous_quarter(reviewed.quarter), agency)
+        with store.writing() as session:
+            save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
+                     case_ids={c.case_id for c in reviewed.cases})
+    doc = review_document(reviewed, lang.value, before)
+    write(doc, fmt.value, output)
+    raise typer.Exit(doc.exit_code)
 
 
 @app.command()
@@ -151,8 +169,9 @@ def alerts(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="the day to judge (default today)"),
     within: Optional[int] = typer.Option(None, "--within", min=0, help="open deadlines due within N working days"),
     agency: Optional[str] = typer.Option(None, "--agency"),
-    db: Optional[str] = typer.Option(None, "--db", help="the cases of this store"),
-    fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
+    db: Optional[str] = typer.Option(None, "--db", help="the deadlines of this store (an indexed query)"),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
@@ -162,35 +181,70 @@ def alerts(
     from .exemptions import PartyHistory
     from .facts import FactContext
     from .profile import load_profile
+    from .report.builders import alerts_document
+    from .report.render import write
+    from .rulebook import catalogue_version
     from .workflow import default_workflows
 
     day = _date(as_of, "--as-of")
-    loaded, _ = _load_cases(paths, db, agency)
-    ctx = FactContext(default_calendar(), day, load_profile(profile), default_workflows(),
-                      PartyHistory(c.case for c in loaded.cases))
-    found = find_alerts(loaded.cases, ctx, within=within, agency=agency, lang=lang.value)
-    zh = lang is Lang.zh
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps({"as_of": day.isoformat(), "within": within, "alerts": [a.as_dict() for a in found],
-                                     "problems": [p.as_dict() for p in loaded.problems]},
-                                    ensure_ascii=False, indent=2) + "\n")
+    calendar = default_calendar()
+    problems: list[str] = []
+    if paths:
+        loaded, _ = _load_cases(paths, None, agency)
+        ctx = FactContext(calendar, day, load_profile(profile), default_workflows(),
+                          PartyHistory(c.case for c in loaded.cases))
+        found = find_alerts(loaded.cases, ctx, within=within, agency=agency, lang=lang.value)
+        problems = [str(p) for p in loaded.problems]
+    elif db is not None:
+        from .store import Store
+        from .store.deadlines import store_alerts
+
+        found = store_alerts(Store.open(db), calendar, day, within=within, agency=agency, lang=lang.value)
     else:
-        console = Console()
-        table = Table(title=(f"期限预警（截至 {day}）" if zh else f"Deadline alerts as of {day}"), expand=True)
-        for col in (("剩余工作日", "working days left"), ("到期日", "due"), ("案件", "case"), ("期限", "deadline"),
-                    ("起算日", "from"), ("执法人员", "officers")):
-            table.add_column(col[0] if zh else col[1], overflow="fold")
-        for a in found:
-            left = (f"逾期 {-a.workdays_left}" if zh else f"{-a.workdays_left} overdue") if a.overdue \
-                else str(a.workdays_left)
-            table.add_row(Text(left, style="bold red" if a.overdue else ("yellow" if a.workdays_left <= 2 else "")),
-                          a.due.isoformat(), a.case_id, a.what, a.start, a.officers)
-        console.print(table)
-        for problem in loaded.problems:
-            console.print(f"[red]✗[/red] {problem}", soft_wrap=True)
-    if loaded.problems:
-        raise typer.Exit(2)
-    raise typer.Exit(1 if any(a.overdue for a in found) else 0)
+        raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
+    doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
+                          calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems)
+    write(doc, fmt.value, output)
+    raise typer.Exit(doc.exit_code)
+
+
+@app.command()
+def stats(
+    paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories; none with --db"),
+    year: int = typer.Option(..., "--year", min=2000, max=2100, help="the year to count"),
+    agency: Optional[str] = typer.Option(None, "--agency", help="only this agency"),
+    agency_profile: Optional[Path] = typer.Option(None, "--agency-profile",
+                                                  help="agency profile YAML (default rules/agencies/<code>.yaml)"),
+    db: Optional[str] = typer.Option(None, "--db", help="the cases of this store"),
+    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    lang: Lang = typer.Option(Lang.zh, "--lang"),
+    profile: str = typer.Option("tianjin", "--profile"),
+) -> None:
+    """Annual statistics (年度行政执法统计): the figures of an annual report's 基本情况 section."""
+    from .agency import agency_path, load_agency
+    from .calendar import default_calendar
+    from .profile import load_profile
+    from .report.builders import stats_document
+    from .report.render import write
+    from .rulebook import catalogue_version
+    from .stats import year_stats
+
+    loaded, _ = _load_cases(paths, db, agency)
+    cases = [c.case for c in loaded.cases]
+    profiles = {}
+    for code in sorted({c.agency.code for c in cases}):
+        if agency_profile is not None:
+            chosen = load_agency(agency_profile)
+            profiles[code] = chosen if chosen.code == code else None
+        else:
+            profiles[code] = load_agency(code) if agency_path(code).exists() else None
+    items = year_stats(cases, year, profiles, agency)
+    doc = stats_document(items, lang.value, year=year, rules=catalogue_version(), calendar=default_calendar().describe(),
+                         profile=load_profile(profile).name, as_of=dt.date(year, 12, 31),
+                         problems=[str(p) for p in loaded.problems])
+    write(doc, fmt.value, output)
+    raise typer.Exit(doc.exit_code)
 
 
 @app.command()

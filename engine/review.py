@@ -1,7 +1,7 @@
 """Quarterly case-file review (案卷评查): the quarter's cases, scored, graded and summarised.
 
 A case belongs to the quarter of its decision (or of its closing, when it has no penalty decision).
-Score = 100 − the deductions of its findings (floored at 0), shown by review category (主体 事实证据
+Score = 100 − the deductions of its findings, once per rule and file (floored at 0), shown by review category (主体 事实证据
 适用法律 程序 文书 归档); a veto finding (否决项) fails the file whatever its score; grades come from the
 profile's ``review_grades`` cut-offs. Summaries: by rule, by officer and by matter domain.
 """
@@ -9,9 +9,11 @@ profile's ``review_grades`` cut-offs. Summaries: by rule, by officer and by matt
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .check import CaseResult, CheckResult
@@ -19,7 +21,8 @@ from .errors import CasecheckError
 from .model import CaseFile
 from .rulebook import CATEGORIES
 
-__all__ = ["quarter_bounds", "review_day", "CaseScore", "ReviewResult", "review"]
+__all__ = ["quarter_bounds", "previous_quarter", "review_day", "CaseScore", "ReviewResult", "review", "compare",
+           "previous_from_report"]
 
 def quarter_bounds(text: str) -> tuple[dt.date, dt.date]:
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text.strip())
@@ -29,6 +32,47 @@ def quarter_bounds(text: str) -> tuple[dt.date, dt.date]:
     start = dt.date(year, 3 * q - 2, 1)
     end = dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - dt.timedelta(days=1)
     return start, end
+
+
+def previous_quarter(quarter: str) -> str:
+    start, _ = quarter_bounds(quarter)
+    prev = start - dt.timedelta(days=1)
+    return f"{prev.year}Q{(prev.month - 1) // 3 + 1}"
+
+
+def previous_from_report(path: Path) -> dict[str, set[str]]:
+    """Case id → rule ids of a review report written with ``--format json``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data["sections"]["cases"]
+        if data.get("kind") != "review":
+            raise KeyError("kind")
+        return {str(r["case_id"]): {x.split("×")[0] for x in str(r.get("rules") or "").split("、") if x} for r in rows}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CasecheckError(f"{path}: not a casecheck review report (--format json): {exc}") from None
+
+
+def compare(result: "ReviewResult", previous: dict[str, set[str]]) -> list[tuple[str, str, str]]:
+    """(case id, rule id, new | still_open | fixed), comparing with the previous quarter's review.
+
+    This quarter's findings are new unless the previous review had the same finding on the same file.
+    Each finding of the previous review is still open if the file, judged now, still has it, and fixed
+    if it no longer does (the file was corrected: 整改). A file no longer in the data is not judged.
+    """
+    now = {c.loaded.case.case_id: {f.rule_id for f in c.findings} for c in result.check.cases
+           if not (c.failure or c.problem)}
+    out: list[tuple[str, str, str]] = []
+    for c in result.cases:
+        for rule in sorted(set(c.rules)):
+            if rule not in previous.get(c.case_id, set()):
+                out.append((c.case_id, rule, "new"))
+    for case_id, rules in sorted(previous.items()):
+        if case_id not in now:
+            continue
+        for rule in sorted(rules):
+            out.append((case_id, rule, "still_open" if rule in now[case_id] else "fixed"))
+    order = {"new": 0, "still_open": 1, "fixed": 2}
+    return sorted(out, key=lambda x: (order[x[2]], x[0], x[1]))
 
 
 def review_day(case: CaseFile) -> dt.date | None:
@@ -121,6 +165,16 @@ class ReviewResult:
         }
 
 
+def item_deductions(findings: list) -> list:
+    """The findings that deduct: one per rule and file (the highest), as a review standard deducts per
+    item — an expired certificate shown on six acts is one defect of the file, not six."""
+    best: dict[str, Any] = {}
+    for f in findings:
+        if f.rule_id not in best or f.deduction > best[f.rule_id].deduction:
+            best[f.rule_id] = f
+    return list(best.values())
+
+
 def _grade(score: int, vetoed: bool, grades: tuple[tuple[str, int], ...]) -> str:
     """The first grade whose floor the score reaches; a veto gives the lowest (the profile lists ≥ 1)."""
     if vetoed:
@@ -152,7 +206,7 @@ def _score(item: CaseResult, start: dt.date, end: dt.date, agency: str | None,
     if item.failure or item.problem:
         return None                    # reported with the check's problems, never scored on a guess
     deductions = {c: 0 for c in CATEGORIES}
-    for f in item.findings:
+    for f in item_deductions(item.findings):
         deductions[f.category] += f.deduction
     score = max(0, 100 - sum(deductions.values()))
     vetoes = sorted({f.rule_id for f in item.findings if f.veto})

@@ -419,9 +419,17 @@ def load_rulebook(profile: Profile, directory: str | Path | None = None,
             alternatives.extend(alts)
     if workflows:
         _check_guards(rules, workflows)
-    digest = hashlib.sha256(
-        "".join(p.read_text(encoding="utf-8") for p in files).encode()).hexdigest()[:12]
-    return Rulebook(rules, alternatives, profile, digest)
+    return Rulebook(rules, alternatives, profile, _digest(files))
+
+
+def _digest(files: Sequence[Path]) -> str:
+    return hashlib.sha256("".join(p.read_text(encoding="utf-8") for p in files).encode()).hexdigest()[:12]
+
+
+def catalogue_version(directory: str | Path | None = None) -> str:
+    """The catalogue's version stamp (a digest of its files), without compiling it: what reports print."""
+    directory = Path(directory) if directory else Path(str(resources.files("rules").joinpath("catalogue")))
+    return _digest(sorted(directory.glob("*.yaml")))
 
 
 def _check_guards(rules: Sequence[Rule], workflows: dict[str, Any]) -> None:

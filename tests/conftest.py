@@ -39,3 +39,16 @@ def make_checker(rulebook, calendar, workflows):
 def read_expected(directory: Path) -> tuple[str, dict[str, list[str]]]:
     data = yaml.safe_load((directory / "expected.yaml").read_text(encoding="utf-8"))
     return str(data["as_of"]), data["expected"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    """A fresh store URL: a SQLite file, and a new database on the real local PostgreSQL 15 (tests/pg.py)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    import pg
+
+    url = pg.create_database()
+    yield url
+    pg.drop_database(url)

@@ -62,4 +62,72 @@ def test_cli_exit_code_and_json(tmp_path):
                                "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     early, late = call("2024-09-30"), call("2024-10-15")
     assert early.returncode == 0 and late.returncode == 1
-    assert all(a["overdue"] for a in json.loads(late.stdout)["alerts"])
+    assert all(a["overdue"] for a in json.loads(late.stdout)["sections"]["alerts"])
+
+
+# ------------------------------------------------------------------------------ alerts on a store
+import pytest  # noqa: E402
+
+from datasets import dataset  # noqa: E402
+from engine.cases import import_paths, record  # noqa: E402
+from engine.loader import load_paths  # noqa: E402
+from engine.store import Store  # noqa: E402
+from engine.store.deadlines import store_alerts  # noqa: E402
+
+DAYS = ["2023-03-15", "2023-07-03", "2023-10-09", "2023-12-20", "2023-12-28", "2024-01-31"]
+
+
+def _file_alerts(loaded, day, within):
+    ctx = FactContext(default_calendar(), dt.date.fromisoformat(day), load_profile(), default_workflows())
+    return alerts(loaded.cases, ctx, within=within)
+
+
+def _key(found):
+    return [(a.case_id, a.code, a.what, a.start, a.due, a.workdays_left, a.officers) for a in found]
+
+
+@pytest.fixture(scope="module")
+def year_store(tmp_path_factory):
+    base = tmp_path_factory.mktemp("alerts")
+    path = dataset("nkcgw-2023", base)
+    store = Store.open(f"sqlite:///{base / 'a.db'}")
+    report = import_paths(store, [path], actor="test")
+    assert report.new == 1390 and not report.problems
+    return store, load_paths([path])
+
+
+@pytest.mark.parametrize("within", [None, 0, 5])
+def test_store_query_gives_the_same_alerts_as_the_files(year_store, within):
+    store, loaded = year_store
+    cal = default_calendar()
+    seen = 0
+    for day in DAYS:
+        from_files = _file_alerts(loaded, day, within)
+        from_store = store_alerts(store, cal, dt.date.fromisoformat(day), within=within)
+        assert _key(from_store) == _key(from_files), day
+        seen += len(from_files)
+    assert seen > 20                      # the comparison is about real alerts, not two empty lists
+
+
+def test_the_query_uses_the_deadline_index(year_store):
+    from sqlalchemy import text
+
+    store, _ = year_store
+    with store.reading() as s:
+        plan = " ".join(str(r) for r in s.execute(text(
+            "EXPLAIN QUERY PLAN SELECT * FROM deadlines WHERE open_until > '2023-12-28' AND due <= '2024-01-10'")))
+    assert "ix_deadlines_open_due" in plan
+
+
+def test_a_recorded_step_closes_its_alert(url, tmp_path):
+    raw, _ = open_case()
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    store = Store.open(url)
+    import_paths(store, [tmp_path / "a.yaml"], actor="王某")
+    day = dt.date(2024, 9, 30)
+    before = {a.code for a in store_alerts(store, default_calendar(), day)}
+    assert before == {"deadline.service_7", "publicity.penalty_decision"}
+    record(store, "ALERT-1", {"type": "served", "date": "2024-09-30", "officers": ["O1", "O2"], "method": "direct",
+                              "certificates_shown": True, "documents": ["送达回证"]}, actor="王某", as_of=day)
+    after = store_alerts(store, default_calendar(), day)
+    assert {a.code for a in after} == {"publicity.penalty_decision"} and len(after) == 2   # platform, Credit China

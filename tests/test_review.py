@@ -41,8 +41,9 @@ def test_scores_vetoes_and_grades(checked):
     by_id = {r.loaded.case.case_id: r for r in checked.cases}
     for c in year:
         findings = by_id[c.case_id].findings
-        assert c.score == max(0, 100 - sum(f.deduction for f in findings))
-        assert sum(c.deductions.values()) == sum(f.deduction for f in findings)
+        per_rule = {r: max(f.deduction for f in findings if f.rule_id == r) for r in {f.rule_id for f in findings}}
+        assert c.score == max(0, 100 - sum(per_rule.values()))
+        assert sum(c.deductions.values()) == sum(per_rule.values())
         assert c.vetoes == sorted({f.rule_id for f in findings if f.veto})
         expected = "不合格" if c.vetoes else next(g for g, floor in GRADES if c.score >= floor)
         assert c.grade == expected
@@ -64,6 +65,81 @@ def test_review_cli_json_and_exit_code():
     out = subprocess.run([sys.executable, "-m", "engine.cli", "review", str(DEMO), "--quarter", "2024Q2",
                           "--format", "json", "--workers", "1"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     report = json.loads(out.stdout)
-    assert report["quarter"] == "2024Q2" and report["stamp"]["as_of"] == "2024-06-30"
-    assert report["cases_reviewed"] == len(report["cases"]) > 0
-    assert out.returncode == (1 if report["grades"].get("不合格") else 0)
+    assert report["summary"]["quarter"] == "2024Q2" and report["stamp"]["as_of"] == "2024-06-30"
+    assert report["summary"]["cases_reviewed"] == len(report["sections"]["cases"]) > 0
+    assert out.returncode == (1 if report["summary"]["grade:不合格"] else 0)
+
+
+def _review_json(args):
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "review", *args, "--format", "json", "--workers", "1"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert out.returncode in (0, 1), out.stderr
+    return json.loads(out.stdout)
+
+
+def _changes(report):
+    return {(r["case_id"], r["rule_id"]): r["status_code"] for r in report["sections"]["changes"]}
+
+
+FIXED_CASE = "津南城管罚〔2024〕12号"       # Q1: no legal review, and its publicity missed
+
+
+def _add_review(path):
+    import yaml
+
+    case = yaml.safe_load(path.read_text(encoding="utf-8"))
+    at = next(i for i, e in enumerate(case["events"]) if e["type"] == "decided")
+    case["events"].insert(at, {"type": "legal_review", "date": case["events"][at]["date"], "reviewer": "R1",
+                               "result": "approved", "documents": ["法制审核意见书"]})
+    path.write_text(yaml.safe_dump(case, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_previous_quarter_marks_new_still_open_and_fixed_from_the_store(tmp_path):
+    import shutil
+
+    data = tmp_path / "demo"
+    shutil.copytree(DEMO, data)
+    db = str(tmp_path / "s.db")
+    subprocess.run([sys.executable, "-m", "engine.cli", "import", str(data), "--db", db], check=True, cwd=ROOT,
+                   capture_output=True, timeout=180)
+    first = _review_json(["--db", db, "--quarter", "2024Q1"])
+    assert "changes" not in first["sections"]                       # no Q4 2023 review was stored
+    q1 = {(r["case_id"], rule.split("×")[0]) for r in first["sections"]["cases"] for rule in r["rules"].split("、") if rule}
+    assert (FIXED_CASE, "legal_review.required_before_decision") in q1
+    [path] = [p for p in data.rglob("*.yaml") if p.name != "expected.yaml" and FIXED_CASE in p.read_text(encoding="utf-8")]
+    _add_review(path)                                                # 整改: the review is added to the file
+    subprocess.run([sys.executable, "-m", "engine.cli", "import", str(data), "--db", db], check=True, cwd=ROOT,
+                   capture_output=True, timeout=180)
+    second = _review_json(["--db", db, "--quarter", "2024Q2"])
+    changes = _changes(second)
+    assert changes[(FIXED_CASE, "legal_review.required_before_decision")] == "fixed"
+    assert changes[(FIXED_CASE, "publicity.penalty_within_7_workdays")] == "still_open"
+    q2 = {(r["case_id"], rule.split("×")[0]) for r in second["sections"]["cases"] for rule in r["rules"].split("、") if rule}
+    assert q2 and all(changes[k] == "new" for k in q2)
+    assert {k for k, v in changes.items() if v != "new"} == q1      # every Q1 finding is accounted for
+
+
+def test_previous_quarter_from_a_json_report(tmp_path):
+    first = _review_json([str(DEMO), "--quarter", "2024Q1"])
+    report = tmp_path / "q1.json"
+    report.write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+    second = _review_json([str(DEMO), "--quarter", "2024Q2", "--previous", str(report)])
+    assert set(_changes(second).values()) == {"new", "still_open"}  # nothing was corrected in the files
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "review", str(DEMO), "--quarter", "2024Q2",
+                          "--previous", str(bad)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 2 and "bad.json" in out.stdout + out.stderr
+
+
+def test_one_rule_deducts_once_per_file():
+    """An expired certificate shown on six acts is one defect of the file, deducted once (the highest)."""
+    from types import SimpleNamespace as F
+
+    from engine.review import item_deductions
+
+    findings = [F(rule_id="procedure.certificate_valid", deduction=d, category="主体") for d in (20, 20, 30)] + \
+        [F(rule_id="recording.av_on_site", deduction=2, category="程序")]
+    kept = item_deductions(findings)
+    assert sorted((f.rule_id, f.deduction) for f in kept) == [("procedure.certificate_valid", 30),
+                                                              ("recording.av_on_site", 2)]

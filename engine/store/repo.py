@@ -255,18 +255,41 @@ def _verify_case(session: Session, row: CaseRow) -> tuple[int | None, str] | Non
     return None
 
 
-def save_run(session: Session, result: Any, kind: str, engine_version: str) -> int:
-    """Keep a check run over stored cases and its findings (with due dates, for deadline queries)."""
+def save_run(session: Session, result: Any, kind: str, engine_version: str, *, scope: str | None = None,
+             agency: str | None = None, case_ids: set[str] | None = None) -> int:
+    """Keep a run over stored cases and its findings (with due dates). A review keeps its quarter
+    (``scope``) and only the findings of the files it reviewed (``case_ids``)."""
     from .tables import FindingRow, RunRow
 
     run = RunRow(kind=kind, started_at=now(), as_of=result.as_of, profile=result.profile,
-                 rules_version=result.rules_version, engine_version=engine_version, cases=len(result.cases))
+                 rules_version=result.rules_version, engine_version=engine_version,
+                 cases=len(result.cases) if case_ids is None else len(case_ids), scope=scope, agency=agency)
     session.add(run)
     session.flush()
     ids = {(r.agency, r.case_id): r.id for r in session.exec(select(CaseRow)).all()}
     for f in result.findings:
+        if case_ids is not None and f.case_id not in case_ids:
+            continue
         session.add(FindingRow(run_id=run.id, case_pk=ids[(f.agency, f.case_id)], rule_id=f.rule_id,
                                severity=f.severity, category=f.category, deduction=f.deduction, veto=f.veto,
                                due=dt.date.fromisoformat(f.due) if f.due else None, fact=f.fact,
                                message=f.message, basis=f.basis))
     return run.id
+
+
+def load_review(store: Any, quarter: str, agency: str | None = None) -> dict[str, set[str]] | None:
+    """Case id → rule ids of the latest stored review of ``quarter`` (same agency scope), or None."""
+    from .tables import FindingRow, RunRow
+
+    with store.reading() as session:
+        query = select(RunRow).where(RunRow.kind == "review", RunRow.scope == quarter)
+        query = query.where(RunRow.agency == agency) if agency else query.where(RunRow.agency.is_(None))
+        run = session.exec(query.order_by(RunRow.id.desc())).first()
+        if run is None:
+            return None
+        out: dict[str, set[str]] = {}
+        rows = session.exec(select(CaseRow.case_id, FindingRow.rule_id)
+                            .join(CaseRow, CaseRow.id == FindingRow.case_pk).where(FindingRow.run_id == run.id))
+        for case_id, rule_id in rows:
+            out.setdefault(case_id, set()).add(rule_id)
+        return out

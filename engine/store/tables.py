@@ -14,7 +14,7 @@ from typing import Optional
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["CaseRow", "EventRow", "OfficerRow", "PartyRow", "ChangeRow", "RunRow", "FindingRow"]
+__all__ = ["CaseRow", "EventRow", "OfficerRow", "PartyRow", "ChangeRow", "RunRow", "FindingRow", "DeadlineRow"]
 
 
 class CaseRow(SQLModel, table=True):
@@ -101,6 +101,8 @@ class RunRow(SQLModel, table=True):
     rules_version: str = Field(max_length=64)
     engine_version: str = Field(max_length=40)
     cases: int = 0
+    scope: Optional[str] = Field(default=None, max_length=20)       # a review's quarter, e.g. 2024Q4
+    agency: Optional[str] = Field(default=None, max_length=120)     # a run limited to one agency
 
 
 class FindingRow(SQLModel, table=True):
@@ -119,3 +121,25 @@ class FindingRow(SQLModel, table=True):
     fact: str = Field(max_length=120)
     message: str = Field(sa_column=Column(Text, nullable=False))
     basis: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class DeadlineRow(SQLModel, table=True):
+    """A deadline of a stored case (publicity window, service, 90-day decision, evidence, filing), kept
+    current by every import and recorded step, so alerts are an indexed query, not a loop over cases.
+
+    ``open_until`` is the day the obligation was met, or 9999-12-31 while it is not: a deadline is open on
+    day D when ``start <= D < open_until``. The index (open_until, due) makes "open on D, due by B" a
+    range scan over the few deadlines not yet met.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_open_due", "open_until", "due"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_pk: int = Field(foreign_key="cases.id", index=True)
+    code: str = Field(max_length=60)                  # deadline.service_7, publicity.penalty_decision, …
+    platform: Optional[str] = Field(default=None, max_length=40)
+    start: dt.date
+    due: dt.date
+    open_until: dt.date
+    officers: str = Field(default="", max_length=1000)

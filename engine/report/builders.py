@@ -1,0 +1,229 @@
+"""Jobs' results → ``Document``: the quarterly review, the deadline alerts, the annual statistics.
+
+Rows are flat (text, numbers, dates as ISO text) and already in the reader's language, so every
+renderer shows the same thing; codes that other systems need (case ids, rule ids) stay as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Iterable
+
+from ..agency import POWER_CATEGORIES
+from ..alerts import Alert
+from ..review import ReviewResult, compare
+from ..rulebook import CATEGORIES
+from ..stats import AgencyStats, rate, wan
+from ..vocab import label
+from .document import Column, Document, Section, stamp
+
+__all__ = ["review_document", "alerts_document", "stats_document"]
+
+
+def _money(value: Decimal) -> float | int:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _pick(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+# ---------------------------------------------------------------------------------------------- review
+def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str]] | None = None) -> Document:
+    """``previous``: case id → rule ids found in the previous quarter's stored review (for new/open/fixed)."""
+    check = result.check
+    grades = result.grades
+    title = (_pick(lang, f"案卷评查报告 {result.quarter}（{result.start} 至 {result.end}）",
+                   f"Case-file review {result.quarter} ({result.start} – {result.end})")
+             + (f" · {result.agency}" if result.agency else ""))
+    doc = Document("review", lang, title, stamp(check.rules_version, check.calendar_years, check.profile, check.as_of))
+    doc.summary = [("quarter", _pick(lang, "评查季度", "quarter"), result.quarter),
+                   ("cases_reviewed", _pick(lang, "评查案卷", "files reviewed"), len(result.cases)),
+                   ("average_score", _pick(lang, "平均分", "average score"), result.average)]
+    doc.summary += [(f"grade:{g}", g, grades.get(g, 0)) for g in result.grade_names]
+    worst = result.grade_names[-1] if result.grade_names else None
+    doc.sections.append(Section(
+        "grades", "等级分布", "Grades",
+        [Column("grade", "等级", "grade"), Column("cases", "案卷数", "files", "int")],
+        [{"grade": g, "cases": grades.get(g, 0)} for g in result.grade_names], chart="cases"))
+    rows = []
+    for c in result.cases:
+        rows.append({"case_id": c.case_id, "agency": c.agency, "procedure": label(c.procedure, lang),
+                     "domain": label(c.domain, lang), "date": c.day.isoformat(), "score": c.score, "grade": c.grade,
+                     "deductions": " ".join(f"{k}-{c.deductions[k]}" for k in CATEGORIES if k in c.deductions),
+                     "vetoes": "、".join(c.vetoes), "rules": _counted(c.rules), "officers": "、".join(c.officers),
+                     "attention": bool(c.rules), "failed": c.grade == worst})
+    doc.sections.append(Section(
+        "cases", "案卷评分", "Scores by file",
+        [Column("case_id", "案卷", "case"), Column("procedure", "程序", "procedure"),
+         Column("domain", "领域", "domain"), Column("date", "决定/结案日", "decided/closed", "date"),
+         Column("score", "得分", "score", "int"), Column("grade", "等级", "grade"),
+         Column("deductions", "扣分", "deductions"), Column("vetoes", "否决项", "veto items"),
+         Column("rules", "问题", "findings"), Column("officers", "执法人员", "officers")],
+        rows, brief="attention", style="failed"))
+    by_rule = [{"rule_id": r, "findings": n, "cases": k} for r, n, k in result.by_rule()]
+    doc.sections.append(Section(
+        "by_rule", "问题分布（按规则）", "Findings by rule",
+        [Column("rule_id", "规则", "rule"), Column("findings", "问题数", "findings", "int"),
+         Column("cases", "案卷数", "files", "int")], by_rule, chart="findings"))
+    if previous is not None:
+        doc.sections.append(_changes(result, previous, lang))
+    doc.sections.append(Section(
+        "by_officer", "执法人员", "By officer",
+        [Column("officer", "执法人员", "officer"), Column("cases", "案卷数", "files", "int"),
+         Column("with_findings", "有问题", "with findings", "int"),
+         Column("average_score", "平均分", "average", "number")],
+        [{"officer": o, "cases": n, "with_findings": k, "average_score": a} for o, n, k, a in result.by_officer()]))
+    doc.sections.append(Section(
+        "by_domain", "执法领域", "By matter domain",
+        [Column("domain", "领域", "domain"), Column("cases", "案卷数", "files", "int"),
+         Column("findings", "问题数", "findings", "int"), Column("average_score", "平均分", "average", "number")],
+        [{"domain": label(d, lang), "cases": n, "findings": k, "average_score": a}
+         for d, n, k, a in result.by_domain()]))
+    doc.problems = [str(p) for p in check.all_problems] + [str(f) for f in check.failures]
+    doc.exit_code = 2 if doc.problems else (1 if worst and grades.get(worst) else 0)
+    return doc
+
+
+def _counted(rules: list[str]) -> str:
+    """rule ids with how often each fired: ``a、b×6``."""
+    counts: dict[str, int] = {}
+    for r in rules:
+        counts[r] = counts.get(r, 0) + 1
+    return "、".join(r if n == 1 else f"{r}×{n}" for r, n in counts.items())
+
+
+def _changes(result: ReviewResult, previous: dict[str, set[str]], lang: str) -> Section:
+    names = {"new": ("新发现", "new"), "still_open": ("仍未整改", "still open"), "fixed": ("已整改", "fixed")}
+    rows = [{"case_id": case_id, "rule_id": rule, "status": names[status][0 if lang == "zh" else 1],
+             "status_code": status} for case_id, rule, status in compare(result, previous)]
+    return Section("changes", "与上季度评查相比", "Compared with the previous quarter's review",
+                   [Column("case_id", "案卷", "case"), Column("rule_id", "规则", "rule"),
+                    Column("status", "状态", "status"), Column("status_code", "状态代码", "status code")], rows)
+
+
+# ---------------------------------------------------------------------------------------------- alerts
+def alerts_document(found: list[Alert], lang: str, *, as_of: dt.date, within: int | None, rules: str, calendar: str,
+                    profile: str, problems: Iterable[str] = ()) -> Document:
+    title = _pick(lang, f"期限预警（截至 {as_of}）", f"Deadline alerts as of {as_of}")
+    if within is not None:
+        title += _pick(lang, f"：已逾期及 {within} 个工作日内到期", f": overdue and due within {within} working days")
+    doc = Document("alerts", lang, title, stamp(rules, calendar, profile, as_of))
+    overdue = sum(a.overdue for a in found)
+    doc.summary = [("as_of", _pick(lang, "截至", "as of"), as_of.isoformat()),
+                   ("within", _pick(lang, "预警范围（工作日）", "window (working days)"), within),
+                   ("alerts", _pick(lang, "预警", "alerts"), len(found)),
+                   ("overdue", _pick(lang, "已逾期", "overdue"), overdue)]
+    rows = [{"workdays_left": a.workdays_left, "status": _pick(lang, f"逾期 {-a.workdays_left} 个工作日",
+                                                                 f"{-a.workdays_left} working days overdue")
+             if a.overdue else _pick(lang, f"剩 {a.workdays_left} 个工作日", f"{a.workdays_left} working days left"),
+             "due": a.due.isoformat(), "case_id": a.case_id, "agency": a.agency, "deadline": a.what, "code": a.code,
+             "from": a.start, "officers": a.officers, "file": a.file, "overdue": a.overdue} for a in found]
+    doc.sections.append(Section(
+        "alerts", "期限", "Deadlines",
+        [Column("status", "状态", "status"), Column("workdays_left", "剩余工作日", "working days left", "int"),
+         Column("due", "到期日", "due", "date"), Column("case_id", "案件", "case"), Column("deadline", "期限", "deadline"),
+         Column("from", "起算日", "from", "date"), Column("officers", "执法人员", "officers"),
+         Column("code", "期限代码", "code"), Column("agency", "执法主体", "agency"), Column("file", "文件", "file"),
+         Column("overdue", "已逾期", "overdue")], rows, style="overdue"))
+    doc.problems = list(problems)
+    doc.exit_code = 2 if doc.problems else (1 if overdue else 0)
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------- stats
+def stats_document(items: list[AgencyStats], lang: str, *, year: int, rules: str, calendar: str, profile: str,
+                   as_of: dt.date, problems: Iterable[str] = ()) -> Document:
+    names = "、".join(s.name for s in items)
+    doc = Document("stats", lang, _pick(lang, f"{year}年度行政执法统计 · {names}", f"Enforcement statistics {year} · {names}"),
+                   stamp(rules, calendar, profile, as_of))
+    doc.summary = [("year", _pick(lang, "年度", "year"), year), ("agencies", _pick(lang, "执法主体", "agencies"), len(items))]
+    main, basis, domain, publicity, powers = [], [], [], [], []
+    for s in items:
+        part, exer = s.participation(), s.exercise()
+        main.append({
+            "agency": s.agency, "name": s.name, "cases": s.total, "inspections": s.inspections,
+            "simple": s.simple, "ordinary": s.ordinary, "no_penalty": s.no_penalty, "transfers": s.transfer,
+            "fines_yuan": _money(s.amount), "fines_wan": wan(s.amount),
+            "participation": rate(part), "acted": part[0] if part else None, "certified": part[1] if part else None,
+            "exercise": rate(exer), "exercised": exer[0] if exer else None, "duties": exer[1] if exer else None,
+            "idle_officers": "、".join(s.idle_officers()), "unexercised": "、".join(s.unexercised())})
+        for key, g in sorted(s.by_basis.items(), key=lambda x: (-x[1].cases, x[0])):
+            basis.append({"agency": s.agency, "basis": key, "cases": g.cases, "fines_yuan": _money(g.amount),
+                          "fines_wan": wan(g.amount)})
+        for key, g in sorted(s.by_domain.items(), key=lambda x: (-x[1].cases, x[0])):
+            domain.append({"agency": s.agency, "domain": label(key, lang), "cases": g.cases, "fines": g.fines,
+                           "warnings": g.warnings, "fines_yuan": _money(g.amount), "fines_wan": wan(g.amount)})
+        for platform in ("supervision_platform", "credit_china", "portal"):
+            if s.publicized.get(platform):
+                publicity.append({"agency": s.agency, "what": _pick(lang, "行政处罚决定", "penalty decisions"),
+                                  "platform": label(platform, lang), "cases": s.publicized[platform]})
+        if s.inspections_publicized:
+            publicity.append({"agency": s.agency, "what": _pick(lang, "行政检查结果", "inspection results"),
+                              "platform": label("supervision_platform", lang), "cases": s.inspections_publicized})
+        if s.profile and s.profile.powers:
+            for key, n in s.profile.powers.items():
+                powers.append({"agency": s.agency, "category": POWER_CATEGORIES[key][0 if lang == "zh" else 1],
+                               "powers": n})
+            powers.append({"agency": s.agency, "category": _pick(lang, "合计", "total"), "powers": s.profile.power_total})
+    doc.sections.append(Section(
+        "overview", "基本情况", "Overview",
+        [Column("name", "执法主体", "agency"), Column("cases", "录入案件", "cases", "int"),
+         Column("inspections", "行政检查", "inspections", "int"), Column("simple", "简易程序处罚", "simple penalties", "int"),
+         Column("ordinary", "普通程序处罚", "ordinary penalties", "int"),
+         Column("no_penalty", "不予处罚", "no penalty", "int"), Column("transfers", "移送", "transfers", "int"),
+         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)"),
+         Column("participation", "执法人员参与办案率", "officer participation"),
+         Column("acted", "参与办案人数", "officers who acted", "int"), Column("certified", "持证人数", "certified", "int"),
+         Column("exercise", "执法职权履职率", "power exercise rate"),
+         Column("exercised", "已履职事项", "duties exercised", "int"), Column("duties", "应履职事项", "duties", "int"),
+         Column("idle_officers", "未参与办案人员", "officers without cases"),
+         Column("unexercised", "未履职事项", "duties not exercised")], main, transpose=True))
+    doc.sections.append(Section(
+        "by_basis", "处罚案件（按法律依据）", "Penalty cases by legal basis",
+        [Column("basis", "法律依据", "legal basis"), Column("cases", "案件数", "cases", "int"),
+         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)"),
+         Column("agency", "执法主体", "agency")], basis, chart="cases"))
+    doc.sections.append(Section(
+        "by_domain", "处罚案件（按执法领域）", "Penalty cases by domain",
+        [Column("domain", "领域", "domain"), Column("cases", "案件数", "cases", "int"),
+         Column("fines", "罚款", "fines", "int"), Column("warnings", "警告", "warnings", "int"),
+         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)"),
+         Column("agency", "执法主体", "agency")], domain, chart="fines_yuan"))
+    doc.sections.append(Section(
+        "publicity", "公示情况", "Publicity",
+        [Column("what", "公示内容", "what"), Column("platform", "平台", "platform"),
+         Column("cases", "件数", "cases", "int"), Column("agency", "执法主体", "agency")], publicity))
+    if powers:
+        doc.sections.append(Section(
+            "powers", "行政职权（权责清单）", "Powers (power list)",
+            [Column("category", "类别", "category"), Column("powers", "项数", "powers", "int"),
+             Column("agency", "执法主体", "agency")], powers))
+    doc.notes = [_stats_wording(s, lang) for s in items]
+    doc.problems = list(problems)
+    doc.exit_code = 2 if doc.problems else 0
+    return doc
+
+
+def _stats_wording(s: AgencyStats, lang: str) -> str:
+    """The 基本情况 sentence of an annual report, worded as the seed reports word it."""
+    laws = sorted(s.by_basis.items(), key=lambda x: (-x[1].cases, x[0]))
+    part, exer = s.participation(), s.exercise()
+    if lang == "zh":
+        text = (f"{s.year}年，{s.name}开展各类执法检查并录入行政执法监督平台案件{s.total}件，其中行政检查案件"
+                f"{s.inspections}件，简易程序处罚案件{s.simple}件，普通程序行政处罚案件{s.ordinary}起，"
+                f"共计处罚金额{wan(s.amount)}万元。")
+        if laws:
+            text += "其中" + "，".join(f"依据{k}处罚{g.cases}起" for k, g in laws) + "。"
+        if part or exer:
+            text += f"执法人员参与办案率{rate(part)}，执法职权履职率{rate(exer)}。"
+        return text
+    text = (f"In {s.year}, {s.name} entered {s.total} cases on the supervision platform: {s.inspections} inspections, "
+            f"{s.simple} simple-procedure and {s.ordinary} ordinary-procedure penalty cases, with fines of "
+            f"{wan(s.amount)} × 10,000 yuan.")
+    if laws:
+        text += " By legal basis: " + "; ".join(f"{k} {g.cases}" for k, g in laws) + "."
+    if part or exer:
+        text += f" Officer participation {rate(part)}, power exercise rate {rate(exer)}."
+    return text

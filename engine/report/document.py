@@ -1,0 +1,87 @@
+"""One report object, four renderers: terminal (rich), HTML (jinja2), XLSX (openpyxl), JSON.
+
+A ``Document`` is what a job (review, alerts, stats) has to say, already in the reader's language: a
+title, the stamp (engine version, rule catalogue version, calendar years, profile, as-of date), a few
+headline figures and tabular sections. Every renderer prints exactly these rows, so an Excel sheet, the
+printed page and the JSON for other systems can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Column", "Section", "Document", "stamp"]
+
+Kind = Literal["text", "int", "number", "money", "date", "pct"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    kind: Kind = "text"
+
+    def title(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass
+class Section:
+    key: str
+    zh: str
+    en: str
+    columns: list[Column]
+    rows: list[dict[str, Any]]              # JSON values, keyed by column key
+    chart: str | None = None                # a numeric column drawn as bars, labelled by the first column
+    brief: str | None = None                # the terminal lists only rows where this column is truthy
+    style: str | None = None                # a column whose truthy value marks a row as alarming (red)
+    transpose: bool = False                 # terminal and HTML show one column per row (few, wide rows)
+
+    def title(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        return [row.get(c.key) for c in self.columns]
+
+
+@dataclass
+class Document:
+    kind: str                               # review | alerts | stats
+    lang: str
+    title: str
+    stamp: dict[str, str]
+    summary: list[tuple[str, str, Any]] = field(default_factory=list)     # (key, label in lang, value)
+    sections: list[Section] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)                     # bad input, engine failures
+    notes: list[str] = field(default_factory=list)                        # paragraphs, e.g. report wording
+    exit_code: int = 0
+
+    def stamp_line(self) -> str:
+        s = self.stamp
+        if self.lang == "zh":
+            return (f"引擎 {s['engine']} · 规则库 {s['rules']} · 日历 {s['calendar']} · 配置 {s['profile']} · "
+                    f"截至 {s['as_of']} · 生成于 {s['generated']}")
+        return (f"engine {s['engine']} · rules {s['rules']} · calendar {s['calendar']} · profile {s['profile']} · "
+                f"as of {s['as_of']} · generated {s['generated']}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "title": self.title, "lang": self.lang, "stamp": self.stamp,
+                "summary": {key: value for key, _, value in self.summary},
+                "notes": self.notes, "sections": {s.key: s.rows for s in self.sections},
+                "columns": {s.key: [{"key": c.key, "title": c.title(self.lang)} for c in s.columns]
+                            for s in self.sections},
+                "problems": self.problems, "exit_code": self.exit_code}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def stamp(rules: str, calendar: str, profile: str, as_of: dt.date) -> dict[str, str]:
+    from .. import __version__
+
+    return {"engine": __version__, "rules": rules, "calendar": calendar, "profile": profile,
+            "as_of": as_of.isoformat(), "generated": dt.datetime.now().isoformat(timespec="seconds")}
