@@ -99,6 +99,7 @@ class WorkCalendar:
                 self._local[year] = data
         self._package = _package_years() if use_package else None
         self.is_workday = lru_cache(maxsize=8192)(self._is_workday)  # type: ignore[method-assign]
+        self._prefixes: dict[int, list[int]] = {}       # year → working days up to each day of the year
 
     @property
     def years(self) -> list[int]:
@@ -154,14 +155,33 @@ class WorkCalendar:
         return day
 
     def workdays_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days in (start, end]; negative when end < start (the days counted backwards)."""
+        """Working days in (start, end]; negative when end < start (the days counted backwards).
+
+        Counted from per-year prefix sums, so an alert overdue for years costs a few lookups, not a loop
+        over every day (``tests/test_calendar.py`` checks it against counting day by day)."""
         if end < start:
             return -self.workdays_between(end, start)
-        count, day = 0, start
-        while day < end:
-            day += _ONE
-            count += self.is_workday(day)
-        return count
+        if start.year == end.year:
+            return self._upto(end) - self._upto(start)
+        total = self._prefix(start.year)[-1] - self._upto(start)
+        for year in range(start.year + 1, end.year):
+            total += self._prefix(year)[-1]
+        return total + self._upto(end)
+
+    def _prefix(self, year: int) -> list[int]:
+        prefix = self._prefixes.get(year)
+        if prefix is None:
+            prefix, count, day = [0], 0, dt.date(year, 1, 1)
+            while day.year == year:
+                count += self.is_workday(day)
+                prefix.append(count)
+                day += _ONE
+            self._prefixes[year] = prefix
+        return prefix
+
+    def _upto(self, day: dt.date) -> int:
+        """Working days from 1 January of ``day``'s year to ``day``, inclusive."""
+        return self._prefix(day.year)[day.timetuple().tm_yday]
 
 
 _DEFAULT_DIR = resources.files("workflows").joinpath("calendar")

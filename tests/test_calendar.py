@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import WorkCalendar
+from engine.calendar import WorkCalendar, default_calendar
 from engine.errors import CalendarError, DefinitionError
 
 D = dt.date.fromisoformat
@@ -104,3 +104,12 @@ def test_add_days_properties(calendar, day, n):
     while gap < end:                                    # everything skipped was a rest day
         assert not calendar.is_workday(gap)
         gap += dt.timedelta(days=1)
+
+
+@given(st.dates(dt.date(2004, 1, 1), dt.date(2026, 12, 31)), st.integers(-900, 900))
+def test_workdays_between_equals_counting_day_by_day(start, span):
+    end = min(max(start + dt.timedelta(days=span), dt.date(2004, 1, 1)), dt.date(2026, 12, 31))
+    calendar = default_calendar()
+    lo, hi = sorted((start, end))
+    naive = sum(calendar.is_workday(lo + dt.timedelta(days=k)) for k in range(1, (hi - lo).days + 1))
+    assert calendar.workdays_between(start, end) == (naive if end >= start else -naive)
