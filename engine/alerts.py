@@ -2,7 +2,8 @@
 
 They come from the same facts the rules judge (publicity windows of 7 and 20 working days, withdrawal,
 service, the 90-day decision, evidence handling, filing of on-the-spot decisions), so an alert and a
-finding can never disagree about a due date. Working days left are counted on the Chinese calendar;
+finding can never disagree about a due date; plus the notice of a requested hearing, due 7 working days
+before the decision's due day. Working days left are counted on the Chinese calendar;
 negative means overdue.
 """
 
@@ -49,10 +50,13 @@ class Alert:
 
 
 NEVER = dt.date(9999, 12, 31)
+HEARING_TITLE = ("听证通知（举行听证七个工作日前送达）", "hearing notice (served 7 working days before the hearing)")
 
 
 def alert_title(code: str, platform: str | None, lang: str) -> str:
     kind, name = code.split(".", 1)
+    if name == "hearing_notice":
+        return HEARING_TITLE[0 if lang == "zh" else 1]
     if kind == "publicity":
         zh, en = OBLIGATION_TITLES[name]
         return f"{zh if lang == 'zh' else en}（{label(platform or '', lang)}）"
@@ -92,7 +96,22 @@ def deadline_rows(case: CaseFile, ctx: FactContext) -> list[dict[str, Any]]:
         rows.append({"code": code, "platform": platform, "start": dt.date.fromisoformat(fact.start_date),
                      "due": dt.date.fromisoformat(fact.due_date),
                      "open_until": dt.date.fromisoformat(done) if done else NEVER, "officers": acting})
+    decision = next((r for r in rows if r["code"] == "deadline.decision_90"), None)
+    hearing = _hearing_notice(case, ctx.calendar, decision["due"]) if decision else None
+    if hearing:
+        rows.append({**hearing, "code": "deadline.hearing_notice", "platform": None, "officers": acting})
     return rows
+
+
+def _hearing_notice(case: CaseFile, calendar: WorkCalendar, decision_due: dt.date) -> dict[str, Any] | None:
+    """A requested hearing must be noticed at least 7 working days before it is held (APL Art 64), and held
+    before the decision: the latest day for the notice is 7 working days before the decision's due day
+    (early, never late: time spent on the hearing may extend the decision clock)."""
+    requested = next((e for e in reversed(case.events) if e.type == "hearing_requested"), None)
+    if requested is None or any(e.type in ("decided", "revoked") for e in case.events):
+        return None
+    noticed = next((e.date for e in case.events if e.type == "hearing_noticed" and e.date >= requested.date), None)
+    return {"start": requested.date, "due": calendar.workdays_before(decision_due, 7), "open_until": noticed or NEVER}
 
 
 def window_end(calendar: WorkCalendar, as_of: dt.date, within: int | None) -> dt.date:

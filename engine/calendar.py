@@ -142,6 +142,15 @@ class WorkCalendar:
                 n -= 1
         return day
 
+    def workdays_before(self, end: dt.date, n: int) -> dt.date:
+        """The latest day with ``n`` working days after it up to ``end`` (inclusive): notice on that day
+        leaves n working days before ``end``."""
+        day, counted = end, 0
+        while counted < n:
+            counted += self.is_workday(day)
+            day -= _ONE
+        return day
+
     def add_days(self, start: dt.date, n: int) -> dt.date:
         """A period of N calendar days from ``start``: ends start+N, rolled to the next working day."""
         if n < 0:

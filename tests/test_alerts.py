@@ -131,3 +131,25 @@ def test_a_recorded_step_closes_its_alert(url, tmp_path):
                               "certificates_shown": True, "documents": ["送达回证"]}, actor="王某", as_of=day)
     after = store_alerts(store, default_calendar(), day)
     assert {a.code for a in after} == {"publicity.penalty_decision"} and len(after) == 2   # platform, Credit China
+
+
+def test_a_requested_hearing_waits_for_its_notice():
+    case = ordinary("HEAR-1", "2024-03-01", kind="person", amount=6000)
+    at = next(i for i, e in enumerate(case["events"]) if e["type"] == "notified")
+    case["events"][at]["hearing_right"] = True
+    requested = {"type": "hearing_requested", "date": case["events"][at]["date"]}
+    case["events"] = case["events"][:at + 1] + [requested]
+    model, problems = validate_case(_plain(case), "h.yaml")
+    assert not problems
+    cal = default_calendar()
+    registered = next(e.date for e in model.events if e.type == "registered")
+    ctx = FactContext(cal, registered + dt.timedelta(days=30), load_profile(), default_workflows())
+    found = {a.code: a for a in alerts([LoadedCase(model, "h.yaml")], ctx)}
+    decision_due = found["deadline.decision_90"].due
+    notice = found["deadline.hearing_notice"]
+    assert cal.workdays_between(notice.due, decision_due) == 7 and notice.due < decision_due
+    assert "听证通知" in notice.what
+    noticed = {"type": "hearing_noticed", "date": (registered + dt.timedelta(days=20)).isoformat(),
+               "hearing_on": (registered + dt.timedelta(days=40)).isoformat(), "documents": ["听证通知书"]}
+    model, _ = validate_case({**_plain(case), "events": _plain(case)["events"] + [noticed]}, "h.yaml")
+    assert "deadline.hearing_notice" not in {a.code for a in alerts([LoadedCase(model, "h.yaml")], ctx)}
