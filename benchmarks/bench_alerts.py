@@ -33,7 +33,6 @@ CHUNK = 20_000
 
 def fill(store: Store, n: int, seed: int = 6) -> int:
     rng = random.Random(seed)
-    cal = default_calendar()
     first = LAST - dt.timedelta(days=3650)
     at = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
     deadlines = 0
@@ -59,7 +58,6 @@ def fill(store: Store, n: int, seed: int = 6) -> int:
             conn.execute(insert(CaseRow), cases)
             conn.execute(insert(DeadlineRow), rows)
             deadlines += len(rows)
-    del cal
     return deadlines
 
 

@@ -111,7 +111,11 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     loaded, store = _load_cases(paths, db, agency)
     history = PartyHistory(c.case for c in loaded.cases)
     checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
-    result = CheckResult(list(checker.check(loaded.cases)), loaded.problems, day, rulebook.profile.name,
+    from rich.progress import track
+
+    judged = track(checker.check(loaded.cases), total=len(loaded.cases), description="检查案卷 / checking",
+                   console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
+    result = CheckResult(list(judged), loaded.problems, day, rulebook.profile.name,
                          rulebook.version, calendar.describe(), lang.value)
     if store is not None and keep:                 # a check of the store is kept in it, with its findings
         from . import __version__
