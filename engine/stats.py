@@ -58,12 +58,6 @@ def wan(yuan: Decimal) -> str:
     return text or "0"
 
 
-def _fine(case: CaseFile) -> Decimal:
-    decided = next(e for e in case.events if e.type == "decided")
-    penalty = decided.penalty
-    return penalty.amount if penalty and penalty.kind == "fine" and penalty.amount is not None else Decimal(0)
-
-
 @dataclass
 class Group:
     cases: int = 0
@@ -136,9 +130,10 @@ class AgencyStats:
             setattr(self, kind, getattr(self, kind) + 1)
             return
         setattr(self, kind, getattr(self, kind) + 1)
-        amount = _fine(case)
-        self.amount += amount
         decided = next(e for e in case.events if e.type == "decided")
+        penalty = decided.penalty
+        amount = penalty.amount if penalty.kind == "fine" and penalty.amount is not None else Decimal(0)
+        self.amount += amount
         domain = (case.matter.domain or case.matter.code) if case.matter else "—"
         for group in (self.by_basis[law_of(case)], self.by_domain[domain]):
             group.cases += 1

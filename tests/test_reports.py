@@ -13,7 +13,6 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import ROOT
-from datasets import dataset
 
 DEMO = ROOT / "fixtures" / "demo"
 JOBS = {

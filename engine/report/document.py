@@ -35,7 +35,7 @@ class Section:
     zh: str
     en: str
     columns: list[Column]
-    rows: list[dict[str, Any]]              # JSON values, keyed by column key
+    rows: list[dict[str, Any]]              # flat JSON scalars (text, numbers, bool, None), keyed by column key
     chart: str | None = None                # a numeric column drawn as bars, labelled by the first column
     brief: str | None = None                # the terminal lists only rows where this column is truthy
     style: str | None = None                # a column whose truthy value marks a row as alarming (red)

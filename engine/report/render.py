@@ -129,7 +129,7 @@ def render_xlsx(doc: Document, path: Path) -> None:
     ws.append([doc.title])
     ws["A1"].font = Font(bold=True, size=14)
     for _, label, value in doc.summary:
-        ws.append([label, _xl(value)])
+        ws.append([label, value])
     ws.append([])
     for note in doc.notes:
         ws.append([note])
@@ -143,18 +143,11 @@ def render_xlsx(doc: Document, path: Path) -> None:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in section.rows:
-            sheet.append([_xl(v) for v in section.values(row)])
+            sheet.append(section.values(row))
         sheet.freeze_panes = "A2"
         for i, col in enumerate(section.columns, 1):
             sheet.column_dimensions[get_column_letter(i)].width = 14 if col.kind in NUMERIC | {"date"} else 28
     wb.save(path)
-
-
-def _xl(value: Any) -> Any:
-    """Cells keep numbers as numbers; lists become text the way the other renderers show them."""
-    if isinstance(value, (list, tuple, dict)):
-        return _cell(value) if not isinstance(value, dict) else str(value)
-    return value
 
 
 # ---------------------------------------------------------------------------------------------- dispatch
