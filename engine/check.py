@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Literal
+from typing import Any, Iterable, Iterator, Literal
 
 from .calendar import WorkCalendar
 from .errors import CalendarError, EngineFailure, InputProblem
@@ -23,15 +23,28 @@ from .workflow import Workflow
 
 __all__ = ["CaseResult", "CheckResult", "Checker"]
 
-EngineName = Literal["durable", "oracle"]
+EngineName = Literal["durable", "inprocess", "oracle"]
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseResult:
-    loaded: LoadedCase
+    """One case's verdict. ``loaded`` (the whole case) is dropped by the parallel runner once the
+    worker has scored it, so a million results fit in memory; ``case_id``/``agency``/``ref`` stay."""
+
+    loaded: LoadedCase | None
     findings: list[Finding] = field(default_factory=list)
     problem: InputProblem | None = None
     failure: EngineFailure | None = None
+    case_id: str = ""
+    agency: str = ""
+    ref: str = ""
+    score: Any = None              # the review's CaseScore, when a runner worker scored it (None: out of scope)
+
+    def __post_init__(self) -> None:
+        if self.loaded is not None:
+            self.case_id = self.loaded.case.case_id
+            self.agency = self.loaded.case.agency.code
+            self.ref = self.loaded.ref
 
 
 @dataclass
@@ -74,6 +87,7 @@ class Checker:
         self.rulebook, self.workflows, self.lang = rulebook, workflows, lang
         self.ctx = FactContext(calendar, as_of, rulebook.profile, workflows, history or PartyHistory())
         self.engine, self.workers = engine, workers
+        self._session: Any = None
 
     def facts(self, loaded: LoadedCase) -> list[Fact]:
         return build_facts(loaded.case, self.ctx)
@@ -83,6 +97,9 @@ class Checker:
         if self.engine == "oracle":
             for loaded, facts in prepared:
                 yield facts if isinstance(facts, CaseResult) else self._result(loaded, facts, None)
+            return
+        if self.engine == "inprocess":
+            yield from self._check_inprocess(prepared)
             return
         from .durable import DurablePool
 
@@ -102,6 +119,24 @@ class Checker:
                     yield CaseResult(loaded, failure=EngineFailure(loaded.ref, hits.reason))
                 else:
                     yield self._result(loaded, facts, hits)
+
+    def _check_inprocess(self, prepared: Iterable[tuple[LoadedCase, list[Fact] | CaseResult]]) -> Iterator[CaseResult]:
+        """durable-rules in this very process: only for a process that is itself fenced (a runner
+        worker, whose death the parent turns into per-case ``EngineFailure``s)."""
+        from .durable import DurableSession, compile_ruleset, project
+
+        if self._session is None:
+            self._session = DurableSession(compile_ruleset(self.rulebook.alternatives))
+        for loaded, facts in prepared:
+            if isinstance(facts, CaseResult):
+                yield facts
+                continue
+            try:
+                hits = self._session.run(project(facts, self.rulebook.fields_by_kind))
+            except (TypeError, EngineFailure) as exc:
+                yield CaseResult(loaded, failure=EngineFailure(loaded.ref, f"rule engine error: {exc}"))
+                continue
+            yield self._result(loaded, facts, hits)
 
     def _prepare(self, cases: Iterable[LoadedCase]) -> Iterator[tuple[LoadedCase, list[Fact] | CaseResult]]:
         for loaded in cases:

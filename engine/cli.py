@@ -45,6 +45,9 @@ def _date(value: Optional[str], option: str) -> dt.date:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
+PARTITION_HELP = "K/N: judge only the K-th of N disjoint shares of the input (files by position, stored cases by row id)"
+
+
 @app.command()
 def check(
     paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories (JSON/YAML/XLSX, read "
@@ -54,16 +57,18 @@ def check(
     lang: Lang = typer.Option(Lang.zh, "--lang", help="zh | en"),
     profile: str = typer.Option("tianjin", "--profile", help="jurisdiction profile name or YAML path"),
     calendar_dir: Optional[Path] = typer.Option(None, "--calendar-dir", help="extra holiday schedules (<year>.yaml)"),
-    workers: int = typer.Option(2, "--workers", min=1, max=64, help="rule-engine worker processes"),
+    workers: int = typer.Option(2, "--workers", min=1, max=64, help="worker processes (each runs the whole pipeline)"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
     db: Optional[str] = typer.Option(None, "--db", help="check the cases of this store (URL or SQLite path)"),
     agency: Optional[str] = typer.Option(None, "--agency", help="with --db: only this agency's cases"),
+    partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP),
 ) -> None:
     """Audit case files, or the cases of a store (案卷检查)."""
     from .report.json_report import render_check_json
     from .report.terminal import render_check
 
-    result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check")
+    result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check",
+                           partition=partition)
     if fmt is Format.json:
         text = render_check_json(result)
         if output:
@@ -94,29 +99,44 @@ def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional
     return LoadResult(cases=stored_cases(store, agency)), store
 
 
+
+
 def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str], day: dt.date, profile: str,
-               calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str, keep: bool = True):
-    """Load (files or the store), judge, and (``keep``) keep a run over the store in the store."""
+               calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str, keep: bool = True,
+               quarter: Optional[str] = None, partition: Optional[str] = None):
+    """Judge files or the store with the parallel runner; (``keep``) keep a whole-store run in the store."""
     from .calendar import default_calendar
-    from .check import Checker, CheckResult
-    from .exemptions import PartyHistory
+    from .check import CheckResult
     from .profile import load_profile
     from .rulebook import load_rulebook
+    from .runner import FileSource, Partition, RunSpec, RunStats, StoreSource, run
     from .workflow import default_workflows
 
-    workflows = default_workflows()
-    rulebook = load_rulebook(load_profile(profile), workflows=workflows)
+    share = Partition.parse(partition)
+    if paths:
+        source: FileSource | StoreSource = FileSource(tuple(str(p) for p in paths))
+        store = None
+    elif db is None:
+        raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
+    else:
+        from .store import Store, default_url
+
+        store = Store.open(db)
+        source = StoreSource(default_url(db), agency)
+    rulebook = load_rulebook(load_profile(profile), workflows=default_workflows())  # fails early on a bad profile
     calendar = default_calendar(str(calendar_dir) if calendar_dir else None)
-    loaded, store = _load_cases(paths, db, agency)
-    history = PartyHistory(c.case for c in loaded.cases)
-    checker = Checker(rulebook, calendar, workflows, day, workers=workers, lang=lang.value, history=history)
+    spec = RunSpec(day, profile, str(calendar_dir) if calendar_dir else None, lang.value, quarter,
+                   agency if quarter else None)
+    stats = RunStats()
     from rich.progress import track
 
-    judged = track(checker.check(loaded.cases), total=len(loaded.cases), description="检查案卷 / checking",
-                   console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
-    result = CheckResult(list(judged), loaded.problems, day, rulebook.profile.name,
+    judged = track(run(source, spec, workers=workers, partition=share, stats=stats), total=None,
+                   description="检查案卷 / checking", console=Console(stderr=True), transient=True,
+                   disable=not sys.stderr.isatty())
+    cases = list(judged)
+    result = CheckResult(cases, stats.problems, day, rulebook.profile.name,
                          rulebook.version, calendar.describe(), lang.value)
-    if store is not None and keep:                 # a check of the store is kept in it, with its findings
+    if store is not None and keep and share is None:      # a check of the whole store is kept in it
         from . import __version__
         from .store.repo import save_run
 
@@ -138,7 +158,9 @@ def review(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
-    workers: int = typer.Option(2, "--workers", min=1, max=64),
+    workers: int = typer.Option(2, "--workers", min=1, max=64, help="worker processes"),
+    partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP + "; the share's "
+                                            "review is not kept in the store"),
 ) -> None:
     """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
     from .report.builders import review_document
@@ -147,10 +169,11 @@ def review(
 
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
-    result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False)
+    result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False,
+                                  quarter=quarter, partition=partition)
     reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
     before = previous_from_report(previous) if previous else None
-    if db is not None:
+    if db is not None and partition is None:
         from . import __version__
         from .store import Store
         from .store.repo import load_review, save_run

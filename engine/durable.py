@@ -12,9 +12,12 @@ What this module does about each defect recorded in ``shared/domain/durable-rule
 - session ids collide by a 32-bit hash, 1024 live sessions max → one live session at a time per
   worker, deleted after each case;
 - ``delete_state`` segfaults (measured here, with no ``none()`` at all: any session in which no rule
-  fired crashed it once the full catalogue was loaded) → every fact kind has a catch-all rule
-  (``_seen|kind``), so every session fires; it doubles as an integrity check: each asserted fact must
-  come back exactly once, or the case fails with an ``EngineFailure``;
+  fired crashed it once the full catalogue was loaded) → every session carries one sentinel fact that
+  a sentinel rule (``_seen|_session``) always matches, so every session fires; the sentinel must come
+  back exactly once and the engine must report no duplicate fact, or the case fails with an
+  ``EngineFailure``. (An earlier version had a catch-all rule per fact kind, so every fact came back:
+  that doubled the engine's cost with one action per fact, and the oracle comparison already catches
+  any fact the engine mishandles);
 - ``Host`` starts timer threads, defers actions to them, swallows action errors, keeps a global
   registry → no ``Host`` at all: the C module is driven directly, actions are drained synchronously
   and nothing runs user code inside the engine;
@@ -53,17 +56,18 @@ def _expression(name: str, op: str, value: Any) -> dict[str, Any]:
 
 
 SEEN = "_seen"
+SENTINEL = {"kind": "_session", "key": "_session", "act_day": 0}
 
 
 def compile_ruleset(alternatives: Sequence[Alternative]) -> dict[str, Any]:
     """One durable rule per alternative: a single fact pattern, one flat ``$and`` of comparisons;
-    plus one catch-all ``_seen|kind`` rule per fact kind (see the module docstring)."""
+    plus the sentinel rule ``_seen|_session`` (see the module docstring)."""
     rules: dict[str, Any] = {}
     for alt in alternatives:
         terms = [{"kind": alt.kind}] + [_expression(n, op, v) for n, op, v in alt.all_conditions()]
         rules[alt.name] = {"all": [{"m": {"$and": terms}}]}
-    for kind in sorted({alt.kind for alt in alternatives}):
-        rules[f"{SEEN}|{kind}"] = {"all": [{"m": {"$and": [{"kind": kind}, {"$gte": {"act_day": 0}}]}}]}
+    rules[f"{SEEN}|{SENTINEL['kind']}"] = {"all": [{"m": {"$and": [{"kind": SENTINEL["kind"]},
+                                                                   {"$gte": {"act_day": 0}}]}}]}
     assert_flat(rules)
     return rules
 
@@ -94,10 +98,14 @@ def assert_flat(rules: dict[str, Any]) -> None:
 def project(facts: Iterable[Fact], fields_by_kind: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
     """The facts as the engine sees them: only referenced fields, strictly typed. Raises TypeError."""
     out = []
+    keys: set[str] = set()
     for fact in facts:
         names = fields_by_kind.get(fact.KIND)
         if names is None:
             continue                      # no rule looks at this kind: nothing to send
+        if fact.key in keys:
+            raise TypeError(f"fact key {fact.key} is used twice in one case")
+        keys.add(fact.key)
         item: dict[str, Any] = {"kind": fact.KIND, "key": fact.key}
         for name in names:
             value = getattr(fact, name)
@@ -128,30 +136,63 @@ class DurableSession:
         if not facts:
             return frozenset()
         dre = self._dre
-        self._sid += 1
-        sid = str(self._sid)
+        sid = self._next_sid()
         batch = [dict(f, sid=sid) for f in facts]
+        batch.append(dict(SENTINEL, sid=sid))
         hits: set[tuple[str, str]] = set()
-        seen: list[str] = []
+        sentinels = 0
         try:
             code, offset = dre.assert_facts(self._handle, json.dumps(batch, ensure_ascii=False))
-            if code != 0:                     # 1: a fact matched no rule; 2: a fact was a duplicate
+            if code not in (0, 1):            # 1: some fact matched no rule (normal); 2: a duplicate fact
+                                              # (keys are unique by ``project``, so 2 means a broken engine)
                 raise EngineFailure(sid, f"assert_facts returned code {code}")
-            result = dre.start_action_for_state(self._handle, offset)
-            message = result[1] if result else None
-            while message:
-                for rule_name, frame in json.loads(message).items():
-                    rule_id = rule_name.split("|", 1)[0]
-                    if rule_id == SEEN:
-                        seen.append(frame["m"]["key"])
-                    else:
-                        hits.add((rule_id, frame["m"]["key"]))
-                message = dre.complete_and_start_action(self._handle, offset)
+            sentinels = self._drain(offset, hits)
         finally:
             dre.delete_state(self._handle, sid)
-        if sorted(seen) != sorted(f["key"] for f in facts):
-            raise EngineFailure(sid, f"the engine saw {len(seen)} of {len(facts)} facts")
+        if sentinels != 1:
+            raise EngineFailure(sid, f"the session's sentinel fact came back {sentinels} times, not once")
         return frozenset(hits)
+
+    def run_one_at_a_time(self, facts: list[dict[str, Any]]) -> Hits:
+        """durable-rules used naively, for the benchmarks only: a fresh session per case, each fact
+        asserted by its own call and its actions run before the next. Same ruleset, same answer."""
+        if not facts:
+            return frozenset()
+        dre = self._dre
+        sid = self._next_sid()
+        hits: set[tuple[str, str]] = set()
+        sentinels = 0
+        try:
+            for fact in facts + [SENTINEL]:
+                code, offset = dre.assert_fact(self._handle, json.dumps(dict(fact, sid=sid), ensure_ascii=False))
+                if code not in (0, 1):
+                    raise EngineFailure(sid, f"assert_fact returned code {code}")
+                sentinels += self._drain(offset, hits)
+        finally:
+            dre.delete_state(self._handle, sid)
+        if sentinels != 1:
+            raise EngineFailure(sid, f"the session's sentinel fact came back {sentinels} times, not once")
+        return frozenset(hits)
+
+    def _next_sid(self) -> str:
+        self._sid += 1
+        return str(self._sid)
+
+    def _drain(self, offset: int, hits: set[tuple[str, str]]) -> int:
+        """Run the pending actions synchronously; collect hits; return how many sentinels fired."""
+        dre = self._dre
+        sentinels = 0
+        result = dre.start_action_for_state(self._handle, offset)
+        message = result[1] if result else None
+        while message:
+            for rule_name, frame in json.loads(message).items():
+                rule_id = rule_name.split("|", 1)[0]
+                if rule_id == SEEN:
+                    sentinels += 1
+                else:
+                    hits.add((rule_id, frame["m"]["key"]))
+            message = dre.complete_and_start_action(self._handle, offset)
+        return sentinels
 
 
 # ------------------------------------------------------------------------------------------ workers

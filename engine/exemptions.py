@@ -132,19 +132,27 @@ class PartyHistory:
             self.add(case)
 
     def add(self, case: CaseFile) -> None:
+        for key, prior in self.entries(case):
+            self.merge(key, prior)
+
+    @staticmethod
+    def entries(case: CaseFile) -> list[tuple[tuple[str, str], PriorViolation]]:
+        """The violation ``case`` establishes, keyed by (party id, matter code): none or one."""
         if case.party is None or case.matter is None:
-            return
+            return []
         if any(e.type == "revoked" for e in case.events):
-            return                     # a revoked decision establishes nothing
+            return []                  # a revoked decision establishes nothing
         for event in case.events:
             if event.type != "decided" or event.outcome not in ("penalty", "no_penalty"):
                 continue
             if event.outcome == "no_penalty" and event.exemption is None:
                 continue               # not penalised because nothing was established
             day = case.violation.occurred_on if case.violation else event.date
-            self._index.setdefault((case.party.id, case.matter.code), []).append(
-                PriorViolation(case.case_id, day, event.outcome))
-            break
+            return [((case.party.id, case.matter.code), PriorViolation(case.case_id, day, event.outcome))]
+        return []
+
+    def merge(self, key: tuple[str, str], prior: PriorViolation) -> None:
+        self._index.setdefault(key, []).append(prior)
 
     def prior(self, party_id: str, matter: str, before: dt.date, since: dt.date,
               exclude_case: str) -> list[PriorViolation]:

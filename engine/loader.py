@@ -154,7 +154,14 @@ def validate_case(raw: Any, file: str, index: int | None = None) -> tuple[CaseFi
         return None, problems
 
 
-def load_file(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
+def _decided(raw: Any) -> bool:
+    events = raw.get("events") if isinstance(raw, dict) else None
+    return isinstance(events, list) and any(isinstance(e, dict) and e.get("type") == "decided" for e in events)
+
+
+def load_file(path: Path, decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:
+    """The file's valid cases and its problems. ``decided_only``: validate only the cases with a
+    decision event (the first-offence look-back's pass needs nothing else)."""
     name = str(path)
     if path.suffix.lower() == ".xlsx":
         return _load_ledger(path)
@@ -182,6 +189,8 @@ def load_file(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
         items = [(None, data)]
     loaded, problems = [], []
     for index, raw in items:
+        if decided_only and not _decided(raw):
+            continue
         case, found = validate_case(raw, name, index)
         if case is not None:
             loaded.append(LoadedCase(case, name, index))

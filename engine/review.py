@@ -22,7 +22,7 @@ from .model import CaseFile
 from .rulebook import CATEGORIES
 
 __all__ = ["quarter_bounds", "previous_quarter", "review_day", "CaseScore", "ReviewResult", "review", "compare",
-           "previous_from_report"]
+           "previous_from_report", "score_case"]
 
 def quarter_bounds(text: str) -> tuple[dt.date, dt.date]:
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text.strip())
@@ -59,7 +59,7 @@ def compare(result: "ReviewResult", previous: dict[str, set[str]]) -> list[tuple
     Each finding of the previous review is still open if the file, judged now, still has it, and fixed
     if it no longer does (the file was corrected: 整改). A file no longer in the data is not judged.
     """
-    now = {c.loaded.case.case_id: {f.rule_id for f in c.findings} for c in result.check.cases
+    now = {c.case_id: {f.rule_id for f in c.findings} for c in result.check.cases
            if not (c.failure or c.problem)}
     out: list[tuple[str, str, str]] = []
     for c in result.cases:
@@ -84,7 +84,7 @@ def review_day(case: CaseFile) -> dt.date | None:
     return closed
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseScore:
     case_id: str
     agency: str
@@ -186,19 +186,22 @@ def _grade(score: int, vetoed: bool, grades: tuple[tuple[str, int], ...]) -> str
 
 
 def review(check: CheckResult, quarter: str, grades: tuple[tuple[str, int], ...], agency: str | None = None) -> ReviewResult:
-    """Score the cases of ``check`` that fall in ``quarter`` (and belong to ``agency``, if given)."""
+    """Score the cases of ``check`` that fall in ``quarter`` (and belong to ``agency``, if given).
+    A result the parallel runner already scored (``score``, whole case dropped) is taken as it is."""
     start, end = quarter_bounds(quarter)
     result = ReviewResult(quarter.upper(), start, end, agency, check, tuple(g for g, _ in grades))
     for item in check.cases:
-        scored = _score(item, start, end, agency, grades)
+        scored = item.score if item.loaded is None else score_case(item, start, end, agency, grades)
         if scored is not None:
             result.cases.append(scored)
     result.cases.sort(key=lambda c: (c.agency, c.day, c.case_id))
     return result
 
 
-def _score(item: CaseResult, start: dt.date, end: dt.date, agency: str | None,
-           grades: tuple[tuple[str, int], ...]) -> CaseScore | None:
+def score_case(item: CaseResult, start: dt.date, end: dt.date, agency: str | None,
+               grades: tuple[tuple[str, int], ...]) -> CaseScore | None:
+    """The file's score if it belongs to [start, end] (and ``agency``); None otherwise."""
+    assert item.loaded is not None
     case = item.loaded.case
     day = review_day(case)
     if day is None or not start <= day <= end or (agency and case.agency.code != agency):

@@ -62,6 +62,24 @@ MAX_EXPRESSIONS = 32          # durable-rules: ERR_EXPRESSION_LIMIT_EXCEEDED pas
 FAR_FUTURE = dt.date(9999, 12, 31)
 _NO_KEY = object()
 _EMPTY: list = []
+_Check = tuple[str, Any, Any, tuple[tuple[Any, Any, Any], ...]]
+
+
+def _compile(rule_id: str, conditions: Sequence[tuple[str, str, Any]], indexed: str | None,
+             indexed_value: Any) -> _Check:
+    """An alternative's conditions as (rule id, getter of the == fields, their values, other comparisons).
+    The equality the index lookup decided (``indexed == indexed_value``) is not tested again."""
+    conditions = list(conditions)
+    if indexed_value is not _NO_KEY:
+        conditions.remove((indexed, "==", indexed_value))
+    equal = [(n, v) for n, op, v in conditions if op == "=="]
+    others = tuple((operator.attrgetter(n), OPS[op], v) for n, op, v in conditions if op != "==")
+    if not equal:
+        return rule_id, None, None, others
+    names = [n for n, _ in equal]
+    values = tuple(v for _, v in equal)
+    getter = operator.attrgetter(*names)
+    return rule_id, getter, (values[0] if len(values) == 1 else values), others
 
 
 @dataclass(frozen=True)
@@ -167,10 +185,10 @@ class Rulebook:
         self.profile = profile
         self.version = version
         # the oracle's plan, built once per kind: alternatives indexed by the value one text field must
-        # equal (the field most alternatives of the kind test with ==), plus those that test no such value
-        Check = tuple[str, Any, Any]
-        self._plan: dict[str, tuple[str | None, dict[Any, list[tuple[str, tuple[Check, ...]]]],
-                                    list[tuple[str, tuple[Check, ...]]]]] = {}
+        # equal (the field most alternatives of the kind test with ==), plus those that test no such
+        # value. Each alternative becomes (rule id, getter of its == fields, their values, the other
+        # comparisons): one C-level attribute fetch and one tuple comparison for all its equalities.
+        self._plan: dict[str, tuple[str | None, dict[Any, list[_Check]], list[_Check]]] = {}
         fields: dict[str, set[str]] = {}
         by_kind: dict[str, list[Alternative]] = {}
         for alt in self.alternatives:
@@ -182,13 +200,13 @@ class Rulebook:
                 for name in {n for n, op, v in alt.conditions if op == "==" and isinstance(v, str)}:
                     counts[name] = counts.get(name, 0) + 1
             key = max(sorted(counts), key=counts.__getitem__) if counts else None
-            index: dict[Any, list[tuple[str, tuple[Check, ...]]]] = {}
-            rest: list[tuple[str, tuple[Check, ...]]] = []
+            index: dict[Any, list[_Check]] = {}
+            rest: list[_Check] = []
             for alt in alts:
                 conds = alt.all_conditions()
                 value = next((v for n, op, v in conds if n == key and op == "=="), _NO_KEY)
-                checks = tuple((n, OPS[op], v) for n, op, v in conds)
-                (rest if value is _NO_KEY else index.setdefault(value, [])).append((alt.rule_id, checks))
+                (rest if value is _NO_KEY else index.setdefault(value, [])).append(
+                    _compile(alt.rule_id, conds, key, value))
             self._plan[kind] = (key, index, rest)
         self.fields_by_kind: dict[str, tuple[str, ...]] = {k: tuple(sorted(v)) for k, v in fields.items()}
 
@@ -206,9 +224,11 @@ class Rulebook:
                 candidates = index.get(getattr(fact, key), _EMPTY)
                 if rest:
                     candidates = candidates + rest
-            for rule_id, checks in candidates:
-                for name, op, value in checks:
-                    if not op(getattr(fact, name), value):
+            for rule_id, equal_get, equal_values, others in candidates:
+                if equal_get is not None and equal_get(fact) != equal_values:
+                    continue
+                for get, op, value in others:
+                    if not op(get(fact), value):
                         break
                 else:
                     hits.add((rule_id, fact.key))

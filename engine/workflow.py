@@ -39,6 +39,9 @@ class Step:
     reason: str          # "" | "wrong_state" | "unknown_event" | "date_order"
 
 
+_MEMO_LIMIT = 65_536          # distinct walks remembered per workflow
+
+
 class _Cursor:
     """The one model object a workflow's Machine moves; it holds nothing but ``state``."""
 
@@ -89,6 +92,7 @@ class Workflow:
             self.transitions.append(TransitionSpec(trigger, tuple(sources), dest, tuple(guards)))
         self.triggers = frozenset(t.trigger for t in self.transitions)
         self._cursor = _Cursor()
+        self._walks: dict[tuple[str, tuple[str | None, ...]], tuple[tuple[str, str, bool, str], ...]] = {}
         self._machine = Machine(
             model=self._cursor, states=names, initial=self.initial, auto_transitions=False,
             send_event=False, queued=False,
@@ -110,26 +114,47 @@ class Workflow:
         return name
 
     def replay(self, events: Sequence[tuple[str, int]], start: str | None = None) -> list[Step]:
-        """Walk ``(event_type, date_ordinal)`` pairs from ``start`` (default: the initial state)."""
-        cursor, machine = self._cursor, self._machine
-        machine.set_state(start or self.initial, model=cursor)
-        steps: list[Step] = []
+        """Walk ``(event_type, date_ordinal)`` pairs from ``start`` (default: the initial state).
+
+        The Machine decides every walk; a walk depends only on the start state, the event types and
+        which events are out of date order, so each distinct walk is asked of the Machine once and
+        remembered (most case files follow a handful of paths; the memo is bounded)."""
+        start = start or self.initial
+        shape: list[str | None] = []
         last_day = None
-        for index, (event_type, day) in enumerate(events):
-            before = cursor.state
+        for event_type, day in events:
             if last_day is not None and day < last_day:
-                steps.append(Step(index, event_type, day, before, before, False, "date_order"))
-                continue
-            last_day = day
-            if event_type not in self.triggers:
-                steps.append(Step(index, event_type, day, before, before, False, "unknown_event"))
-                continue
-            try:
-                ok = cursor.trigger(event_type)
-            except MachineError:
-                ok = False
-            steps.append(Step(index, event_type, day, before, cursor.state, bool(ok), "" if ok else "wrong_state"))
-        return steps
+                shape.append(None)                     # out of date order: not fed to the Machine
+            else:
+                last_day = day
+                shape.append(event_type)
+        key = (start, tuple(shape))
+        walk = self._walks.get(key)
+        if walk is None:
+            walk = self._walk(start, key[1])
+            if len(self._walks) >= _MEMO_LIMIT:
+                self._walks.clear()
+            self._walks[key] = walk
+        return [Step(index, event_type, day, *moves)
+                for index, ((event_type, day), moves) in enumerate(zip(events, walk))]
+
+    def _walk(self, start: str, shape: tuple[str | None, ...]) -> tuple[tuple[str, str, bool, str], ...]:
+        cursor, machine = self._cursor, self._machine
+        machine.set_state(start, model=cursor)
+        out: list[tuple[str, str, bool, str]] = []
+        for event_type in shape:
+            before = cursor.state
+            if event_type is None:
+                out.append((before, before, False, "date_order"))
+            elif event_type not in self.triggers:
+                out.append((before, before, False, "unknown_event"))
+            else:
+                try:
+                    ok = cursor.trigger(event_type)
+                except MachineError:
+                    ok = False
+                out.append((before, cursor.state, bool(ok), "" if ok else "wrong_state"))
+        return tuple(out)
 
     def path(self, events: Sequence[tuple[str, int]]) -> list[str]:
         """The states a case passed through (for diagrams)."""

@@ -11,7 +11,24 @@ from engine.facts import StepFact
 def test_compiled_catalogue_is_flat(rulebook):
     rules = compile_ruleset(rulebook.alternatives)
     assert_flat(rules)
-    assert len(rules) == len(rulebook.alternatives) + len(rulebook.fields_by_kind)
+    assert len(rules) == len(rulebook.alternatives) + 1          # + the sentinel rule
+
+
+def test_sessions_where_no_rule_fires_and_duplicates(rulebook):
+    """The sentinel makes every session fire (delete_state crashes on a session where nothing fired);
+    a fact key used twice is refused before the engine sees it (the engine reports
+    duplicates only when no other fact went unmatched); the naive one-fact-at-a-time use gives the same answer."""
+    from engine.durable import DurableSession
+
+    session = DurableSession(compile_ruleset(rulebook.alternatives), name="fence_test")
+    quiet = [{"kind": "step", "key": f"s{i}", "act_day": 739000, "allowed": True} for i in range(50)]
+    for _ in range(200):
+        assert session.run(quiet) == frozenset()
+    loud = quiet + [{"kind": "step", "key": "bad", "act_day": 739000, "allowed": False}]
+    assert session.run(loud) == session.run_one_at_a_time(loud) == frozenset({("workflow.illegal_step", "bad")})
+    with pytest.raises(TypeError, match="twice"):
+        project([StepFact(key="s1", act_day=738000, event_type="paid", procedure="ordinary", allowed=True,
+                          reason="")] * 2, rulebook.fields_by_kind)
 
 
 @pytest.mark.parametrize("rule", [

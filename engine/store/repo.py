@@ -13,7 +13,8 @@ from typing import Any, Iterator
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ..errors import CasecheckError
+from ..errors import CasecheckError, InputProblem
+from ..loader import LoadedCase, validate_case
 from ..model import CaseFile
 from .chain import GENESIS, canonical, digest, event_hash
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
@@ -194,6 +195,44 @@ def append_event(session: Session, row: CaseRow, case: CaseFile, payload: dict[s
                           summary=f"recorded #{event.seq} {payload['type']} of {payload['date']}",
                           old_hash="", new_hash=row.content_hash))
     return event
+
+
+def load_case_range(session: Session, low: int, high: int, agency: str | None = None,
+                    partition: tuple[int, int] | None = None, decided_only: bool = False,
+                    ) -> tuple[list[LoadedCase], list[InputProblem]]:
+    """The stored cases with row ids in [low, high] (of ``agency``; of share ``partition`` = (k, n):
+    row id mod n == k; only those with a decision, if ``decided_only``), by row id, in two queries.
+    A stored case that no longer validates is a problem, not a crash."""
+    query = select(CaseRow).where(CaseRow.id >= low, CaseRow.id <= high)
+    if agency:
+        query = query.where(CaseRow.agency == agency)
+    if partition:
+        query = query.where(CaseRow.id % partition[1] == partition[0])
+    if decided_only:
+        query = query.where(CaseRow.id.in_(select(EventRow.case_pk).where(
+            EventRow.type == "decided", EventRow.case_pk >= low, EventRow.case_pk <= high)))
+    rows = session.exec(query.order_by(CaseRow.id)).all()
+    if not rows:
+        return [], []
+    events: dict[int, list[Any]] = {}
+    for case_pk, payload in session.exec(
+            select(EventRow.case_pk, EventRow.payload).where(EventRow.case_pk >= rows[0].id,
+                                                             EventRow.case_pk <= rows[-1].id)
+            .order_by(EventRow.case_pk, EventRow.seq)):
+        events.setdefault(case_pk, []).append(payload)
+    cases, problems = [], []
+    for row in rows:
+        ref = f"db:{row.agency}/{row.case_id}"
+        try:
+            raw = {**json.loads(row.header), "events": [json.loads(p) for p in events.get(row.id, ())]}
+        except ValueError as exc:
+            problems.append(InputProblem(ref, row.case_id, "header", f"stored JSON is unreadable: {exc}"))
+            continue
+        case, found = validate_case(raw, ref)
+        problems.extend(found)
+        if case is not None:
+            cases.append(LoadedCase(case, ref))
+    return cases, problems
 
 
 def iter_cases(session: Session, agency: str | None = None) -> Iterator[tuple[CaseRow, CaseFile]]:
