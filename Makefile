@@ -10,7 +10,7 @@ AS_OF ?= 2024-12-31
 
 DATA  := build/datasets
 
-.PHONY: demo test venv clean datasets browser
+.PHONY: demo test venv clean datasets browser bench bench-large
 
 $(VENV)/.stamp: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "casecheck needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)"; exit 2; }
@@ -52,6 +52,15 @@ browser:
 
 test: venv browser
 	$(PY) -m pytest -q -n 2 tests
+
+# Benchmarks (figures, not tests): rule stage vs baselines, review vs the load floor, workers, memory,
+# stores (SQLite and the local PostgreSQL 15), alerts, the live guard. bench: 10k cases (a few minutes);
+# bench-large: 10k/100k/1M scaling and stores of 1M (about an hour; 3 GB of disk under build/bench).
+bench: venv
+	$(PY) -m benchmarks.suite
+
+bench-large: venv
+	$(PY) -m benchmarks.suite --large
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -22,6 +22,7 @@ Local file format::
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -99,7 +100,7 @@ class WorkCalendar:
                 self._local[year] = data
         self._package = _package_years() if use_package else None
         self.is_workday = lru_cache(maxsize=8192)(self._is_workday)  # type: ignore[method-assign]
-        self._prefixes: dict[int, list[int]] = {}       # year → working days up to each day of the year
+        self._prefixes: dict[int, tuple[int, list[int]]] = {}   # year → (1 Jan ordinal, working days up to each day)
 
     @property
     def years(self) -> list[int]:
@@ -135,12 +136,16 @@ class WorkCalendar:
         """The Nth working day after ``start`` (``start`` itself is not counted). n ≥ 0."""
         if n < 0:
             raise ValueError("n must be ≥ 0")
-        day = start
-        while n:
-            day += _ONE
-            if self.is_workday(day):
-                n -= 1
-        return day
+        if n == 0:
+            return start
+        year = start.year
+        first, prefix = self._year(year)
+        wanted = prefix[start.toordinal() - first + 1] + n     # the count the answer day brings
+        while wanted > prefix[-1]:
+            wanted -= prefix[-1]
+            year += 1
+            first, prefix = self._year(year)
+        return dt.date.fromordinal(first + bisect_left(prefix, wanted) - 1)
 
     def workdays_before(self, end: dt.date, n: int) -> dt.date:
         """The latest day with ``n`` working days after it up to ``end`` (inclusive): notice on that day
@@ -177,20 +182,25 @@ class WorkCalendar:
             total += self._prefix(year)[-1]
         return total + self._upto(end)
 
-    def _prefix(self, year: int) -> list[int]:
-        prefix = self._prefixes.get(year)
-        if prefix is None:
+    def _year(self, year: int) -> tuple[int, list[int]]:
+        """(ordinal of 1 January, working days up to each day of the year: [0, after day 1, …])."""
+        entry = self._prefixes.get(year)
+        if entry is None:
             prefix, count, day = [0], 0, dt.date(year, 1, 1)
             while day.year == year:
                 count += self.is_workday(day)
                 prefix.append(count)
                 day += _ONE
-            self._prefixes[year] = prefix
-        return prefix
+            entry = self._prefixes[year] = (dt.date(year, 1, 1).toordinal(), prefix)
+        return entry
+
+    def _prefix(self, year: int) -> list[int]:
+        return self._year(year)[1]
 
     def _upto(self, day: dt.date) -> int:
         """Working days from 1 January of ``day``'s year to ``day``, inclusive."""
-        return self._prefix(day.year)[day.timetuple().tm_yday]
+        first, prefix = self._year(day.year)
+        return prefix[day.toordinal() - first + 1]
 
 
 _DEFAULT_DIR = resources.files("workflows").joinpath("calendar")

@@ -106,10 +106,12 @@ def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: st
                    history=history)
 
 
-def _history(session: Any, party_id: str | None) -> PartyHistory:
+def _history(session: Any, party_id: str | None, matter_code: str | None) -> PartyHistory:
+    """The party's earlier violations of this matter: the only ones the first-offence look-back asks for."""
     history = PartyHistory()
-    if party_id:
-        for row in session.exec(select(CaseRow).where(CaseRow.party_id == party_id)).all():
+    if party_id and matter_code:
+        for row in session.exec(select(CaseRow).where(CaseRow.party_id == party_id,
+                                                      CaseRow.matter_code == matter_code)).all():
             history.add(load_case(session, row))
     return history
 
@@ -147,7 +149,7 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
         index = len(candidate.events) - 1
         new = candidate.events[index]
         day = as_of or max(dt.date.today(), new.date)
-        checker = _checker(rulebook, day, _history(session, row.party_id), lang)
+        checker = _checker(rulebook, day, _history(session, row.party_id, row.matter_code), lang)
         [result] = list(checker.check([LoadedCase(candidate, source)]))
         if result.problem or result.failure:
             raise CasecheckError(str(result.problem or result.failure))

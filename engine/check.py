@@ -123,20 +123,38 @@ class Checker:
     def _check_inprocess(self, prepared: Iterable[tuple[LoadedCase, list[Fact] | CaseResult]]) -> Iterator[CaseResult]:
         """durable-rules in this very process: only for a process that is itself fenced (a runner
         worker, whose death the parent turns into per-case ``EngineFailure``s)."""
-        from .durable import DurableSession, compile_ruleset, project
+        from .durable import BATCH, DurableSession, compile_ruleset, project, run_batched
 
         if self._session is None:
             self._session = DurableSession(compile_ruleset(self.rulebook.alternatives))
-        for loaded, facts in prepared:
-            if isinstance(facts, CaseResult):
-                yield facts
-                continue
-            try:
-                hits = self._session.run(project(facts, self.rulebook.fields_by_kind))
-            except (TypeError, EngineFailure) as exc:
-                yield CaseResult(loaded, failure=EngineFailure(loaded.ref, f"rule engine error: {exc}"))
-                continue
-            yield self._result(loaded, facts, hits)
+        group: list[tuple[LoadedCase, list[Fact] | CaseResult]] = []
+
+        def flush() -> Iterator[CaseResult]:
+            sendable: list[tuple[int, list[dict[str, Any]]]] = []
+            verdicts: dict[int, Any] = {}
+            for n, (loaded, facts) in enumerate(group):
+                if isinstance(facts, CaseResult):
+                    continue
+                try:
+                    sendable.append((n, project(facts, self.rulebook.fields_by_kind)))
+                except TypeError as exc:
+                    verdicts[n] = f"fact not sendable to the rule engine: {exc}"
+            verdicts.update(run_batched(self._session, sendable))
+            for n, (loaded, facts) in enumerate(group):
+                if isinstance(facts, CaseResult):
+                    yield facts
+                elif isinstance(verdicts[n], str):
+                    yield CaseResult(loaded, failure=EngineFailure(loaded.ref, f"rule engine error: {verdicts[n]}"))
+                else:
+                    yield self._result(loaded, facts, verdicts[n])
+            group.clear()
+
+        for item in prepared:
+            group.append(item)
+            if len(group) >= BATCH:
+                yield from flush()
+        if group:
+            yield from flush()
 
     def _prepare(self, cases: Iterable[LoadedCase]) -> Iterator[tuple[LoadedCase, list[Fact] | CaseResult]]:
         for loaded in cases:

@@ -107,6 +107,7 @@ def parse_document(text: str, suffix: str) -> Any:
             raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
+        return data                 # JSON has no aliases: its size is bounded by the file's (MAX_FILE_BYTES)
     else:
         try:
             data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - CSafeLoader/SafeLoader only

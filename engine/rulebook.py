@@ -62,7 +62,7 @@ MAX_EXPRESSIONS = 32          # durable-rules: ERR_EXPRESSION_LIMIT_EXCEEDED pas
 FAR_FUTURE = dt.date(9999, 12, 31)
 _NO_KEY = object()
 _EMPTY: list = []
-_Check = tuple[str, Any, Any, tuple[tuple[Any, Any, Any], ...]]
+_Check = tuple[str, int, int, Any, Any, tuple[tuple[Any, Any, Any], ...]]
 
 
 def _compile(rule_id: str, conditions: Sequence[tuple[str, str, Any]], indexed: str | None,
@@ -72,14 +72,20 @@ def _compile(rule_id: str, conditions: Sequence[tuple[str, str, Any]], indexed: 
     conditions = list(conditions)
     if indexed_value is not _NO_KEY:
         conditions.remove((indexed, "==", indexed_value))
+    low, high = -(2 ** 63), 2 ** 63             # the version's effective days, tested inline
+    for cond in list(conditions):
+        name, op, value = cond
+        if name == "act_day" and op in (">=", "<=") and type(value) is int:
+            low, high = (max(low, value), high) if op == ">=" else (low, min(high, value))
+            conditions.remove(cond)
     equal = [(n, v) for n, op, v in conditions if op == "=="]
     others = tuple((operator.attrgetter(n), OPS[op], v) for n, op, v in conditions if op != "==")
     if not equal:
-        return rule_id, None, None, others
+        return rule_id, low, high, None, None, others
     names = [n for n, _ in equal]
     values = tuple(v for _, v in equal)
     getter = operator.attrgetter(*names)
-    return rule_id, getter, (values[0] if len(values) == 1 else values), others
+    return rule_id, low, high, getter, (values[0] if len(values) == 1 else values), others
 
 
 @dataclass(frozen=True)
@@ -224,7 +230,10 @@ class Rulebook:
                 candidates = index.get(getattr(fact, key), _EMPTY)
                 if rest:
                     candidates = candidates + rest
-            for rule_id, equal_get, equal_values, others in candidates:
+            day = fact.act_day
+            for rule_id, low, high, equal_get, equal_values, others in candidates:
+                if not low <= day <= high:
+                    continue
                 if equal_get is not None and equal_get(fact) != equal_values:
                     continue
                 for get, op, value in others:

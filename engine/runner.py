@@ -24,6 +24,7 @@ the whole input, so each share's verdicts equal the same cases' verdicts in a si
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 import pickle
@@ -179,6 +180,7 @@ def _prepare_judging(history_file: str) -> None:
     spec = _STATE["spec"]
     _STATE["checker"] = _checker(spec, history, "inprocess")
     _STATE["history_file"] = history_file
+    gc.freeze()                     # the pipeline and the look-back live as long as the worker: never scan them
     if spec.quarter:
         from .review import quarter_bounds
 
@@ -297,6 +299,7 @@ def run(source: FileSource | StoreSource, spec: RunSpec, *, workers: int = 2,
             yield from _judge_all(pool, source, spec, partition, units, history, history_file, window, stats)
     finally:
         pool.close()
+        gc.unfreeze()
 
 
 def _history(pool: _Pool, source: Any, spec: RunSpec, units: Sequence[Any], window: int) -> PartyHistory:
@@ -335,6 +338,7 @@ def _judge_all(pool: _Pool, source: Any, spec: RunSpec, partition: Partition | N
         return _judge(checker, cases), problems
 
     for results, problems in _ordered(pool, _judge_unit, units, (history_file,), window, here):
+        gc.freeze()                 # verdicts kept for the report: keep the collector from rescanning them
         stats.problems.extend(problems)
         for result in results:
             key = (result.agency, result.case_id)

@@ -113,3 +113,14 @@ def test_workdays_between_equals_counting_day_by_day(start, span):
     lo, hi = sorted((start, end))
     naive = sum(calendar.is_workday(lo + dt.timedelta(days=k)) for k in range(1, (hi - lo).days + 1))
     assert calendar.workdays_between(start, end) == (naive if end >= start else -naive)
+
+
+@given(st.dates(dt.date(2004, 1, 1), dt.date(2026, 10, 31)), st.integers(0, 40))
+def test_add_workdays_equals_walking_day_by_day(start, n):
+    """add_workdays bisects per-year prefix sums; walking the days one by one must agree."""
+    calendar = default_calendar()
+    day, left = start, n
+    while left:
+        day += dt.timedelta(days=1)
+        left -= calendar.is_workday(day)
+    assert calendar.add_workdays(start, n) == day

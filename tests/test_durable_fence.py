@@ -83,3 +83,26 @@ def test_disagreement_withholds_the_verdict(make_checker, monkeypatch):
     results = list(checker.check(loaded))
     flagged = [r for r in results if r.failure]
     assert flagged and all("disagree" in r.failure.reason and not r.findings for r in flagged)
+
+
+def test_batched_sessions_equal_one_session_per_case_and_fall_back(rulebook, monkeypatch):
+    """Cases share a session 25 at a time; a batch the engine fails on is re-run case by case."""
+    from engine.durable import DurableSession, run_batched
+
+    session = DurableSession(compile_ruleset(rulebook.alternatives), name="batch_test")
+    cases = [[{"kind": "step", "key": f"s{j}", "act_day": 739000, "allowed": (i + j) % 7 != 0} for j in range(5)]
+             for i in range(60)]
+    alone = [session.run([dict(f) for f in c]) for c in cases]
+    assert sum(bool(h) for h in alone) > 20
+    batched = run_batched(session, [(i, [dict(f) for f in c]) for i, c in enumerate(cases)])
+    assert [h for _, h in batched] == alone
+
+    real = DurableSession.run_many
+
+    def failing(self, part):
+        real(self, part)                                   # consumes (rewrites) the facts, then fails
+        raise RuntimeError("engine error")
+
+    monkeypatch.setattr(DurableSession, "run_many", failing)
+    again = run_batched(session, [(i, [dict(f) for f in c]) for i, c in enumerate(cases)])
+    assert [h for _, h in again] == alone

@@ -63,3 +63,41 @@ def test_guard_must_match_rule_blocks(workflows):
     with pytest.raises(DefinitionError) as err:
         load_rulebook(load_profile(), workflows=bad)
     assert "blocks 'decided'" in str(err.value)
+
+
+def _reference_walk(wf, events):
+    """The workflow file's transitions read as a plain table, walked one event at a time."""
+    table = {}
+    for t in wf.transitions:
+        for source in t.sources:
+            table.setdefault((source, t.trigger), t.dest or source)
+    state, last, out = wf.initial, None, []
+    for event_type, day in events:
+        if last is not None and day < last:
+            out.append((state, state, False, "date_order"))
+            continue
+        last = day
+        if event_type not in wf.triggers:
+            out.append((state, state, False, "unknown_event"))
+            continue
+        nxt = table.get((state, event_type))
+        out.append((state, nxt or state, nxt is not None, "" if nxt else "wrong_state"))
+        state = nxt or state
+    return out
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from engine.model import EVENT_TYPES  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["ordinary", "simple", "inspection"]),
+       st.lists(st.tuples(st.sampled_from(sorted(EVENT_TYPES) + ["bogus"]), st.integers(738000, 738030)), max_size=14))
+def test_memoised_replay_equals_a_plain_walk(workflows, procedure, events):
+    """Walks are memoised by shape; every answer (first or remembered) equals a plain table walk."""
+    wf = workflows[procedure]
+    for _ in range(2):                                 # the second time comes from the memo
+        got = [(s.state_before, s.state_after, s.allowed, s.reason) for s in wf.replay(events)]
+        assert got == _reference_walk(wf, events)
+        assert [(s.index, s.event_type, s.date_ordinal) for s in wf.replay(events)] == \
+               [(i, t, d) for i, (t, d) in enumerate(events)]

@@ -16,7 +16,7 @@ from ..review import ReviewResult, compare
 from ..rulebook import CATEGORIES
 from ..stats import AgencyStats, rate, wan
 from ..vocab import label
-from .document import Column, Document, Section, stamp
+from .document import Column, Document, LazyRows, Section, stamp
 
 __all__ = ["review_document", "alerts_document", "stats_document"]
 
@@ -47,13 +47,12 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
         "grades", "等级分布", "Grades",
         [Column("grade", "等级", "grade"), Column("cases", "案卷数", "files", "int")],
         [{"grade": g, "cases": grades.get(g, 0)} for g in result.grade_names], chart="cases"))
-    rows = []
-    for c in result.cases:
-        rows.append({"case_id": c.case_id, "agency": c.agency, "procedure": label(c.procedure, lang),
-                     "domain": label(c.domain, lang), "date": c.day.isoformat(), "score": c.score, "grade": c.grade,
-                     "deductions": " ".join(f"{k}-{c.deductions[k]}" for k in CATEGORIES if k in c.deductions),
-                     "vetoes": "、".join(c.vetoes), "rules": _counted(c.rules), "officers": "、".join(c.officers),
-                     "attention": bool(c.rules), "failed": c.grade == worst})
+    rows = LazyRows(result.cases, lambda c: {
+        "case_id": c.case_id, "agency": c.agency, "procedure": label(c.procedure, lang),
+        "domain": label(c.domain, lang), "date": c.day.isoformat(), "score": c.score, "grade": c.grade,
+        "deductions": " ".join(f"{k}-{c.deductions[k]}" for k in CATEGORIES if k in c.deductions),
+        "vetoes": "、".join(c.vetoes), "rules": _counted(c.rules), "officers": "、".join(c.officers),
+        "attention": bool(c.rules), "failed": c.grade == worst})
     doc.sections.append(Section(
         "cases", "案卷评分", "Scores by file",
         [Column("case_id", "案卷", "case"), Column("procedure", "程序", "procedure"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 __all__ = ["Column", "Section", "Document", "stamp"]
@@ -29,13 +30,31 @@ class Column:
         return self.zh if lang == "zh" else self.en
 
 
+class LazyRows(Sequence):
+    """Rows made from items on access, so a review of a million files never holds a million dicts."""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], dict[str, Any]]):
+        self._items, self._make = items, make
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._make(x) for x in self._items[index]]
+        return self._make(self._items[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._make, self._items)
+
+
 @dataclass
 class Section:
     key: str
     zh: str
     en: str
     columns: list[Column]
-    rows: list[dict[str, Any]]              # flat JSON scalars (text, numbers, bool, None), keyed by column key
+    rows: Sequence[dict[str, Any]]          # flat JSON scalars (text, numbers, bool, None), keyed by column key
     chart: str | None = None                # a numeric column drawn as bars, labelled by the first column
     brief: str | None = None                # the terminal lists only rows where this column is truthy
     style: str | None = None                # a column whose truthy value marks a row as alarming (red)
@@ -71,7 +90,7 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "title": self.title, "lang": self.lang, "stamp": self.stamp,
                 "summary": {key: value for key, _, value in self.summary},
-                "notes": self.notes, "sections": {s.key: s.rows for s in self.sections},
+                "notes": self.notes, "sections": {s.key: list(s.rows) for s in self.sections},
                 "columns": {s.key: [{"key": c.key, "title": c.title(self.lang)} for c in s.columns]
                             for s in self.sections},
                 "problems": self.problems, "exit_code": self.exit_code}

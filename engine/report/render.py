@@ -47,14 +47,23 @@ def _transposed(section: Section, lang: str) -> RenderableType:
     return table
 
 
+TERMINAL_ROWS = 1000          # rows needing attention listed on a terminal; files list them all
+
+
 def _table(section: Section, lang: str) -> RenderableType:
     if section.transpose:
         return _transposed(section, lang)
     rows = section.rows
-    hidden = 0
+    hidden = more = 0
     if section.brief:
-        shown = [r for r in rows if r.get(section.brief)]
-        hidden, rows = len(rows) - len(shown), shown
+        shown = []
+        for r in rows:                      # rows may be built on access: look at each once
+            if r.get(section.brief):
+                if len(shown) < TERMINAL_ROWS:
+                    shown.append(r)
+                else:
+                    more += 1
+        hidden, rows = len(rows) - len(shown) - more, shown
     table = Table(title=section.title(lang), expand=len(section.columns) > 4, title_justify="left")
     for col in section.columns:
         table.add_column(col.title(lang), justify="right" if col.kind in NUMERIC else "left",
@@ -62,11 +71,17 @@ def _table(section: Section, lang: str) -> RenderableType:
     for row in rows:
         alarming = bool(section.style and row.get(section.style))
         table.add_row(*(_cell(v) for v in section.values(row)), style="red" if alarming else None)
-    if not hidden:
+    if not hidden and not more:
         return table
-    note = (f"另有 {hidden} 行无需关注，未列出（HTML、XLSX、JSON 中完整列出）" if lang == "zh"
-            else f"{hidden} more rows need no attention and are not listed (HTML, XLSX and JSON list them all)")
-    return Group(table, Text(note, style="dim"))
+    notes = []
+    if more:
+        notes.append(f"另有 {more} 行需关注，终端只列前 {TERMINAL_ROWS} 行（HTML、XLSX、JSON 中完整列出）" if lang == "zh"
+                     else f"{more} more rows need attention; the terminal lists the first {TERMINAL_ROWS} "
+                          "(HTML, XLSX and JSON list them all)")
+    if hidden:
+        notes.append(f"另有 {hidden} 行无需关注，未列出（HTML、XLSX、JSON 中完整列出）" if lang == "zh"
+                     else f"{hidden} more rows need no attention and are not listed (HTML, XLSX and JSON list them all)")
+    return Group(table, *(Text(n, style="dim") for n in notes))
 
 
 def render_terminal(doc: Document) -> RenderableType:

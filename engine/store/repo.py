@@ -305,7 +305,13 @@ def save_run(session: Session, result: Any, kind: str, engine_version: str, *, s
                  cases=len(result.cases) if case_ids is None else len(case_ids), scope=scope, agency=agency)
     session.add(run)
     session.flush()
-    ids = {(r.agency, r.case_id): r.id for r in session.exec(select(CaseRow)).all()}
+    wanted = sorted({f.case_id for f in result.findings})
+    ids: dict[tuple[str, str], int] = {}
+    for start in range(0, len(wanted), 500):       # only the rows with findings, ids only
+        part = wanted[start:start + 500]
+        for pk, agency_code, case_id in session.exec(
+                select(CaseRow.id, CaseRow.agency, CaseRow.case_id).where(CaseRow.case_id.in_(part))):
+            ids[(agency_code, case_id)] = pk
     for f in result.findings:
         if case_ids is not None and f.case_id not in case_ids:
             continue

@@ -23,7 +23,7 @@ class CaseRow(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     agency: str = Field(max_length=120, index=True)
-    case_id: str = Field(max_length=120)
+    case_id: str = Field(max_length=120, index=True)
     procedure: str = Field(max_length=20)
     party_id: Optional[str] = Field(default=None, max_length=120, index=True)
     matter_code: Optional[str] = Field(default=None, max_length=120)
