@@ -6,8 +6,10 @@ For each N (cases from ``fixtures.scale``, realistic mix, 1,000 per file):
 - floor: read and validate every file (``load_file``: UTF-8, JSON, pydantic) in one process: what any
   engine must at least do;
 - ``casecheck review DIR --quarter 2024Q4 --workers 1`` and ``--workers 2`` as a subprocess (the CLI's
-  whole path: look-back pass, judging, scoring, report), wall time and the peak resident memory of the
-  whole process tree (parent and workers, sampled every 50 ms);
+  whole path: start-up, look-back pass, judging, scoring, report), wall time and the peak resident
+  memory of the whole process tree (parent and workers, sampled every 50 ms); up to 100k cases the two
+  are run three times, alternating, and the medians kept (the floor: the best of three), because this
+  VM's speed drifts by tens of per cent within minutes;
 Printed: cases/s, µs per case, review ÷ floor (target ≤ 3× at one worker), two workers ÷ one
 (target ≥ 1.8×), peak memory (target < 1 GiB at 1M), and per-case time against the smallest N
 (target: linear within ±15 %).
@@ -15,6 +17,7 @@ Printed: cases/s, µs per case, review ÷ floor (target ≤ 3× at one worker), 
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -48,11 +51,21 @@ def measure(n: int) -> dict[str, float]:
     secs, cases = floor(directory)
     assert cases == n
     out = {"n": n, "floor": secs}
+    runs = 3 if n <= 100_000 else 1          # the VM's speed drifts: alternate 1w/2w runs, take medians
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    trees: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(runs):
+        for workers in (1, 2):
+            cmd = [sys.executable, "-m", "engine.cli", "review", str(directory), "--quarter", QUARTER,
+                   "--workers", str(workers), "-o", str(directory.parent / f"review-{n}-{workers}.txt")]
+            wall, tree, _ = run_measured(cmd)
+            walls[workers].append(wall)
+            trees[workers].append(tree)
+    if runs > 1:
+        out["floor"] = min(out["floor"], floor(directory)[0], floor(directory)[0])
     for workers in (1, 2):
-        cmd = [sys.executable, "-m", "engine.cli", "review", str(directory), "--quarter", QUARTER,
-               "--workers", str(workers), "-o", str(directory.parent / f"review-{n}-{workers}.txt")]
-        wall, tree, largest = run_measured(cmd)
-        out[f"w{workers}"], out[f"w{workers} tree MiB"], out[f"w{workers} largest MiB"] = wall, tree, largest
+        out[f"w{workers}"] = statistics.median(walls[workers])
+        out[f"w{workers} tree MiB"] = max(trees[workers])
     return out
 
 
