@@ -34,13 +34,14 @@ from .loader import LoadedCase, load_paths, validate_case
 from .profile import Profile, load_profile
 from .rulebook import Rulebook, default_rulebook
 from .store import Store
-from .store.repo import ImportCache, append_event, dump_case, find_case, iter_cases, load_case, put_case
-from .store.deadlines import refresh_deadlines
+from .store.repo import (ImportCache, append_event, dump_case, find_case, insert_new_cases, iter_cases, load_case,
+                         put_case)
+from .store.deadlines import deadline_rows_for, refresh_deadlines
 from .store.tables import CaseRow, ChangeRow, EventRow
 from .workflow import default_workflows
 
-__all__ = ["ImportReport", "import_paths", "new_case", "record", "RecordResult", "StepRefused", "show",
-           "history"]
+__all__ = ["ImportReport", "import_paths", "new_case", "record", "RecordResult", "StepRefused", "RecorderRefused",
+           "ConcurrentChange", "show", "history"]
 
 
 @dataclass
@@ -63,25 +64,56 @@ def _deadline_context(profile: Profile | None = None) -> FactContext:
 
 def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
                  progress: Callable[[int, int], None] | None = None, profile: Profile | None = None) -> ImportReport:
-    """All or nothing: any bad file → every problem listed, nothing stored. The same case twice changes
-    nothing; a changed case is updated and the change recorded."""
+    """Any bad file → every problem listed, nothing stored. Otherwise the cases are written in
+    transactions of ``IMPORT_CHUNK`` cases, each all or nothing and serialised with every other writer:
+    an import killed half-way leaves whole chunks behind, never half a case, and running it again
+    finishes it (a stored case that has not changed is left as it is; a changed one is updated and the
+    change recorded). Concurrent imports of the same cases store each case once."""
     loaded = load_paths(paths)
     report = ImportReport(files=loaded.files, problems=list(loaded.problems))
     if report.problems:
         return report
     workflows = default_workflows()
     ctx = _deadline_context(profile)
-    with store.writing() as session, session.no_autoflush:
-        cache = ImportCache(session)
-        total = len(loaded.cases)
-        for n, item in enumerate(loaded.cases, 1):
-            outcome = put_case(session, item.case, source=item.ref, actor=actor, workflows=workflows, cache=cache)
-            if outcome != "unchanged":
-                refresh_deadlines(session, cache.rows[(item.case.agency.code, item.case.case_id)], item.case, ctx)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if progress:
-                progress(n, total)
+    total = len(loaded.cases)
+
+    def rows_of(case: Any) -> list[dict[str, Any]]:
+        return deadline_rows_for(case, ctx)
+
+    done = 0
+    for start in range(0, total, IMPORT_CHUNK):
+        chunk = loaded.cases[start:start + IMPORT_CHUNK]
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        with store.writing() as session, session.no_autoflush:
+            cache = ImportCache(session, [(c.case.agency.code, c.case.case_id) for c in chunk],
+                                [c.case.party.id for c in chunk if c.case.party])
+            fresh: list[tuple[Any, str]] = []
+            for item in chunk:
+                key = (item.case.agency.code, item.case.case_id)
+                if key not in cache.keys:              # new: stored in batches, a few statements each
+                    fresh.append((item.case, item.ref))
+                    counts["new"] += 1
+                    if len(fresh) >= IMPORT_BATCH:
+                        insert_new_cases(session, fresh, actor=actor, workflows=workflows, cache=cache,
+                                         deadlines=rows_of)
+                        fresh = []
+                else:
+                    outcome = put_case(session, item.case, source=item.ref, actor=actor, workflows=workflows,
+                                       cache=cache)
+                    if outcome != "unchanged":
+                        refresh_deadlines(session, cache.rows[key], item.case, ctx)
+                    counts[outcome] += 1
+            insert_new_cases(session, fresh, actor=actor, workflows=workflows, cache=cache, deadlines=rows_of)
+        for name, value in counts.items():              # counted once the chunk is committed
+            setattr(report, name, getattr(report, name) + value)
+        done += len(chunk)
+        if progress:
+            progress(done, total)
     return report
+
+
+IMPORT_CHUNK = 5000
+IMPORT_BATCH = 1000
 
 
 class StepRefused(CasecheckError):
@@ -91,6 +123,48 @@ class StepRefused(CasecheckError):
         self.case_id, self.event_type, self.findings = case_id, event_type, findings
         lines = [f"{f.rule_id}: {f.message}（{f.basis}）" for f in findings]
         super().__init__(f"{case_id}: “{event_type}” refused / 拒绝记录:\n  " + "\n  ".join(lines))
+
+
+class RecorderRefused(CasecheckError):
+    """The person recording the step may not record it (separation of duties); nothing is written."""
+
+
+class ConcurrentChange(CasecheckError):
+    """The case changed after the recorder read it (another writer won); nothing is written."""
+
+
+def _recorder(case: Any, actor: str) -> Any:
+    """The case officer ``actor`` names (by officer id, or by name when the name is unique)."""
+    by_id = [o for o in case.officers if o.id == actor]
+    by_name = [o for o in case.officers if o.name == actor]
+    if by_id:
+        return by_id[0]
+    if len(by_name) == 1:
+        return by_name[0]
+    listed = "、".join(f"{o.id} {o.name}" for o in case.officers) or "—"
+    if len(by_name) > 1:
+        raise RecorderRefused(f"{case.case_id}: 记录人“{actor}”同名执法人员不止一人，请用执法人员编号 / "
+                              f"“{actor}” names more than one officer of the case; give the officer id ({listed})")
+    raise RecorderRefused(f"{case.case_id}: 记录人“{actor}”不是本案执法人员，不能记录本案执法环节 / "
+                          f"“{actor}” is not an officer of this case and may not record its steps "
+                          f"(case officers: {listed}; 依据 / basis: 《行政处罚法》（2021修订）第四十二条、"
+                          f"第四十七条：执法人员办案，全过程记录)")
+
+
+def _check_duties(case: Any, index: int, actor: str, rulebook: Rulebook) -> str:
+    """The recorder's officer id; refuses a recorder outside the case, and a legal review recorded by one
+    of the case's investigators (法制审核 must be independent of the investigation)."""
+    from .facts.decision import _investigators
+
+    officer = _recorder(case, actor)
+    event = case.events[index]
+    if event.type == "legal_review" and officer.id in _investigators(case, index):
+        rule = rulebook.rules.get("legal_review.reviewer_independent")
+        basis = rule.versions[-1].basis_text() if rule else "《行政处罚法》（2021修订）第五十八条"
+        raise RecorderRefused(f"{case.case_id}: {officer.id} {officer.name} 参与了本案调查，不能记录法制审核 / "
+                              f"{officer.id} {officer.name} investigated this case and may not record its legal "
+                              f"review (依据 / basis: {basis})")
+    return officer.id
 
 
 @dataclass
@@ -135,10 +209,16 @@ def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "ca
 
 
 def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, agency: str | None = None,
-           as_of: dt.date | None = None, rulebook: Rulebook | None = None, lang: str = "zh") -> RecordResult:
+           as_of: dt.date | None = None, rulebook: Rulebook | None = None, lang: str = "zh",
+           expect: int | None = None) -> RecordResult:
+    """Judge and store one step. ``actor``: the recording officer (id, or unique name, of an officer of
+    the case). ``expect``: how many events the recorder saw; when another step landed meanwhile the
+    step is refused (``ConcurrentChange``) instead of being appended to a case the recorder has not seen."""
     rulebook = rulebook or default_rulebook()
     with store.writing() as session:
-        row = find_case(session, case_id, agency)
+        row = find_case(session, case_id, agency, lock=True)
+        if expect is not None and row.event_count != expect:
+            raise ConcurrentChange(_changed_since(session, row, expect))
         case = load_case(session, row)
         header, events = dump_case(case)
         source = f"record {case_id}"
@@ -148,6 +228,7 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
                               for p in problems])      # point at the new event, not at events.N
         index = len(candidate.events) - 1
         new = candidate.events[index]
+        recorder = _check_duties(candidate, index, actor, rulebook)
         day = as_of or max(dt.date.today(), new.date)
         checker = _checker(rulebook, day, _history(session, row.party_id, row.matter_code), lang)
         [result] = list(checker.check([LoadedCase(candidate, source)]))
@@ -159,9 +240,18 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
         if blocking:
             raise StepRefused(case_id, new.type, blocking)
         payload = new.model_dump(mode="json", exclude_none=True)
-        stored = append_event(session, row, candidate, payload, actor, default_workflows())
+        stored = append_event(session, row, candidate, payload, recorder, default_workflows())
         refresh_deadlines(session, row, candidate, _deadline_context(rulebook.profile))
         return RecordResult(case_id, stored.seq, row.state, result.findings)
+
+
+def _changed_since(session: Any, row: CaseRow, expect: int) -> str:
+    later = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq > expect)
+                         .order_by(EventRow.seq)).all()
+    done = "；".join(f"#{e.seq} {e.type} {e.date}（{e.recorded_by}，{e.recorded_at:%Y-%m-%d %H:%M:%S}）" for e in later)
+    return (f"{row.case_id}: 本案已被他人更新（您看到 {expect} 个环节，现有 {row.event_count} 个：{done}），"
+            f"未记录；请重新查看后再记录 / the case changed after you read it (you saw {expect} events, it now "
+            f"has {row.event_count}); nothing was recorded: look again and retry")
 
 
 def show(store: Store, case_id: str, agency: str | None = None) -> tuple[CaseRow, Any, list[EventRow]]:

@@ -103,8 +103,9 @@ def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional
 
 def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str], day: dt.date, profile: str,
                calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str, keep: bool = True,
-               quarter: Optional[str] = None, partition: Optional[str] = None):
-    """Judge files or the store with the parallel runner; (``keep``) keep a whole-store run in the store."""
+               quarter: Optional[str] = None, partition: Optional[str] = None, retain=None):
+    """Judge files or the store with the parallel runner; (``keep``) keep a whole-store run in the store.
+    ``retain(result)``: keep only the verdicts the report needs (a million reviewed files stay small)."""
     from .calendar import default_calendar
     from .check import CheckResult
     from .profile import load_profile
@@ -133,7 +134,7 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     judged = track(run(source, spec, workers=workers, partition=share, stats=stats), total=None,
                    description="检查案卷 / checking", console=Console(stderr=True), transient=True,
                    disable=not sys.stderr.isatty())
-    cases = list(judged)
+    cases = [r for r in judged if retain(r)] if retain else list(judged)
     result = CheckResult(cases, stats.problems, day, rulebook.profile.name,
                          rulebook.version, calendar.describe(), lang.value)
     if store is not None and keep and share is None:      # a check of the whole store is kept in it
@@ -166,21 +167,30 @@ def review(
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
+    from .store.repo import load_review, save_run
 
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
-    result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False,
-                                  quarter=quarter, partition=partition)
-    reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
     before = previous_from_report(previous) if previous else None
+    store = None
     if db is not None and partition is None:
-        from . import __version__
         from .store import Store
-        from .store.repo import load_review, save_run
 
         store = Store.open(db)
         if before is None:
-            before = load_review(store, previous_quarter(reviewed.quarter), agency)
+            before = load_review(store, previous_quarter(quarter.strip().upper()), agency)
+    wanted = set(before or ())
+
+    def retain(r) -> bool:
+        """What the report needs: the quarter's files, any problem, the previous review's files."""
+        return r.score is not None or r.problem is not None or r.failure is not None or r.case_id in wanted
+
+    result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False,
+                                  quarter=quarter, partition=partition, retain=retain)
+    reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
+    if store is not None:
+        from . import __version__
+
         with store.writing() as session:
             save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
                      case_ids={c.case_id for c in reviewed.cases})
@@ -332,7 +342,8 @@ def import_(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     by: Optional[str] = typer.Option(None, "--by", help="who imports (default $CASECHECK_USER or the login)"),
 ) -> None:
-    """Import case files into the store: all or nothing, idempotent (案卷导入)."""
+    """Import case files into the store (案卷导入): any bad file, nothing stored; written in committed
+    chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .cases import import_paths
@@ -423,11 +434,15 @@ def case_record(
     data: Optional[str] = typer.Option(None, "--json", help="further fields as a JSON object"),
     agency: Optional[str] = typer.Option(None, "--agency"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
-    by: Optional[str] = typer.Option(None, "--by"),
+    by: Optional[str] = typer.Option(None, "--by", help="the recording officer: id or name of an officer of the "
+                                     "case (default $CASECHECK_USER, else the login name)"),
+    expect: Optional[int] = typer.Option(None, "--expect", min=0, help="the number of events you saw: refused "
+                                         "if the case changed since (another writer recorded a step)"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
-    """Record one step, judged first: refused (exit 1, nothing written) when a rule blocks it."""
-    from .cases import StepRefused, record
+    """Record one step, judged first: refused (exit 1, nothing written) when a rule blocks it, when the
+    recorder may not record it (separation of duties) or when the case changed since ``--expect``."""
+    from .cases import ConcurrentChange, RecorderRefused, StepRefused, record
     from .loader import parse_document
     from .store import Store
 
@@ -454,7 +469,10 @@ def case_record(
     console = Console()
     try:
         result = record(Store.open(db), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
-                        lang=lang.value)
+                        lang=lang.value, expect=expect)
+    except (RecorderRefused, ConcurrentChange) as refused:
+        Console(stderr=True).print(f"[red bold]拒绝记录 / refused[/red bold]: {refused}", soft_wrap=True)
+        raise typer.Exit(1)
     except StepRefused as refused:
         err = Console(stderr=True)
         err.print(f"[red bold]拒绝记录 / refused[/red bold]: {case_id} “{event_type}” {date}")

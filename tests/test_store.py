@@ -107,7 +107,7 @@ def test_decision_without_legal_review_is_refused_and_not_stored(url):
     with store.reading() as s:
         assert verify(s) == []
         events = s.exec(select(EventRow).order_by(EventRow.seq)).all()
-        assert [e.recorded_by for e in events][-2:] == ["孙某", "王某"]
+        assert [e.recorded_by for e in events][-2:] == ["R1", "O1"]        # the officers, by id
 
 
 def test_a_step_out_of_order_is_refused(url):
@@ -192,7 +192,10 @@ def test_cli_import_record_verify_and_diagrams(tmp_path):
     case_id = "津南学罚〔2024〕1号"
     shown = run("case", "show", case_id, "--db", db, "--diagram", "--format", "mermaid")
     assert shown.returncode == 0 and "stateDiagram-v2" in shown.stdout and "visited" in shown.stdout
-    refused = run("case", "record", case_id, "decided", "--date", "2024-12-20", "--db", db,
+    stranger = run("case", "record", case_id, "decided", "--date", "2024-12-20", "--db", db, "--by", "某人",
+                   "--set", "outcome=penalty", "--set", "penalty.kind=warning")
+    assert stranger.returncode == 1 and "不是本案执法人员" in stranger.stderr and "O1 周某甲" in stranger.stderr
+    refused = run("case", "record", case_id, "decided", "--date", "2024-12-20", "--db", db, "--by", "O1",
                   "--set", "outcome=penalty", "--set", "penalty.kind=warning")
     assert refused.returncode == 1 and "refused" in refused.stderr and "workflow.illegal_step" in refused.stderr
     assert run("verify", "--db", db).returncode == 0

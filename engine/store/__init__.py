@@ -8,6 +8,7 @@ PostgreSQL, so two processes importing or recording at once never interleave hal
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,9 @@ def default_url(db: str | None = None) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).resolve()}"
+
+
+_MIGRATING = threading.Lock()
 
 
 class Store:
@@ -67,7 +71,7 @@ class Store:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(resources.files("engine.store").joinpath("migrations")))
-        with self.engine.begin() as conn:
+        with _MIGRATING, self.engine.begin() as conn:    # alembic's context is process-global: one at a time
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY + 1})
             cfg.attributes["connection"] = conn

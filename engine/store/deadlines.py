@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlmodel import Session
 
 from ..alerts import Alert, deadline_rows, make_alert, sort_alerts, window_end
@@ -21,19 +21,26 @@ from ..facts import FactContext
 from ..model import CaseFile
 from .tables import CaseRow, DeadlineRow
 
-__all__ = ["refresh_deadlines", "store_alerts"]
+__all__ = ["refresh_deadlines", "deadline_rows_for", "store_alerts"]
 
-def refresh_deadlines(session: Session, row: CaseRow, case: CaseFile, ctx: FactContext) -> None:
-    """Replace the case's deadline rows (``ctx.as_of`` is ignored: the rows hold no status)."""
-    session.execute(delete(DeadlineRow).where(DeadlineRow.case_pk == row.id))
+def deadline_rows_for(case: CaseFile, ctx: FactContext) -> list[dict[str, Any]]:
+    """The case's deadline rows (``ctx.as_of`` is ignored: the rows hold no status)."""
     if not case.events:
-        return
+        return []
     last = max(e.date for e in case.events)
     try:
-        rows = deadline_rows(case, FactContext(ctx.calendar, last, ctx.profile, ctx.workflows, ctx.history))
+        return deadline_rows(case, FactContext(ctx.calendar, last, ctx.profile, ctx.workflows, ctx.history))
     except CalendarError:
-        return                     # dates no calendar covers: `check` reports the case; no alert is guessed
-    session.add_all(DeadlineRow(case_pk=row.id, **r) for r in rows)
+        return []                  # dates no calendar covers: `check` reports the case; no alert is guessed
+
+
+def refresh_deadlines(session: Session, row: CaseRow, case: CaseFile, ctx: FactContext) -> None:
+    """Replace the case's deadline rows."""
+    session.execute(delete(DeadlineRow).where(DeadlineRow.case_pk == row.id),
+                    execution_options={"synchronize_session": False})   # never scan the session's objects
+    rows = deadline_rows_for(case, ctx)
+    if rows:
+        session.execute(insert(DeadlineRow), [dict(r, case_pk=row.id) for r in rows])
 
 
 def store_alerts(store: Any, calendar: WorkCalendar, as_of: dt.date, *, within: int | None = None,

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from ..errors import CasecheckError, InputProblem
@@ -19,7 +19,7 @@ from ..model import CaseFile
 from .chain import GENESIS, canonical, digest, event_hash
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
 
-__all__ = ["ImportCache", "put_case", "find_case", "load_case", "append_event", "iter_cases", "verify", "Broken", "now",
+__all__ = ["ImportCache", "put_case", "find_case", "load_case", "append_event", "iter_cases", "insert_new_cases", "verify", "Broken", "now",
            "case_key", "dump_case"]
 
 
@@ -58,10 +58,14 @@ def _state(case: CaseFile, workflows: dict[str, Any]) -> str:
     return path[-1] if path else wf.initial
 
 
-def find_case(session: Session, case_id: str, agency: str | None = None) -> CaseRow:
+def find_case(session: Session, case_id: str, agency: str | None = None, lock: bool = False) -> CaseRow:
+    """``lock``: hold the row until the transaction ends (PostgreSQL ``FOR UPDATE``; a SQLite writer
+    already holds the whole database)."""
     query = select(CaseRow).where(CaseRow.case_id == case_id)
     if agency:
         query = query.where(CaseRow.agency == agency)
+    if lock:
+        query = query.with_for_update()
     rows = session.exec(query).all()
     if not rows:
         raise CaseNotFound(f"no case {case_id!r}" + (f" of agency {agency!r}" if agency else "") + " in the store")
@@ -84,9 +88,27 @@ def load_case(session: Session, row: CaseRow) -> CaseFile:
 class ImportCache:
     """What a bulk import looks up once instead of once per case: the stored cases by key, the parties."""
 
-    def __init__(self, session: Session):
-        self.rows = {(r.agency, r.case_id): r for r in session.exec(select(CaseRow)).all()}
-        self.parties: dict[str, PartyRow] = {p.id: p for p in session.exec(select(PartyRow)).all()}
+    def __init__(self, session: Session, keys: list[tuple[str, str]] | None = None,
+                 party_ids: list[str] | None = None):
+        """Everything stored (``keys`` None), or only the rows of these case keys and these parties."""
+        if keys is None:
+            rows = session.exec(select(CaseRow)).all()
+            parties = session.exec(select(PartyRow)).all()
+        else:
+            wanted = set(keys)
+            rows = [r for part in _chunks(sorted({k[1] for k in wanted}))
+                    for r in session.exec(select(CaseRow).where(CaseRow.case_id.in_(part))).all()
+                    if (r.agency, r.case_id) in wanted]
+            parties = [p for part in _chunks(sorted(set(party_ids or ())))
+                       for p in session.exec(select(PartyRow).where(PartyRow.id.in_(part))).all()]
+        self.rows = {(r.agency, r.case_id): r for r in rows}
+        self.parties: dict[str, PartyRow | None] = {p.id: p for p in parties}
+        self.keys: set[tuple[str, str]] = set(self.rows)        # stored case keys, this import's too
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _write_side_rows(session: Session, row: CaseRow, case: CaseFile, is_new: bool,
@@ -100,7 +122,10 @@ def _write_side_rows(session: Session, row: CaseRow, case: CaseFile, is_new: boo
                                certificate_valid_until=o.certificate_valid_until,
                                legal_qualification=o.legal_qualification))
     if case.party:
-        party = cache.parties.get(case.party.id) if cache else session.get(PartyRow, case.party.id)
+        if cache is None or case.party.id in cache.parties:       # stored (maybe not loaded yet)
+            party = (cache.parties.get(case.party.id) if cache else None) or session.get(PartyRow, case.party.id)
+        else:
+            party = None
         if party is None:
             party = PartyRow(id=case.party.id, kind=case.party.kind, name=case.party.name)
             session.add(party)
@@ -119,6 +144,83 @@ def _append(session: Session, row: CaseRow, payload: dict[str, Any], actor: str,
     session.add(event)
     row.head_hash, row.event_count = h, seq
     return event
+
+
+def _append_all(session: Session, row: CaseRow, payloads: list[dict[str, Any]], actor: str,
+                at: dt.datetime) -> None:
+    """Chain and insert a case's events in one statement (an import; no ORM objects per event)."""
+    rows = []
+    key, stamp = case_key(row.agency, row.case_id), _ts(at)
+    for payload in payloads:
+        seq = row.event_count + 1
+        text = canonical(payload)
+        h = event_hash(row.head_hash, key, seq, text, actor, stamp)
+        rows.append({"case_pk": row.id, "seq": seq, "type": payload["type"],
+                     "date": dt.date.fromisoformat(payload["date"]), "payload": text, "recorded_by": actor,
+                     "recorded_at": at, "prev_hash": row.head_hash, "hash": h})
+        row.head_hash, row.event_count = h, seq
+    if rows:
+        session.execute(insert(EventRow), rows)
+
+
+def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, actor: str,
+                     workflows: dict[str, Any], cache: ImportCache, deadlines: Any = None) -> None:
+    """Store cases not yet in the store, in a few statements per batch instead of a few per case: the
+    rows, their hash-chained events, officers, parties, change log and (``deadlines(case)`` → rows)
+    deadline rows. Same rows, same hashes as ``put_case``; the caller's transaction makes it atomic."""
+    if not cases:
+        return
+    at = now()
+    stamp = _ts(at)
+    rows, chained = [], []
+    for case, source in cases:
+        header, payloads = dump_case(case)
+        key, head, events = case_key(case.agency.code, case.case_id), GENESIS, []
+        for seq, payload in enumerate(payloads, 1):
+            text = canonical(payload)
+            h = event_hash(head, key, seq, text, actor, stamp)
+            events.append({"seq": seq, "type": payload["type"], "date": dt.date.fromisoformat(payload["date"]),
+                           "payload": text, "recorded_by": actor, "recorded_at": at, "prev_hash": head, "hash": h})
+            head = h
+        content = _content_hash(header, payloads)
+        rows.append({"agency": case.agency.code, "case_id": case.case_id, "procedure": case.procedure,
+                     "party_id": case.party.id if case.party else None,
+                     "matter_code": case.matter.code if case.matter else None, "state": _state(case, workflows),
+                     "header": canonical(header), "content_hash": content, "head_hash": head,
+                     "event_count": len(events), "source": source[:1000], "updated_at": at})
+        chained.append((events, content, f"imported from {source}: {len(events)} events"))
+    ids = [pk for (pk,) in session.execute(
+        insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True), rows)]
+    events, officers, changes, deadline_rows = [], [], [], []
+    parties: dict[str, tuple[str, str]] = {}
+    for pk, (case, _), (case_events, content, summary) in zip(ids, cases, chained):
+        events.extend(dict(e, case_pk=pk) for e in case_events)
+        officers.extend({"case_pk": pk, "officer_id": o.id, "name": o.name, "certificate": o.certificate,
+                         "certificate_valid_until": o.certificate_valid_until,
+                         "legal_qualification": o.legal_qualification} for o in case.officers)
+        changes.append({"case_pk": pk, "at": at, "actor": actor, "kind": "imported", "summary": summary,
+                        "old_hash": "", "new_hash": content})
+        if case.party:
+            parties[case.party.id] = (case.party.kind, case.party.name)
+        if deadlines is not None:
+            deadline_rows.extend(dict(r, case_pk=pk) for r in deadlines(case))
+        cache.keys.add((case.agency.code, case.case_id))
+    for table, values in ((EventRow, events), (OfficerRow, officers), (ChangeRow, changes)):
+        if values:
+            session.execute(insert(table), values)
+    if deadline_rows:
+        from .tables import DeadlineRow
+
+        session.execute(insert(DeadlineRow), deadline_rows)
+    fresh = [{"id": pid, "kind": kind, "name": name} for pid, (kind, name) in parties.items()
+             if pid not in cache.parties]
+    for pid, (kind, name) in parties.items():
+        if pid in cache.parties:
+            known = cache.parties[pid] or session.get(PartyRow, pid)
+            known.kind, known.name = kind, name
+    if fresh:
+        session.execute(insert(PartyRow), fresh)
+        cache.parties.update((p["id"], None) for p in fresh)        # stored; loaded only if needed
 
 
 def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
@@ -159,8 +261,7 @@ def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
         row.state, row.head_hash, row.event_count = _state(case, workflows), GENESIS, 0
         row.source, row.updated_at = source[:1000], at
         outcome = "updated"
-    for payload in events:
-        _append(session, row, payload, actor, at)
+    _append_all(session, row, events, actor, at)
     _write_side_rows(session, row, case, outcome == "new", cache)
     session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="imported" if outcome == "new" else "updated",
                           summary=summary, old_hash=old_hash, new_hash=content))
