@@ -11,7 +11,9 @@ Violations found in an audit are data (``engine.findings.Finding``), never raise
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
@@ -48,9 +50,20 @@ class CalendarError(CasecheckError):
         )
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 3, 80, 80, 6, 6
+
+
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    text = _REPR.repr(value)                # bounded: a 10 MB string or 1,000-deep list costs nothing
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Shown(str):
+    """A value already shortened for display: shown as it is."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,12 @@ class InputProblem:
     message: str
     value: Any = None
     has_value: bool = False
+
+    def __post_init__(self) -> None:
+        # Keep only what is shown: a problem must stay small and picklable whatever the file held.
+        if self.has_value and not (self.value is None or isinstance(self.value, (bool, int, float, Decimal))
+                                   or isinstance(self.value, str) and len(self.value) <= 80):
+            object.__setattr__(self, "value", _Shown(_short(self.value)))
 
     def __str__(self) -> str:
         where = self.file

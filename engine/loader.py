@@ -29,6 +29,7 @@ CASE_SUFFIXES = (".json", ".yaml", ".yml", ".xlsx")
 EXPECTED_FILE = "expected.yaml"   # a fixture set's list of expected findings, not a case: skipped in directories
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 2_000_000          # expanded size after YAML aliases: a billion-laughs file stops here
+MAX_DEPTH = 64                 # a case file nests 5 deep; 1,000 would break pickling and repr downstream
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when present: same safe constructor
 
@@ -83,19 +84,20 @@ def _reject_constant(name: str) -> Any:
 
 
 def _check_size(obj: Any, budget: int = MAX_NODES) -> None:
-    """Walk the loaded document as pydantic would; shared (aliased) nodes count every time."""
-    stack = [obj]
+    """Walk the loaded document as pydantic would; shared (aliased) nodes count every time, and
+    nesting deeper than ``MAX_DEPTH`` is refused."""
+    stack = [(obj, 1)]
     seen = 0
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         seen += 1
         if seen > budget:
             raise ValueError(f"document expands to more than {budget:,} values (YAML alias bomb?)")
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise ValueError(f"document nested more than {MAX_DEPTH} levels deep")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
 
 
 def parse_document(text: str, suffix: str) -> Any:
@@ -107,7 +109,9 @@ def parse_document(text: str, suffix: str) -> Any:
             raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
-        return data                 # JSON has no aliases: its size is bounded by the file's (MAX_FILE_BYTES)
+        if text.count("[") + text.count("{") > MAX_DEPTH:      # JSON has no aliases: only depth to check
+            _check_size(data)
+        return data
     else:
         try:
             data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - CSafeLoader/SafeLoader only

@@ -19,17 +19,25 @@ __all__ = ["CaseFile", "Event", "Officer", "Penalty", "EVENT_TYPES", "FORMAT"]
 FORMAT = "casecheck/1"
 
 
+EARLIEST, LATEST = dt.date(1950, 1, 1), dt.date(2099, 12, 31)     # any date a case file can truly hold
+
+
 def _iso_date(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         raise ValueError("expected a date YYYY-MM-DD, not a date-time")
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        day = value
+    elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f"not a real date: {exc}") from None
-    raise ValueError("expected a date written YYYY-MM-DD")
+    else:
+        raise ValueError("expected a date written YYYY-MM-DD")
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"{day.isoformat()} is not a plausible date for a case file "
+                         f"({EARLIEST.year}–{LATEST.year}; 日期不合理)")
+    return day
 
 
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]

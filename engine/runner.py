@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -252,7 +253,8 @@ class _Pool:
 def _ordered(pool: _Pool, fn: Any, units: Sequence[Any], extra: tuple[Any, ...], window: int,
              on_crash: Any) -> Iterator[Any]:
     """``fn(unit, *extra)`` for every unit in the pool, results in unit order; units in flight when a
-    worker dies are handed to ``on_crash(unit)`` (in this process) and the pool is replaced."""
+    worker dies are handed to ``on_crash(unit)`` (in this process) and the pool is replaced; a unit
+    whose call raised in the worker goes to ``on_crash`` alone."""
     in_flight: deque[tuple[Any, Future[Any]]] = deque()
 
     def take() -> Iterator[Any]:
@@ -265,6 +267,8 @@ def _ordered(pool: _Pool, fn: Any, units: Sequence[Any], extra: tuple[Any, ...],
             pool.replace()
             for u in crashed:
                 yield on_crash(u)
+        except Exception:                   # noqa: BLE001 - e.g. a result that could not be sent back:
+            yield on_crash(unit)            # redo that unit here; the pool is still sound
 
     for unit in units:
         in_flight.append((unit, pool.executor.submit(fn, unit, *extra)))
@@ -319,7 +323,7 @@ def _history(pool: _Pool, source: Any, spec: RunSpec, units: Sequence[Any], wind
 def _judge_all(pool: _Pool, source: Any, spec: RunSpec, partition: Partition | None, units: Sequence[Any],
                history: PartyHistory, history_file: str, window: int, stats: RunStats) -> Iterator[CaseResult]:
     """Pass 2: judge the units; drop (as a problem) a case whose id an earlier case already used."""
-    seen: dict[tuple[str, str], str] = {}
+    seen = _Seen()
     fallback: dict[str, Checker] = {}
 
     def here(unit: Any) -> Any:
@@ -341,14 +345,40 @@ def _judge_all(pool: _Pool, source: Any, spec: RunSpec, partition: Partition | N
         gc.freeze()                 # verdicts kept for the report: keep the collector from rescanning them
         stats.problems.extend(problems)
         for result in results:
-            key = (result.agency, result.case_id)
-            if key in seen:
+            earlier = seen.add(result.agency, result.case_id, result.ref)
+            if earlier is not None:
                 stats.problems.append(InputProblem(result.ref.split("#", 1)[0], result.case_id, "case_id",
-                                                   f"case id already used in {seen[key]}"))
+                                                   f"case id already used in {earlier}"))
                 continue
-            seen[key] = result.ref
             stats.cases += 1
             yield result
+
+
+class _Seen:
+    """Case keys met so far, in a few dozen bytes each (a million cases: ~100 MB, not ~300 MB): a
+    128-bit digest of the key (a collision is as likely as guessing a random 128-bit number) and the
+    first occurrence's place, as (file number, position)."""
+
+    def __init__(self) -> None:
+        self._first: dict[bytes, int] = {}
+        self._files: dict[str, int] = {}
+        self._names: list[str] = []
+
+    def add(self, agency: str, case_id: str, ref: str) -> str | None:
+        """None if the key is new (and remember it), else where it was met first."""
+        key = hashlib.blake2b(f"{agency}\x00{case_id}".encode("utf-8"), digest_size=16).digest()
+        known = self._first.get(key)
+        if known is not None:
+            name, index = self._names[known >> 24], (known & 0xFFFFFF) - 1
+            return name if index < 0 else f"{name}#cases[{index}]"
+        file, sep, rest = ref.partition("#cases[")
+        number = self._files.get(file)
+        if number is None:
+            number = self._files[file] = len(self._names)
+            self._names.append(file)
+        position = int(rest[:-1]) + 1 if sep and rest[:-1].isdigit() else 0
+        self._first[key] = (number << 24) | min(position, 0xFFFFFF)
+        return None
 
 
 def default_workers() -> int:

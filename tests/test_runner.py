@@ -91,6 +91,27 @@ def test_a_worker_crash_costs_no_verdict(scale_dir, monkeypatch):
     assert verdicts(results) == expected
 
 
+class RaisingSource(FileSource):
+    """Raises in the worker (as an unpicklable result would) when it reads the named file."""
+
+    victim: str = ""
+
+    def read(self, unit, partition, decided_only=False):
+        if multiprocessing.parent_process() is not None and any(name.endswith(self.victim) for name in unit):
+            raise RecursionError("maximum recursion depth exceeded while pickling an object")
+        return super().read(unit, partition, decided_only)
+
+
+def test_a_worker_exception_costs_no_verdict(scale_dir, monkeypatch):
+    monkeypatch.setattr("engine.runner.UNIT_BYTES", 1)
+    expected = verdicts(run(FileSource((str(scale_dir),)), RunSpec(AS_OF), workers=2))
+    RaisingSource.victim = "part-00002.json"
+    stats = RunStats()
+    results = list(run(RaisingSource((str(scale_dir),)), RunSpec(AS_OF), workers=2, stats=stats))
+    assert stats.worker_crashes >= 1 and stats.problems == []
+    assert verdicts(results) == expected
+
+
 def test_duplicated_ids_across_files_are_problems(tmp_path, scale_dir):
     case = json.loads((scale_dir / "part-00000.json").read_text(encoding="utf-8"))["cases"][0]
     for name in ("a.json", "b.json"):

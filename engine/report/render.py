@@ -92,7 +92,7 @@ def render_terminal(doc: Document) -> RenderableType:
     parts += [Text(note) for note in doc.notes]
     parts += [_table(s, doc.lang) for s in doc.sections]
     if doc.problems:
-        parts.append(Panel("\n".join(doc.problems), border_style="red",
+        parts.append(Panel(Text("\n".join(doc.problems), overflow="fold"), border_style="red",
                            title="输入错误或引擎未给出结论" if doc.lang == "zh" else "Bad input or no verdict"))
     parts.append(Text(doc.stamp_line(), style="dim"))
     return Group(*parts)

@@ -22,11 +22,11 @@ def render_check(result: CheckResult) -> RenderableType:
     parts: list[RenderableType] = []
     problems = result.all_problems
     if problems:
-        parts.append(Panel("\n".join(str(p) for p in problems), title=t("input_problems", lang),
-                           border_style="red"))
+        parts.append(Panel(Text("\n".join(str(p) for p in problems), overflow="fold"),
+                           title=t("input_problems", lang), border_style="red"))
     if result.failures:
-        parts.append(Panel("\n".join(str(f) for f in result.failures), title=t("engine_failures", lang),
-                           border_style="red"))
+        parts.append(Panel(Text("\n".join(str(f) for f in result.failures), overflow="fold"),
+                           title=t("engine_failures", lang), border_style="red"))
     findings = result.findings
     table = Table(title=t("report_title", lang), show_lines=False, expand=True)
     table.add_column(t("severity", lang), no_wrap=True)
