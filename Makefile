@@ -10,7 +10,7 @@ AS_OF ?= 2024-12-31
 
 DATA  := build/datasets
 
-.PHONY: demo test venv clean datasets browser bench bench-large
+.PHONY: demo test venv clean datasets browser bench bench-large fuzz
 
 $(VENV)/.stamp: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "casecheck needs Python 3.11 or 3.12 (durable-rules does not import on 3.13)"; exit 2; }
@@ -52,6 +52,12 @@ browser:
 
 test: venv browser
 	$(PY) -m pytest -q -n 2 tests
+
+# The long fuzz campaign (the suite runs a short one): FUZZ inputs through loading, checking and import,
+# random each run; prints how many inputs of each kind were tried. A failure prints the falsifying input.
+FUZZ ?= 5000
+fuzz: venv
+	CASECHECK_FUZZ=$(FUZZ) $(PY) -m pytest -q -s -p no:xdist tests/test_fuzz.py
 
 # Benchmarks (figures, not tests): rule stage vs baselines, review vs the load floor, workers, memory,
 # stores (SQLite and the local PostgreSQL 15), alerts, the live guard. bench: 10k cases (a few minutes);
