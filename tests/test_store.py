@@ -127,6 +127,7 @@ def test_a_step_out_of_order_is_refused(url):
      "UPDATE events SET seq = 3 WHERE seq = 1000", "#2"),
     ("DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)", "events removed or added"),
     ("UPDATE cases SET header = REPLACE(header, '刘某', '李某')", "header"),
+    ("UPDATE events SET recorded_by = 'R1' WHERE seq = 2", "#2"),        # who recorded it, rewritten
 ])
 def test_verify_names_the_case_and_event_changed_behind_its_back(url, tamper, fragment):
     from engine.cases import new_case
