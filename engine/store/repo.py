@@ -146,21 +146,27 @@ def _append(session: Session, row: CaseRow, payload: dict[str, Any], actor: str,
     return event
 
 
+def _chained(payloads: list[dict[str, Any]], key: str, head: str, seq: int, actor: str,
+             at: dt.datetime) -> tuple[list[dict[str, Any]], str]:
+    """Event rows (without ``case_pk``) for ``payloads`` appended after event ``seq`` whose hash is
+    ``head``, each hash-chained to the one before; and the new head."""
+    rows, stamp = [], _ts(at)
+    for seq, payload in enumerate(payloads, seq + 1):
+        text = canonical(payload)
+        h = event_hash(head, key, seq, text, actor, stamp)
+        rows.append({"seq": seq, "type": payload["type"], "date": dt.date.fromisoformat(payload["date"]),
+                     "payload": text, "recorded_by": actor, "recorded_at": at, "prev_hash": head, "hash": h})
+        head = h
+    return rows, head
+
+
 def _append_all(session: Session, row: CaseRow, payloads: list[dict[str, Any]], actor: str,
                 at: dt.datetime) -> None:
     """Chain and insert a case's events in one statement (an import; no ORM objects per event)."""
-    rows = []
-    key, stamp = case_key(row.agency, row.case_id), _ts(at)
-    for payload in payloads:
-        seq = row.event_count + 1
-        text = canonical(payload)
-        h = event_hash(row.head_hash, key, seq, text, actor, stamp)
-        rows.append({"case_pk": row.id, "seq": seq, "type": payload["type"],
-                     "date": dt.date.fromisoformat(payload["date"]), "payload": text, "recorded_by": actor,
-                     "recorded_at": at, "prev_hash": row.head_hash, "hash": h})
-        row.head_hash, row.event_count = h, seq
+    rows, head = _chained(payloads, case_key(row.agency, row.case_id), row.head_hash, row.event_count, actor, at)
     if rows:
-        session.execute(insert(EventRow), rows)
+        session.execute(insert(EventRow), [dict(r, case_pk=row.id) for r in rows])
+        row.head_hash, row.event_count = head, rows[-1]["seq"]
 
 
 def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, actor: str,
@@ -171,17 +177,10 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
     if not cases:
         return
     at = now()
-    stamp = _ts(at)
     rows, chained = [], []
     for case, source in cases:
         header, payloads = dump_case(case)
-        key, head, events = case_key(case.agency.code, case.case_id), GENESIS, []
-        for seq, payload in enumerate(payloads, 1):
-            text = canonical(payload)
-            h = event_hash(head, key, seq, text, actor, stamp)
-            events.append({"seq": seq, "type": payload["type"], "date": dt.date.fromisoformat(payload["date"]),
-                           "payload": text, "recorded_by": actor, "recorded_at": at, "prev_hash": head, "hash": h})
-            head = h
+        events, head = _chained(payloads, case_key(case.agency.code, case.case_id), GENESIS, 0, actor, at)
         content = _content_hash(header, payloads)
         rows.append({"agency": case.agency.code, "case_id": case.case_id, "procedure": case.procedure,
                      "party_id": case.party.id if case.party else None,
