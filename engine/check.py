@@ -81,13 +81,15 @@ class CheckResult:
 class Checker:
     def __init__(self, rulebook: Rulebook, calendar: WorkCalendar, workflows: dict[str, Workflow],
                  as_of: dt.date, *, engine: EngineName = "durable", workers: int = 2, lang: str = "zh",
-                 history: PartyHistory | None = None):
+                 history: PartyHistory | None = None, classes: bool = True):
         """``history``: the parties' violations in other cases (first-offence look-back); without it,
-        no prior violation is known. ``casecheck check`` builds it from every case of the run."""
+        no prior violation is known. ``casecheck check`` builds it from every case of the run.
+        ``classes`` (in-process engine): ask durable-rules once per fact class rather than per fact."""
         self.rulebook, self.workflows, self.lang = rulebook, workflows, lang
         self.ctx = FactContext(calendar, as_of, rulebook.profile, workflows, history or PartyHistory())
-        self.engine, self.workers = engine, workers
+        self.engine, self.workers, self.classes = engine, workers, classes
         self._session: Any = None
+        self._memo: Any = None
 
     def facts(self, loaded: LoadedCase) -> list[Fact]:
         return build_facts(loaded.case, self.ctx)
@@ -122,24 +124,29 @@ class Checker:
 
     def _check_inprocess(self, prepared: Iterable[tuple[LoadedCase, list[Fact] | CaseResult]]) -> Iterator[CaseResult]:
         """durable-rules in this very process: only for a process that is itself fenced (a runner
-        worker, whose death the parent turns into per-case ``EngineFailure``s)."""
-        from .durable import BATCH, DurableSession, compile_ruleset, project, run_batched
+        worker, whose death the parent turns into per-case ``EngineFailure``s). The engine is asked once
+        per fact class (``engine.durable.ClassMemo``), or about every fact when ``classes`` is off."""
+        from .durable import BATCH, ClassMemo, DurableSession, FactClasses, compile_ruleset, project, run_batched
 
         if self._session is None:
             self._session = DurableSession(compile_ruleset(self.rulebook.alternatives))
+            self._memo = ClassMemo(self._session, FactClasses(self.rulebook.alternatives, self.rulebook.fields_by_kind),
+                                   self.rulebook.fields_by_kind)
         group: list[tuple[LoadedCase, list[Fact] | CaseResult]] = []
 
-        def flush() -> Iterator[CaseResult]:
+        def every_fact(items: list[tuple[int, list[Fact]]]) -> list[tuple[int, Any]]:
             sendable: list[tuple[int, list[dict[str, Any]]]] = []
-            verdicts: dict[int, Any] = {}
-            for n, (loaded, facts) in enumerate(group):
-                if isinstance(facts, CaseResult):
-                    continue
+            verdicts: list[tuple[int, Any]] = []
+            for n, facts in items:
                 try:
                     sendable.append((n, project(facts, self.rulebook.fields_by_kind)))
                 except TypeError as exc:
-                    verdicts[n] = f"fact not sendable to the rule engine: {exc}"
-            verdicts.update(run_batched(self._session, sendable))
+                    verdicts.append((n, f"fact not sendable to the rule engine: {exc}"))
+            return verdicts + run_batched(self._session, sendable)
+
+        def flush() -> Iterator[CaseResult]:
+            items = [(n, facts) for n, (_, facts) in enumerate(group) if not isinstance(facts, CaseResult)]
+            verdicts = dict(self._memo.run(items) if self.classes else every_fact(items))
             for n, (loaded, facts) in enumerate(group):
                 if isinstance(facts, CaseResult):
                     yield facts

@@ -27,6 +27,14 @@ What this module does about each defect recorded in ``shared/domain/durable-rule
 
 Results are sets of ``(rule_id, fact key)``; the caller compares them with the oracle
 (``Rulebook.evaluate``) and refuses to report a verdict the two disagree on.
+
+Fact classes (``FactClasses``, ``ClassMemo``): every rule is one flat conjunction of comparisons of one
+fact's fields with constants, so which rules a fact matches depends only on, per field, which side of
+each constant its value lies. Facts alike in that are one class; durable-rules is asked once per class
+(about a real fact of the class, projected and type-checked as above) and its answer is given to every
+fact of the class. 10,000 generated cases have 100,000–320,000 facts but only 120–180 classes. The oracle
+still judges every fact of every case itself, so a class answer that were wrong for some fact would be a
+disagreement, and that case would get no verdict.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import json
 import multiprocessing
 import operator
 import os
+from bisect import bisect_left, bisect_right
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,7 +53,8 @@ from .errors import EngineFailure
 from .facts import Fact
 from .rulebook import Alternative, Rulebook
 
-__all__ = ["compile_ruleset", "assert_flat", "project", "DurableSession", "DurablePool", "run_batched"]
+__all__ = ["compile_ruleset", "assert_flat", "project", "DurableSession", "DurablePool", "run_batched",
+           "FactClasses", "ClassMemo"]
 
 Hits = frozenset[tuple[str, str]]
 _OPS = {"==": None, "!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
@@ -237,6 +247,139 @@ class DurableSession:
                     hits.add((rule_id, frame["m"]["key"]))
             message = dre.complete_and_start_action(self._handle, offset)
         return sentinels
+
+
+# ------------------------------------------------------------------------------------------ fact classes
+
+class FactClasses:
+    """Which facts every rule treats alike.
+
+    For a field the rules compare with integer constants ``c₁ < … < cₖ``, an integer value ``v`` is
+    replaced by ``bisect_left + bisect_right`` of those constants: even ``2i`` when ``v`` lies strictly
+    between ``cᵢ`` and ``cᵢ₊₁``, odd ``2i+1`` when ``v == cᵢ₊₁``. That number decides every ``==, !=, <,
+    <=, >, >=`` against every constant, and nothing else about ``v`` matters to any rule. Other fields
+    keep their values. A fact whose value in such a field is not an ``int`` is its own class (its values
+    kept whole, marked ``"raw"``), so it goes to the engine itself and the projection judges it.
+    Two facts of one class are equal under Python's ``==`` field by field after that mapping, which is
+    how the oracle compares too (``True == 1``): a class never mixes facts the oracle tells apart.
+    """
+
+    def __init__(self, alternatives: Sequence[Alternative], fields_by_kind: dict[str, tuple[str, ...]]):
+        bounds: dict[tuple[str, str], set[int]] = {}
+        for alt in alternatives:
+            for name, _op, value in alt.all_conditions():
+                if type(value) is int:
+                    bounds.setdefault((alt.kind, name), set()).add(value)
+        getters = _getters(fields_by_kind)
+        self._of: dict[str, Any] = {}
+        for kind, names in fields_by_kind.items():
+            if kind in getters:
+                cuts = tuple((i, tuple(sorted(bounds[kind, name])))
+                             for i, name in enumerate(names) if (kind, name) in bounds)
+                self._of[kind] = _classifier(kind, getters[kind], cuts)
+
+    def of(self, fact: Fact) -> tuple[Any, ...] | None:
+        """The fact's class; ``None`` when no rule looks at its kind."""
+        of = self._of.get(fact.KIND)
+        return None if of is None else of(fact)
+
+
+def _classifier(kind: str, getter: Any, cuts: tuple[tuple[int, tuple[int, ...]], ...]) -> Any:
+    """One kind's class function; the usual shape (one cut field, the first: ``act_day``) is spelled
+    out, because this runs for every fact of every case."""
+    if len(cuts) == 1 and cuts[0][0] == 0:
+        bounds = cuts[0][1]
+
+        def first(fact: Fact) -> tuple[Any, ...]:
+            values = getter(fact)
+            value = values[0]
+            if type(value) is not int:
+                return kind, "raw", values
+            return kind, bisect_left(bounds, value) + bisect_right(bounds, value), values[1:]
+        return first
+
+    def general(fact: Fact) -> tuple[Any, ...]:
+        values = list(getter(fact))
+        for i, bounds in cuts:
+            value = values[i]
+            if type(value) is not int:
+                return kind, "raw", tuple(values)
+            values[i] = bisect_left(bounds, value) + bisect_right(bounds, value)
+        return kind, tuple(values)
+    return general
+
+
+class ClassMemo:
+    """durable-rules asked once per fact class (``FactClasses``) and per process; when ``limit`` answers
+    are kept, the oldest are forgotten down to half, so memory stays flat however many cases stream past.
+
+    ``run`` takes ``(ref, facts)`` and gives ``(ref, hits or an error text)`` like ``run_batched``: the
+    classes not yet known are sent, one real fact each, through ``project`` and ``run_batched`` (so the
+    fence above applies to them unchanged); a class the engine fails on is not remembered, and every case
+    with a fact of it gets the error.
+    """
+
+    def __init__(self, session: DurableSession, classes: FactClasses, fields_by_kind: dict[str, tuple[str, ...]],
+                 limit: int = 100_000):
+        self.session, self.classes, self._fields, self.limit = session, classes, fields_by_kind, limit
+        self._answers: dict[tuple[Any, ...], frozenset[str]] = {}
+        self.asked = 0                 # classes sent to the engine so far
+        self.facts = 0                 # facts of the cases judged so far
+
+    def run(self, items: Sequence[tuple[Any, Sequence[Fact]]]) -> list[tuple[Any, Hits | str]]:
+        answers, of = self._answers, self.classes.of
+        if len(answers) >= self.limit:                # forget the oldest, down to half, between calls only
+            for stale in list(answers)[:len(answers) - self.limit // 2]:
+                del answers[stale]
+        get = answers.get
+        cases: list[tuple[Any, set[tuple[str, str]] | str, list[tuple[Any, str]]]] = []
+        pending: dict[tuple[Any, ...], Fact] = {}
+        for ref, facts in items:
+            hits: set[tuple[str, str]] = set()
+            unknown: list[tuple[Any, str]] = []
+            self.facts += len(facts)
+            try:
+                for fact in facts:
+                    cls = of(fact)
+                    if cls is None:
+                        continue
+                    rules = get(cls)
+                    if rules is None:
+                        pending.setdefault(cls, fact)
+                        unknown.append((cls, fact.key))
+                    elif rules:
+                        for rule_id in rules:
+                            hits.add((rule_id, fact.key))
+            except TypeError as exc:                 # an unhashable value: it could never be sent either
+                cases.append((ref, f"fact not sendable to the rule engine: {exc}", []))
+                continue
+            cases.append((ref, hits, unknown))
+        known = self._ask(pending) if pending else {}
+        answers.update((cls, rules) for cls, rules in known.items() if not isinstance(rules, str))
+        out: list[tuple[Any, Hits | str]] = []
+        for ref, found, unknown in cases:
+            for cls, key in unknown:
+                rules = known[cls]
+                if isinstance(rules, str):
+                    found = rules
+                    break
+                for rule_id in rules:
+                    found.add((rule_id, key))                 # type: ignore[union-attr]
+            out.append((ref, found if isinstance(found, str) else frozenset(found)))
+        return out
+
+    def _ask(self, pending: dict[tuple[Any, ...], Fact]) -> dict[tuple[Any, ...], frozenset[str] | str]:
+        known: dict[tuple[Any, ...], frozenset[str] | str] = {}
+        sendable: list[tuple[Any, list[dict[str, Any]]]] = []
+        for cls, fact in pending.items():
+            try:
+                sendable.append((cls, project([fact], self._fields)))
+            except TypeError as exc:
+                known[cls] = f"fact not sendable to the rule engine: {exc}"
+        self.asked += len(sendable)
+        for cls, hits in run_batched(self.session, sendable):
+            known[cls] = hits if isinstance(hits, str) else frozenset(rule_id for rule_id, _ in hits)
+        return known
 
 
 # ------------------------------------------------------------------------------------------ workers

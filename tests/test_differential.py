@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 
 from engine.durable import DurablePool
-from engine.facts import FACT_KINDS, condition_fields
 from engine.loader import LoadedCase, load_paths, validate_case
 from fixtures.casegen import CaseGen
+from boundary import interesting, random_fact
 from conftest import ROOT
 
 N_CASES = 3000
@@ -40,39 +39,12 @@ def test_generated_cases_agree_and_match_injected_faults(make_checker):
     assert sum(bool(v) for v in expected.values()) > N_CASES // 5        # faults really were injected
 
 
-def _interesting(rulebook):
-    """Per (kind, field): the constants rules compare it with, and their neighbours."""
-    values: dict[tuple[str, str], set] = {}
-    for alt in rulebook.alternatives:
-        for name, _, value in alt.all_conditions():
-            bucket = values.setdefault((alt.kind, name), set())
-            if type(value) is int:
-                bucket.update({value - 1, value, value + 1})
-            else:
-                bucket.add(value)
-    return values
-
-
 def test_random_boundary_facts_agree(rulebook):
     rng = random.Random(11)
-    interesting = _interesting(rulebook)
+    near = interesting(rulebook)
     items, facts_by_ref = [], {}
     for ref in range(N_FACT_SETS):
-        facts = []
-        for i in range(rng.randint(1, 8)):
-            kind = rng.choice(sorted(rulebook.fields_by_kind))
-            cls = FACT_KINDS[kind]
-            values = {}
-            for name, typ in condition_fields(kind).items():
-                pool = sorted(interesting.get((kind, name), set()), key=repr)
-                if typ is bool:
-                    values[name] = rng.random() < 0.5
-                elif typ is int:
-                    values[name] = rng.choice(pool) if pool and rng.random() < 0.8 else rng.randint(0, 800_000)
-                else:
-                    values[name] = rng.choice(pool) if pool and rng.random() < 0.8 else rng.choice(["", "x", "其他"])
-            fields = {f.name for f in dataclasses.fields(cls)}
-            facts.append(cls(key=f"f{i}", **{k: v for k, v in values.items() if k in fields}))
+        facts = [random_fact(rng, rulebook, near, key=f"f{i}") for i in range(rng.randint(1, 8))]
         items.append((ref, facts))
         facts_by_ref[ref] = facts
     with DurablePool(rulebook, workers=2) as pool:
