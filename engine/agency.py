@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .definitions import read_yaml
+from .definitions import read_yaml, rules_path
 from .errors import DefinitionError
 
 __all__ = ["AgencyProfile", "Duty", "RosterOfficer", "load_agency", "POWER_CATEGORIES"]
@@ -93,7 +92,7 @@ def _load(source: str) -> AgencyProfile:
 
 
 def agency_path(code: str) -> Path:
-    return Path(str(resources.files("rules").joinpath("agencies", f"{code}.yaml")))
+    return rules_path("agencies", f"{code}.yaml")
 
 
 def load_agency(code_or_path: str | Path) -> AgencyProfile:

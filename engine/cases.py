@@ -31,11 +31,12 @@ from .exemptions import PartyHistory
 from .facts import FactContext
 from .findings import Finding
 from .loader import LoadedCase, load_paths, validate_case
+from .model import CaseFile
 from .profile import Profile, load_profile
 from .rulebook import Rulebook, default_rulebook
 from .store import Store
-from .store.repo import (ImportCache, append_event, dump_case, find_case, insert_new_cases, iter_cases, load_case,
-                         put_case)
+from .store.repo import (ImportCache, append_event, find_case, insert_new_cases, iter_cases, load_case,
+                         load_with_party, put_case)
 from .store.deadlines import deadline_rows_for, refresh_deadlines
 from .store.tables import CaseRow, ChangeRow, EventRow
 from .workflow import default_workflows
@@ -180,14 +181,13 @@ def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: st
                    history=history)
 
 
-def _history(session: Any, party_id: str | None, matter_code: str | None) -> PartyHistory:
-    """The party's earlier violations of this matter: the only ones the first-offence look-back asks for."""
-    history = PartyHistory()
-    if party_id and matter_code:
-        for row in session.exec(select(CaseRow).where(CaseRow.party_id == party_id,
-                                                      CaseRow.matter_code == matter_code)).all():
-            history.add(load_case(session, row))
-    return history
+def _with_history(session: Any, row: CaseRow) -> tuple[dict[str, Any], PartyHistory]:
+    """The stored case as stored (its header with ``events``), and its party's violations of this matter
+    in the other cases (the only ones the first-offence look-back asks for): one query. Only the
+    party's cases with a decision can establish a violation, so only those are validated."""
+    stored, others = load_with_party(session, row)
+    return stored, PartyHistory(CaseFile.model_validate(raw) for raw in others
+                                if any(e.get("type") == "decided" for e in raw["events"]))
 
 
 def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "case new") -> str:
@@ -219,10 +219,10 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
         row = find_case(session, case_id, agency, lock=True)
         if expect is not None and row.event_count != expect:
             raise ConcurrentChange(_changed_since(session, row, expect))
-        case = load_case(session, row)
-        header, events = dump_case(case)
+        stored, party_history = _with_history(session, row)
+        events = stored["events"]
         source = f"record {case_id}"
-        candidate, problems = validate_case({**header, "events": events + [event]}, source)
+        candidate, problems = validate_case({**stored, "events": events + [event]}, source)
         if problems:
             raise InputError([dataclasses.replace(p, field=p.field.replace(f"events.{len(events)}", "event", 1))
                               for p in problems])      # point at the new event, not at events.N
@@ -230,7 +230,7 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
         new = candidate.events[index]
         recorder = _check_duties(candidate, index, actor, rulebook)
         day = as_of or max(dt.date.today(), new.date)
-        checker = _checker(rulebook, day, _history(session, row.party_id, row.matter_code), lang)
+        checker = _checker(rulebook, day, party_history, lang)
         [result] = list(checker.check([LoadedCase(candidate, source)]))
         if result.problem or result.failure:
             raise CasecheckError(str(result.problem or result.failure))

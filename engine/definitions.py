@@ -7,6 +7,8 @@ problem is a ``DefinitionError`` naming the file and the key.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,13 @@ import yaml
 
 from .errors import DefinitionError
 
-__all__ = ["read_yaml", "parse_date", "text_pair"]
+__all__ = ["read_yaml", "parse_date", "text_pair", "rules_path"]
+
+
+@lru_cache(maxsize=256)
+def rules_path(*parts: str) -> Path:
+    """A file shipped in the ``rules`` package (``importlib.resources`` is slow to ask on every call)."""
+    return Path(str(resources.files("rules").joinpath(*parts)))
 
 
 def read_yaml(source: str, what: str, expect: type) -> Any:

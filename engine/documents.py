@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from .definitions import read_yaml, text_pair
+from .definitions import read_yaml, rules_path, text_pair
 from .errors import DefinitionError
 from .model import EVENT_TYPES
 
@@ -31,7 +30,7 @@ _CACHE: dict[str, dict[str, DocumentRule]] = {}
 
 def load_documents(path: str | Path | None = None) -> dict[str, DocumentRule]:
     """event type → its document rule."""
-    source = str(path or Path(str(resources.files("rules").joinpath("documents.yaml"))))
+    source = str(path or rules_path("documents.yaml"))
     if source in _CACHE:
         return _CACHE[source]
     data = read_yaml(source, "document list", list)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from .definitions import parse_date, read_yaml
+from .definitions import parse_date, read_yaml, rules_path
 from .errors import DefinitionError
 from .model import CaseFile
 
@@ -59,7 +58,7 @@ def _int(raw: Any, source: str, key: str, low: int, high: int) -> int:
 def load_exemptions(name_or_path: str) -> ExemptionList:
     path = Path(name_or_path)
     if not path.suffix:
-        path = Path(str(resources.files("rules").joinpath("exemptions", f"{name_or_path}.yaml")))
+        path = rules_path("exemptions", f"{name_or_path}.yaml")
     source = str(path)
     if source not in _CACHE:
         _CACHE[source] = _load(source)

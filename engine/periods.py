@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from .calendar import WorkCalendar
-from .definitions import parse_date, read_yaml, text_pair
+from .definitions import parse_date, read_yaml, rules_path, text_pair
 from .errors import DefinitionError
 from .profile import Profile
 
@@ -59,7 +58,7 @@ class Periods:
 
 
 def load_periods(profile: Profile, path: str | Path | None = None) -> Periods:
-    source = str(path or Path(str(resources.files("rules").joinpath("periods.yaml"))))
+    source = str(path or rules_path("periods.yaml"))
     key = (source, profile.path)
     if key not in _CACHE:
         _CACHE[key] = _load(source, profile)

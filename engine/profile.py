@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
-from .definitions import read_yaml
+from .definitions import read_yaml, rules_path
 from .errors import DefinitionError
 
 __all__ = ["Profile", "load_profile", "PARAM_TYPES"]
@@ -57,7 +56,7 @@ class Profile:
 def load_profile(name_or_path: str | Path = "tianjin") -> Profile:
     path = Path(name_or_path)
     if not path.suffix:
-        path = Path(str(resources.files("rules").joinpath("profiles", f"{name_or_path}.yaml")))
+        path = rules_path("profiles", f"{name_or_path}.yaml")
     return _load(str(path))
 
 

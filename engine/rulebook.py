@@ -41,12 +41,11 @@ import operator
 import string
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 
-from .definitions import parse_date, read_yaml, text_pair
+from .definitions import parse_date, read_yaml, rules_path, text_pair
 from .errors import DefinitionError
 from .facts import FACT_KINDS, Fact, condition_fields
 from .profile import Profile
@@ -427,7 +426,7 @@ def _rule(raw: Any, profile: Profile, source: str, pos: int) -> tuple[Rule, list
 def load_rulebook(profile: Profile, directory: str | Path | None = None,
                   workflows: dict[str, Any] | None = None) -> Rulebook:
     """Load and check every rule file; rules limited to other regions are left out for this profile."""
-    directory = Path(directory) if directory else Path(str(resources.files("rules").joinpath("catalogue")))
+    directory = Path(directory) if directory else rules_path("catalogue")
     rules: list[Rule] = []
     alternatives: list[Alternative] = []
     seen: dict[str, str] = {}
@@ -457,7 +456,7 @@ def _digest(files: Sequence[Path]) -> str:
 
 def catalogue_version(directory: str | Path | None = None) -> str:
     """The catalogue's version stamp (a digest of its files), without compiling it: what reports print."""
-    directory = Path(directory) if directory else Path(str(resources.files("rules").joinpath("catalogue")))
+    directory = Path(directory) if directory else rules_path("catalogue")
     return _digest(sorted(directory.glob("*.yaml")))
 
 

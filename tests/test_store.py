@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import shutil
 import subprocess
@@ -108,6 +109,31 @@ def test_decision_without_legal_review_is_refused_and_not_stored(url):
         assert verify(s) == []
         events = s.exec(select(EventRow).order_by(EventRow.seq)).all()
         assert [e.recorded_by for e in events][-2:] == ["R1", "O1"]        # the officers, by id
+
+
+@pytest.mark.parametrize("prior_stored", [True, False])
+def test_the_live_look_back_reads_the_partys_other_stored_cases(url, prior_stored):
+    """首违不罚 claimed for a second offence within a year: the recorded decision's findings name the
+    earlier case of the same party and matter when it is in the store, and say nothing without it."""
+    import yaml
+
+    from engine.cases import new_case
+
+    cases = {c["case_id"]: c 
+             for c in yaml.safe_load((RULES / "first_offence-without_basis.yaml").read_text("utf-8"))["cases"]}
+    store = Store.open(url)
+    if prior_stored:
+        new_case(store, cases["FO-WB-参照-1a 前次处罚"], actor="seed")
+    second = dict(cases["FO-WB-违反-1 一年内第二次仍首违不罚"])
+    cut = next(i for i, e in enumerate(second["events"]) if e["type"] == "decided")
+    decision = second["events"][cut]
+    new_case(store, {**second, "events": second["events"][:cut]}, actor="seed")
+    done = record(store, second["case_id"], dict(decision), actor="O1", as_of=dt.date(2024, 3, 13))
+    found = [f for f in done.findings if f.rule_id == "first_offence.without_basis"]
+    if prior_stored:
+        assert len(found) == 1 and "FO-WB-参照-1a" in found[0].message
+    else:
+        assert found == []
 
 
 def test_a_step_out_of_order_is_refused(url):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
-from sqlalchemy import func, insert
+from sqlalchemy import and_, func, insert, or_
 from sqlmodel import Session, select
 
 from ..errors import CasecheckError, InputProblem
@@ -19,7 +19,7 @@ from ..model import CaseFile
 from .chain import GENESIS, canonical, digest, event_hash
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
 
-__all__ = ["ImportCache", "put_case", "find_case", "load_case", "append_event", "iter_cases", "insert_new_cases", "verify", "Broken", "now",
+__all__ = ["ImportCache", "put_case", "find_case", "load_case", "load_cases", "load_with_party", "append_event", "iter_cases", "insert_new_cases", "verify", "Broken", "now",
            "case_key", "dump_case"]
 
 
@@ -80,9 +80,45 @@ def _events(session: Session, row: CaseRow) -> list[EventRow]:
 
 
 def load_case(session: Session, row: CaseRow) -> CaseFile:
-    header = json.loads(row.header)
-    events = [json.loads(e.payload) for e in _events(session, row)]
-    return CaseFile.model_validate({**header, "events": events})
+    return load_cases(session, [row])[0]
+
+
+def load_cases(session: Session, rows: Sequence[CaseRow]) -> list[CaseFile]:
+    """The stored cases of ``rows``, in that order: their events in one query."""
+    return [CaseFile.model_validate(raw) for raw in load_raw_cases(session, rows)]
+
+
+def load_with_party(session: Session, row: CaseRow) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The stored case of ``row`` and the other stored cases of its party and matter, as stored (header
+    with ``events``, not yet validated): one query (the live guard's first-offence look-back)."""
+    query = select(CaseRow.id, CaseRow.header, EventRow.payload).outerjoin(EventRow, EventRow.case_pk == CaseRow.id)
+    if row.party_id and row.matter_code:
+        query = query.where(or_(CaseRow.id == row.id, and_(CaseRow.party_id == row.party_id,
+                                                            CaseRow.matter_code == row.matter_code)))
+    else:
+        query = query.where(CaseRow.id == row.id)
+    cases: dict[int, dict[str, Any]] = {}
+    for case_pk, header, payload in session.exec(query.order_by(CaseRow.id, EventRow.seq)):
+        case = cases.get(case_pk)
+        if case is None:
+            case = cases[case_pk] = {**json.loads(header), "events": []}
+        if payload is not None:
+            case["events"].append(json.loads(payload))
+    stored = cases.pop(row.id)          # type: ignore[arg-type]
+    return stored, list(cases.values())
+
+
+def load_raw_cases(session: Session, rows: Sequence[CaseRow]) -> list[dict[str, Any]]:
+    """The stored cases of ``rows`` as the JSON they were stored as (header with ``events``), not yet
+    validated, in that order: their events in one query."""
+    if not rows:
+        return []
+    payloads: dict[int, list[str]] = {row.id: [] for row in rows}   # type: ignore[misc]
+    for case_pk, payload in session.exec(select(EventRow.case_pk, EventRow.payload)
+                                         .where(EventRow.case_pk.in_(list(payloads)))       # type: ignore[attr-defined]
+                                         .order_by(EventRow.case_pk, EventRow.seq)):
+        payloads[case_pk].append(payload)
+    return [{**json.loads(row.header), "events": [json.loads(p) for p in payloads[row.id]]} for row in rows]
 
 
 class ImportCache:
@@ -339,8 +375,8 @@ def iter_cases(session: Session, agency: str | None = None) -> Iterator[tuple[Ca
     query = select(CaseRow).order_by(CaseRow.agency, CaseRow.case_id)
     if agency:
         query = query.where(CaseRow.agency == agency)
-    for row in session.exec(query).all():
-        yield row, load_case(session, row)
+    for rows in _chunks(session.exec(query).all()):
+        yield from zip(rows, load_cases(session, rows))
 
 
 @dataclass(frozen=True)
