@@ -25,10 +25,13 @@ def rules_path(*parts: str) -> Path:
     return Path(str(resources.files("rules").joinpath(*parts)))
 
 
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml's safe loader when PyYAML was built with it
+
+
 def read_yaml(source: str, what: str, expect: type) -> Any:
     """The parsed file, which must be a ``dict`` or ``list`` (``expect``)."""
     try:
-        data = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+        data = yaml.load(Path(source).read_text(encoding="utf-8"), Loader=_SAFE)  # noqa: S506 - safe loaders only
     except FileNotFoundError:
         raise DefinitionError(source, "<file>", f"no such {what}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -84,20 +84,31 @@ def _reject_constant(name: str) -> Any:
 
 
 def _check_size(obj: Any, budget: int = MAX_NODES) -> None:
-    """Walk the loaded document as pydantic would; shared (aliased) nodes count every time, and
-    nesting deeper than ``MAX_DEPTH`` is refused."""
-    stack = [(obj, 1)]
-    seen = 0
-    while stack:
-        item, depth = stack.pop()
-        seen += 1
-        if seen > budget:
-            raise ValueError(f"document expands to more than {budget:,} values (YAML alias bomb?)")
-        if isinstance(item, (dict, list)):
+    """Walk the loaded document as pydantic would, a level at a time; shared (aliased) nodes count every
+    time (a mapping counts its keys and values), and nesting deeper than ``MAX_DEPTH`` is refused.
+    Only containers are visited: the scalars are counted by their container's length (a mapping's keys
+    are scalars: a safe-loaded key can't be a list or a mapping)."""
+    level = [obj]
+    seen = 1
+    depth = 1
+    while level:
+        following: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                seen += 2 * len(item)
+                children: Any = item.values()
+            elif isinstance(item, list):
+                seen += len(item)
+                children = item
+            else:
+                continue
             if depth > MAX_DEPTH:
                 raise ValueError(f"document nested more than {MAX_DEPTH} levels deep")
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+            if seen > budget:
+                raise ValueError(f"document expands to more than {budget:,} values (YAML alias bomb?)")
+            following += [child for child in children if isinstance(child, (dict, list))]
+        level = following
+        depth += 1
 
 
 def parse_document(text: str, suffix: str) -> Any:

@@ -81,6 +81,22 @@ def test_yaml_alias_bomb_is_bounded(tmp_path):
     assert "expands to more than" in result.problems[0].message
 
 
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_nesting_is_refused_past_the_limit_and_not_before(tmp_path, suffix):
+    from engine.loader import MAX_DEPTH, parse_document
+
+    def nested(levels):                         # the document itself is level 1
+        return "[" * (levels - 1) + "1" + "]" * (levels - 1) if levels > 1 else "1"
+
+    for levels, refused in ((MAX_DEPTH - 1, False), (MAX_DEPTH, False), (MAX_DEPTH + 1, True)):
+        text = '{"a": ' + nested(levels) + "}"    # the mapping is level 1, the innermost list is level `levels`
+        if refused:
+            with pytest.raises(ValueError, match="nested more than"):
+                parse_document(text, suffix)
+        else:
+            parse_document(text, suffix)
+
+
 def test_python_tags_are_not_constructed(tmp_path):
     result = one(tmp_path, "evil.yaml", "case_id: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
     assert result.problems and "invalid YAML" in result.problems[0].message
