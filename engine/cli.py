@@ -167,14 +167,13 @@ def review(
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
-    from .store.repo import load_review, save_run
-
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
     before = previous_from_report(previous) if previous else None
     store = None
     if db is not None and partition is None:
-        from .store import Store
+        from .store import Store                      # only with a store: SQLAlchemy takes a while to import
+        from .store.repo import load_review
 
         store = Store.open(db)
         if before is None:
@@ -190,6 +189,7 @@ def review(
     reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
     if store is not None:
         from . import __version__
+        from .store.repo import save_run
 
         with store.writing() as session:
             save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
