@@ -97,15 +97,21 @@ def load_with_party(session: Session, row: CaseRow) -> tuple[dict[str, Any], lis
                                                             CaseRow.matter_code == row.matter_code)))
     else:
         query = query.where(CaseRow.id == row.id)
-    cases: dict[int, dict[str, Any]] = {}
+    headers: dict[int, str] = {}
+    payloads: dict[int, list[str]] = {}
     for case_pk, header, payload in session.exec(query.order_by(CaseRow.id, EventRow.seq)):
-        case = cases.get(case_pk)
-        if case is None:
-            case = cases[case_pk] = {**json.loads(header), "events": []}
+        headers[case_pk] = header
+        events = payloads.setdefault(case_pk, [])
         if payload is not None:
-            case["events"].append(json.loads(payload))
+            events.append(payload)
+    cases = {pk: _as_stored(headers[pk], events) for pk, events in payloads.items()}
     stored = cases.pop(row.id)          # type: ignore[arg-type]
     return stored, list(cases.values())
+
+
+def _as_stored(header: str, payloads: Sequence[str]) -> dict[str, Any]:
+    """A case as it was stored: its header with its events (JSON text in, not yet validated)."""
+    return {**json.loads(header), "events": [json.loads(p) for p in payloads]}
 
 
 def load_raw_cases(session: Session, rows: Sequence[CaseRow]) -> list[dict[str, Any]]:
@@ -118,7 +124,7 @@ def load_raw_cases(session: Session, rows: Sequence[CaseRow]) -> list[dict[str, 
                                          .where(EventRow.case_pk.in_(list(payloads)))       # type: ignore[attr-defined]
                                          .order_by(EventRow.case_pk, EventRow.seq)):
         payloads[case_pk].append(payload)
-    return [{**json.loads(row.header), "events": [json.loads(p) for p in payloads[row.id]]} for row in rows]
+    return [_as_stored(row.header, payloads[row.id]) for row in rows]
 
 
 class ImportCache:
@@ -360,7 +366,7 @@ def load_case_range(session: Session, low: int, high: int, agency: str | None = 
     for row in rows:
         ref = f"db:{row.agency}/{row.case_id}"
         try:
-            raw = {**json.loads(row.header), "events": [json.loads(p) for p in events.get(row.id, ())]}
+            raw = _as_stored(row.header, events.get(row.id, ()))
         except ValueError as exc:
             problems.append(InputProblem(ref, row.case_id, "header", f"stored JSON is unreadable: {exc}"))
             continue
