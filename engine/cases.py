@@ -182,12 +182,10 @@ def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: st
 
 
 def _with_history(session: Any, row: CaseRow) -> tuple[dict[str, Any], PartyHistory]:
-    """The stored case as stored (its header with ``events``), and its party's violations of this matter
-    in the other cases (the only ones the first-offence look-back asks for): one query. Only the
-    party's cases with a decision can establish a violation, so only those are validated."""
+    """The stored case as stored (its header with ``events``), and its party's decided cases of this
+    matter (the only ones the first-offence look-back asks for): one query."""
     stored, others = load_with_party(session, row)
-    return stored, PartyHistory(CaseFile.model_validate(raw) for raw in others
-                                if any(e.get("type") == "decided" for e in raw["events"]))
+    return stored, PartyHistory(CaseFile.model_validate(raw) for raw in others)
 
 
 def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "case new") -> str:
@@ -215,8 +213,7 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
     the case). ``expect``: how many events the recorder saw; when another step landed meanwhile the
     step is refused (``ConcurrentChange``) instead of being appended to a case the recorder has not seen."""
     rulebook = rulebook or default_rulebook()
-    with store.writing() as session:
-        row = find_case(session, case_id, agency, lock=True)
+    with store.writing_case(case_id, agency) as (session, row):
         if expect is not None and row.event_count != expect:
             raise ConcurrentChange(_changed_since(session, row, expect))
         stored, party_history = _with_history(session, row)

@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from engine.cases import ConcurrentChange, RecorderRefused, new_case, record
 from engine.store import Store
-from engine.store.repo import verify
+from engine.model import CaseFile
+from engine.store.repo import put_case, verify
 from engine.store.tables import EventRow
 from test_store import DECISION, LIVE
 
@@ -81,3 +82,79 @@ def test_two_writers_on_one_case_one_wins_the_other_is_refused(url):
     assert stored[-1].type == "legal_review"                      # once, not twice
     again = record(store, "LIVE-1", dict(DECISION), actor="O1", expect=seen + 1)
     assert again.seq == seen + 2                                  # the next step, from the case as it is now
+
+
+def _hold_the_store_while(store, write, held, release):
+    """A writer (an import) that holds the store: it writes, says so, and commits when told."""
+    from engine.workflow import default_workflows
+
+    with store.writing() as session:
+        put_case(session, CaseFile.model_validate(write), source="import", actor="导入员",
+                 workflows=default_workflows())
+        held.set()
+        release.wait(30)
+
+
+@pytest.mark.parametrize("stored_before", [True, False])
+def test_a_step_waits_for_a_writer_and_judges_the_case_that_writer_left(url, stored_before):
+    """An import holds the store and stores the case with its legal review added (or stores the case
+    for the first time); a decision recorded meanwhile waits, then sees the case as the import left it:
+    not refused for a missing review, appended after it, the chain whole."""
+    store = Store.open(url)
+    if stored_before:
+        new_case(store, LIVE, actor="王某")
+    reviewed = {**LIVE, "events": LIVE["events"] + [REVIEW]}
+    held, release, outcome = threading.Event(), threading.Event(), []
+    importer = threading.Thread(target=_hold_the_store_while, args=(Store.open(url), reviewed, held, release))
+    importer.start()
+    assert held.wait(30)
+
+    def step() -> None:
+        try:
+            outcome.append(record(Store.open(url), "LIVE-1", dict(DECISION), actor="O1"))
+        except Exception as exc:                     # noqa: BLE001 - shown by the assertion below
+            outcome.append(exc)
+
+    recorder = threading.Thread(target=step)
+    try:
+        recorder.start()
+        recorder.join(0.5)
+        assert recorder.is_alive() and outcome == []     # waiting for the import, not judging a stale case
+    finally:
+        release.set()
+        importer.join(30)
+        recorder.join(30)
+    [done] = outcome
+    assert not isinstance(done, Exception), done
+    assert done.seq == len(LIVE["events"]) + 2 and done.state == "decided"
+    stored = events(store)
+    assert [e.type for e in stored][-2:] == ["legal_review", "decided"]
+    with store.reading() as s:
+        assert verify(s) == []
+
+
+def test_the_live_step_holds_the_writers_lock_and_the_case_row(url):
+    """On PostgreSQL one statement takes the writers' advisory lock and the case's row; both are held
+    until the step's transaction ends (on SQLite the write transaction holds the database)."""
+    from sqlalchemy import text
+
+    store = Store.open(url)
+    new_case(store, LIVE, actor="王某")
+    with store.writing_case("LIVE-1") as (session, row):
+        assert row.case_id == "LIVE-1"
+        if store.is_sqlite:
+            return
+        locks = session.execute(text("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                                     "AND pid = pg_backend_pid()")).scalars().all()
+        assert locks == [0x43415345]
+        other = Store.open(url)
+        with other.engine.connect() as conn:       # another session can neither lock the row nor write
+            conn.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(Exception, match="lock timeout"):
+                conn.execute(text("SELECT id FROM cases WHERE case_id = 'LIVE-1' FOR UPDATE"))
+            conn.rollback()
+            conn.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(Exception, match="lock timeout"):
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x43415345})
+            conn.rollback()
+        other.close()

@@ -2,7 +2,8 @@
 
 ``Store.open(url)`` creates or migrates the schema (Alembic, ``migrations/``) and hands out sessions.
 Writers serialise per store: ``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory lock on
-PostgreSQL, so two processes importing or recording at once never interleave half-written cases.
+PostgreSQL, so two processes importing or recording at once never interleave half-written cases. A live
+step (``writing_case``) also locks its case's row; on PostgreSQL one statement takes both locks.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ __all__ = ["Store", "default_url", "StoreError"]
 
 DEFAULT_DB = "casecheck.db"
 _LOCK_KEY = 0x43415345      # "CASE": the advisory lock id of casecheck writers on PostgreSQL
+_WRITER_LOCK = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=_LOCK_KEY)
 
 
 class StoreError(CasecheckError):
@@ -80,9 +82,35 @@ class Store:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One write transaction, serialised with every other casecheck writer; all or nothing."""
-        with Session(self._writer, expire_on_commit=False) as session:
+        with self._transaction() as session:
             if not self.is_sqlite:
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+                session.execute(_WRITER_LOCK)
+            yield session
+
+    @contextmanager
+    def writing_case(self, case_id: str, agency: str | None = None) -> Iterator[tuple[Session, Any]]:
+        """One write transaction on one stored case (a live step): serialised with every other writer like
+        ``writing()``, and the case's row (``CaseRow``) locked. On PostgreSQL one statement takes both locks,
+        the writers' lock first: a round trip less per step. That statement's snapshot is older than its
+        wait for the writers' lock; the row it locks is still the newest (``FOR UPDATE`` follows an update
+        committed meanwhile), and the next statements see all the writer it waited for committed. A case that
+        writer stored is not in the snapshot, so "not found" is looked up again once the lock is held."""
+        from .repo import CaseNotFound, find_case
+
+        with self._transaction() as session:
+            if self.is_sqlite:
+                row = find_case(session, case_id, agency, lock=True)
+            else:
+                try:
+                    row = find_case(session, case_id, agency, lock=True, writer_lock=_LOCK_KEY)
+                except CaseNotFound:
+                    session.execute(_WRITER_LOCK)
+                    row = find_case(session, case_id, agency, lock=True)
+            yield session, row
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with Session(self._writer, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
