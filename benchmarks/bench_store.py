@@ -1,6 +1,7 @@
-"""The store: import throughput, re-import (idempotent) throughput, and the latency of judging one live
-step (``record`` refused by a blocking rule: the whole judgement, nothing written), on SQLite and, when
-a URL is given, PostgreSQL.
+"""The store: import throughput, re-import (idempotent) throughput, and the latency of one live step:
+``record`` refused by a blocking rule (the whole judgement, the party's three earlier decided cases read
+for the first-offence look-back, nothing written), and ``record`` of a step that lands (judged, appended
+to the hash chain, deadlines refreshed, committed), on SQLite and, when a URL is given, PostgreSQL.
 
 Prints figures, asserts nothing about speed.
 Run: .venv/bin/python -m benchmarks.bench_store [N] [POSTGRES_URL]
@@ -43,9 +44,14 @@ def bench(label: str, url: str, directory: Path, n: int) -> None:
     raw["case_id"] = "LIVE-BENCH"
     decision = next(e for e in raw["events"] if e["type"] == "decided")
     cut = raw["events"].index(decision)
+    review = next(e for e in raw["events"][:cut] if e["type"] == "legal_review")
     raw["events"] = [e for e in raw["events"][:cut] if e["type"] != "legal_review"]
     new_case(store, raw, actor="bench")
-    times = []
+    for k in range(3):                        # the party's earlier decided cases of the matter: the look-back reads them
+        earlier = gen.ordinary("nkcgw", 100 + k, 2023)
+        new_case(store, dict(earlier, case_id=f"LIVE-EARLIER-{k}", party=raw["party"], matter=raw["matter"]),
+                 actor="bench")
+    refused = []
     for i in range(110):                      # O1 is an officer of the case: refused by the rules, not the duties
         start = time.perf_counter()
         try:
@@ -54,12 +60,23 @@ def bench(label: str, url: str, directory: Path, n: int) -> None:
         except StepRefused:
             pass
         if i >= 10:                           # the first ones warm the caches (rule book, calendar, pool)
-            times.append((time.perf_counter() - start) * 1000)
+            refused.append((time.perf_counter() - start) * 1000)
+    stored = []
+    for i in range(110):                      # a legal review that lands: judged, appended, deadlines refreshed
+        new_case(store, dict(raw, case_id=f"LIVE-STORED-{i}", party=dict(raw["party"], id=f"BENCH-P{i}")),
+                 actor="bench")
+        start = time.perf_counter()
+        record(store, f"LIVE-STORED-{i}", dict(review), actor=review["reviewer"])
+        if i >= 10:
+            stored.append((time.perf_counter() - start) * 1000)
     print(f"{label:<11} import {n:,} cases: {first:6.2f} s ({n / first:,.0f}/s) · "
-          f"re-import (unchanged): {second:6.2f} s ({n / second:,.0f}/s) · "
-          f"live step judged and refused: median {statistics.median(times):.1f} ms, "
-          f"p95 {sorted(times)[int(len(times) * 0.95) - 1]:.1f} ms")
+          f"re-import (unchanged): {second:6.2f} s ({n / second:,.0f}/s)")
+    print(f"{'':<11} live step judged and refused: median {_ms(refused)}; judged and stored: median {_ms(stored)}")
     store.close()
+
+
+def _ms(times: list[float]) -> str:
+    return f"{statistics.median(times):.1f} ms, p95 {sorted(times)[int(len(times) * 0.95) - 1]:.1f} ms"
 
 
 def main() -> None:
