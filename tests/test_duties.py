@@ -158,3 +158,37 @@ def test_the_live_step_holds_the_writers_lock_and_the_case_row(url):
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": 0x43415345})
             conn.rollback()
         other.close()
+
+
+def test_writers_and_readers_carry_on_after_the_server_dropped_their_pooled_connections():
+    """A server restart ends the pooled connections: the next live step, import and read each get a
+    working connection (the pool pings before lending; without it the step fails with AdminShutdown)."""
+    import pg
+    from sqlalchemy import create_engine, text
+
+    url = pg.create_database()
+    store = Store.open(url)
+
+    def server_drops_every_connection() -> None:
+        admin = create_engine(url)
+        with admin.begin() as conn:
+            dropped = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        admin.dispose()
+        assert dropped >= 1                          # the store's pooled connections
+
+    try:
+        new_case(store, LIVE, actor="王某")
+        record(store, "LIVE-1", dict(REVIEW), actor="R1")
+        server_drops_every_connection()
+        done = record(store, "LIVE-1", dict(DECISION), actor="O1")
+        assert done.seq == len(LIVE["events"]) + 2
+        server_drops_every_connection()
+        new_case(store, {**LIVE, "case_id": "LIVE-2"}, actor="王某")
+        server_drops_every_connection()
+        with store.reading() as s:
+            assert verify(s) == []
+        assert [e.type for e in events(store)].count("decided") == 1
+    finally:
+        store.close()
+        pg.drop_database(url)
