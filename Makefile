@@ -42,13 +42,16 @@ demo: venv $(DATA)/xuefu-2024/expected.yaml
 	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024 --format xlsx -o build/reports/stats-2024.xlsx
 	@echo "reports: build/reports/ (review-2024Q4.txt/.html, stats-2024.xlsx)"
 
-# Headless Chromium and a CJK font for the HTML screenshot test (Debian packages; needs root or sudo).
+# Headless Chromium, a CJK font, LibreOffice (DOCX to PDF) and poppler (PDF to text/PNG) for the browser,
+# print and document tests (Debian packages; needs root or sudo).
+BROWSER_PKGS := chromium fonts-wqy-microhei libreoffice-writer-nogui poppler-utils
 browser:
-	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium fonts-wqy-microhei >/dev/null \
-	    || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; }; \
-	  elif command -v sudo >/dev/null; then sudo apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; \
-	  else echo "note: install chromium and fonts-wqy-microhei for the HTML screenshot test"; fi; fi
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q . \
+	    || ! command -v soffice >/dev/null || ! command -v pdftotext >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS) >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS) >/dev/null; }; \
+	  elif command -v sudo >/dev/null; then sudo apt-get install -y -q $(BROWSER_PKGS) >/dev/null; \
+	  else echo "note: install $(BROWSER_PKGS) for the browser, print and document tests"; fi; fi
 
 test: venv browser
 	$(PY) -m pytest -q -n 2 tests
