@@ -61,7 +61,8 @@ def _record_form(request: Request, user: User, pk: int, event_type: str, *, stat
     view = case_view(get_store(request), user, pk, get_lang(request))
     return render(request, "record.html", status=status, v=view, event_type=event_type,
                   fields=fields_for(event_type), values=values, refusal=refusal, problems=problems or [],
-                  expect=view.row.event_count if expect is None else expect, types=EVENT_TYPES)
+                  expect=view.row.event_count if expect is None else expect, types=EVENT_TYPES,
+                  today=dt.date.today().isoformat())
 
 
 @router.get("/cases/{pk}/record")

@@ -81,10 +81,17 @@ def demo_cases(today: dt.date) -> list[dict[str, Any]]:
             open_case(903, today, served(2), "钱某", "120104198001010033")]   # publicity due soon: a yellow card
 
 
+def _beside(db: str, name: str) -> Path:
+    if "://" not in db or db.startswith("sqlite:///"):
+        return Path(db.replace("sqlite:///", "", 1)).resolve().parent / name
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / name
+
+
 def build(db: str, fixtures: Path | None) -> list[str]:
     """Import the demo cases and add the demo users (idempotent); the lines to print."""
     import json
-    import tempfile
 
     from ..cases import import_paths
 
@@ -93,12 +100,11 @@ def build(db: str, fixtures: Path | None) -> list[str]:
     store = Store.open(db)
     # dated around today, but every clock of the cases must end in a year the working-day calendar covers
     today = min(dt.date.today(), dt.date(max(default_calendar().years), 12, 20))
-    with tempfile.TemporaryDirectory() as tmp:
-        live = Path(tmp) / "live.json"
-        live.write_text(json.dumps({"format": "casecheck/1", "cases": demo_cases(today)}, ensure_ascii=False),
-                        encoding="utf-8")
-        paths = ([fixtures] if fixtures else []) + [live]
-        report = import_paths(store, paths, actor="demo")
+    live = _beside(db, "demo-open-cases.json")          # kept next to the store: the cases' source
+    live.write_text(json.dumps({"format": "casecheck/1", "cases": demo_cases(today)}, ensure_ascii=False, indent=1),
+                    encoding="utf-8")
+    paths = ([fixtures] if fixtures else []) + [live]
+    report = import_paths(store, paths, actor="demo")
     if report.problems:
         raise SystemExit("\n".join(str(p) for p in report.problems))
     known = {row.login for row in list_users(store)}

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import select
 
-from ..alerts import Alert, make_alert, sort_alerts, window_end
+from ..alerts import Alert, alert_title, make_alert, sort_alerts, window_end
 from ..calendar import default_calendar
 from ..check import Checker, CheckResult
 from ..errors import CasecheckError
@@ -142,7 +142,7 @@ class CaseView:
     workflow: Workflow
     events: list[EventRow]
     history: list[ChangeRow]
-    deadlines: list[DeadlineRow]
+    deadlines: list[tuple[str, DeadlineRow]]          # (what, row)
     findings: list[Finding]
     next_steps: list[tuple[str, tuple[str, ...]]]      # (event type, guard rule ids)
     transitions: list[dict[str, Any]]                  # the workflow as rows, with the case's path marked
@@ -200,9 +200,9 @@ def case_view(store: Store, user: User, pk: int, lang: str, as_of: dt.date | Non
         events = list(session.exec(select(EventRow).where(EventRow.case_pk == row.id).order_by(EventRow.seq)).all())
         changes = list(session.exec(select(ChangeRow).where(ChangeRow.case_pk == row.id)
                                     .order_by(ChangeRow.at, ChangeRow.id)).all())
-        deadlines = list(session.exec(select(DeadlineRow).where(DeadlineRow.case_pk == row.id,
-                                                                DeadlineRow.open_until == NEVER)
-                                      .order_by(DeadlineRow.due)).all())
+        deadlines = [(alert_title(d.code, d.platform, lang), d) for d in session.exec(
+            select(DeadlineRow).where(DeadlineRow.case_pk == row.id, DeadlineRow.open_until == NEVER)
+            .order_by(DeadlineRow.due)).all()]
         history = _party_history(session, row)
     rulebook = default_rulebook()
     checker = Checker(rulebook, default_calendar(), workflows, as_of or dt.date.today(), engine="oracle",
@@ -274,8 +274,9 @@ def scoped_alerts(store: Store, user: User, as_of: dt.date, *, within: int | Non
     out = []
     with store.reading() as session:
         for pk, code, platform, start, due, officers, case_id, agency_code, source in session.execute(query):
-            alert = make_alert(calendar, as_of, within, lang, case_id=case_id, agency=agency_code, file=source,
-                               code=code, platform=platform, start=start, due=due, officers=officers)
+            alert = make_alert(calendar, as_of, within, lang, case_id=case_id, agency=agency_code,
+                               file=f"/cases/{pk}", code=code, platform=platform, start=start, due=due,
+                               officers=officers)      # the case's page, not a path on the server
             if alert is not None:
                 out.append((pk, alert))
     order = {id(a): i for i, a in enumerate(sort_alerts([a for _, a in out]))}
@@ -317,9 +318,19 @@ def dashboard(store: Store, user: User, lang: str, as_of: dt.date | None = None)
             overdue = dict(session.exec(base.where(DeadlineRow.due < day).group_by(CaseRow.agency)).all())
             due_soon = dict(session.exec(base.where(DeadlineRow.due >= day, DeadlineRow.due <= soon)
                                          .group_by(CaseRow.agency)).all())
-        board.per_agency = [{"agency": code, "cases": counts.get(code, 0), "red": overdue.get(code, 0),
+        board.per_agency = [{"agency": code, "name": agency_name(code), "cases": counts.get(code, 0), "red": overdue.get(code, 0),
                              "yellow": due_soon.get(code, 0)} for code in sorted(user.agencies)]
     return board
+
+
+@functools.cache
+def agency_name(code: str) -> str:
+    from ..agency import agency_path, load_agency
+
+    try:
+        return load_agency(code).name if agency_path(code).exists() else code
+    except CasecheckError:
+        return code
 
 
 # ---------------------------------------------------------------------------------------------- jobs
