@@ -357,3 +357,9 @@ def test_user_cli(tmp_path):
 
     with pytest.raises(LoginRefused):
         authenticate(Store.open(db), "wang", "another-password", "test")
+
+
+def test_a_request_body_larger_than_the_bound_is_refused_before_it_is_read(app):
+    c = client(app, "zhou")
+    r = c.post("/import", content=b"x", headers={"content-length": str(10 ** 9), "content-type": "multipart/form-data"})
+    assert r.status_code == 413 and r.headers["x-frame-options"] == "DENY"

@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware
 
 from ..store import Store
 from .deps import BadForm, Forbidden, NotFound, NotLoggedIn, render
@@ -27,25 +26,50 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 MAX_BODY = 60 * 1024 * 1024          # an upload: a few files of the loader's 20 MB limit
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: Any) -> Any:
-        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            length = request.headers.get("content-length")
-            if length is None and request.headers.get("transfer-encoding"):
-                return PlainTextResponse("411 请提供 Content-Length / length required", status_code=411)
-            if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-                return PlainTextResponse(f"413 请求过大（上限 {MAX_BODY // 1024 // 1024} MB） / request too large",
-                                         status_code=413)
-        response = await call_next(request)
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "same-origin"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if not request.url.path.startswith("/static/"):
-            headers.setdefault("Cache-Control", "no-store")
+class SecurityHeaders:
+    """Pure ASGI middleware (no per-request task or body copy): bounds a request body's declared size and
+    adds the security headers to every answer."""
+
+    HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
+               (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+               (b"cross-origin-opener-policy", b"same-origin"),
+               (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            refusal = None
+            if length is None and headers.get(b"transfer-encoding"):
+                refusal = PlainTextResponse("411 请提供 Content-Length / length required", status_code=411)
+            elif length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+                refusal = PlainTextResponse(f"413 请求过大（上限 {MAX_BODY // 1024 // 1024} MB） / request too large",
+                                            status_code=413)
+            if refusal is not None:
+                await self._with_headers(refusal, scope)(scope, receive, send)
+                return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.HEADERS if k not in names]
+                if not static and b"cache-control" not in names:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": list(message.get("headers", [])) + extra}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _with_headers(self, response: Any, scope: Any) -> Any:
+        for k, v in self.HEADERS:
+            response.headers[k.decode()] = v.decode()
         return response
 
 

@@ -78,10 +78,10 @@ def record(request: Request, pk: int, user: User = Depends(allow(*RECORD)), form
     event_type = str(form.get("type") or "")
     if event_type not in EVENT_TYPES:
         raise NotFound()
-    visible_case(get_store(request), user, pk)                  # out of scope: 404 before anything else
     try:
         expect = int(str(form.get("expect") or ""))
     except ValueError:
+        visible_case(get_store(request), user, pk)              # out of scope: 404 rather than 400
         raise BadForm("expect: 缺少表单所见环节数 / the form's event count is missing") from None
     event = event_from_form(event_type, form)
     lang = get_lang(request)
