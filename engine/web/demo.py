@@ -100,10 +100,19 @@ def build(db: str, fixtures: Path | None) -> list[str]:
     store = Store.open(db)
     # dated around today, but every clock of the cases must end in a year the working-day calendar covers
     today = min(dt.date.today(), dt.date(max(default_calendar().years), 12, 20))
-    live = _beside(db, "demo-open-cases.json")          # kept next to the store: the cases' source
-    live.write_text(json.dumps({"format": "casecheck/1", "cases": demo_cases(today)}, ensure_ascii=False, indent=1),
-                    encoding="utf-8")
-    paths = ([fixtures] if fixtures else []) + [live]
+    from sqlmodel import select
+
+    from ..store.tables import CaseRow
+
+    with store.reading() as session:                     # made once: a later day does not rewrite them
+        stored = set(session.exec(select(CaseRow.case_id).where(CaseRow.agency == "xuefu")).all())
+    fresh = [c for c in demo_cases(today) if c["case_id"] not in stored]
+    paths = [fixtures] if fixtures else []
+    if fresh:
+        live = _beside(db, "demo-open-cases.json")      # kept next to the store: the cases' source
+        live.write_text(json.dumps({"format": "casecheck/1", "cases": fresh}, ensure_ascii=False, indent=1),
+                        encoding="utf-8")
+        paths.append(live)
     report = import_paths(store, paths, actor="demo")
     if report.problems:
         raise SystemExit("\n".join(str(p) for p in report.problems))
