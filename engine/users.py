@@ -121,6 +121,12 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
+def _tx(store: Store) -> Any:
+    """A short write transaction for logins, sessions and tokens: not serialised with the case writers
+    (the PostgreSQL writers' lock guards cases and events, which these never touch)."""
+    return store._transaction()
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -209,7 +215,7 @@ def authenticate(store: Store, login: str, password: str, address: str) -> User:
             ok = _hasher.verify(row.password_hash, password)
         except (VerificationError, InvalidHashError):
             ok = False
-    with store.writing() as session:
+    with _tx(store) as session:
         session.add(LoginAttemptRow(login=login, address=address, at=_now(), ok=ok))
         if ok and _hasher.check_needs_rehash(row.password_hash):
             session.execute(update(UserRow).where(UserRow.id == row.id)
@@ -227,7 +233,7 @@ def open_session(store: Store, user: User) -> tuple[str, str]:
     """A new session: the cookie's token and the session's CSRF token."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = _now()
-    with store.writing() as session:
+    with _tx(store) as session:
         session.add(SessionRow(id=_digest(token), user_id=user.id, csrf=csrf, created_at=now,
                                expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
         session.execute(delete(SessionRow).where(SessionRow.expires_at < now))      # the expired ones
@@ -247,7 +253,7 @@ def session_user(store: Store, token: str | None) -> tuple[User, str] | None:
         return None
     row, user = found
     if _aware(row.expires_at) - now < dt.timedelta(hours=SESSION_HOURS / 2):
-        with store.writing() as session:
+        with _tx(store) as session:
             session.execute(update(SessionRow).where(SessionRow.id == key)
                             .values(expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
     return User.of(user), row.csrf
@@ -255,14 +261,14 @@ def session_user(store: Store, token: str | None) -> tuple[User, str] | None:
 
 def close_session(store: Store, token: str | None) -> None:
     if token:
-        with store.writing() as session:
+        with _tx(store) as session:
             session.execute(delete(SessionRow).where(SessionRow.id == _digest(token)))
 
 
 def new_feed_token(store: Store, user: User) -> str:
     """A new secret for the user's calendar feed; any earlier one stops working."""
     token = secrets.token_urlsafe(32)
-    with store.writing() as session:
+    with _tx(store) as session:
         session.execute(update(FeedTokenRow).where(FeedTokenRow.user_id == user.id,
                                                    FeedTokenRow.revoked_at.is_(None)).values(revoked_at=_now()))
         session.add(FeedTokenRow(user_id=user.id, token_hash=_digest(token), created_at=_now()))
@@ -270,7 +276,7 @@ def new_feed_token(store: Store, user: User) -> str:
 
 
 def revoke_feed_tokens(store: Store, user: User) -> None:
-    with store.writing() as session:
+    with _tx(store) as session:
         session.execute(update(FeedTokenRow).where(FeedTokenRow.user_id == user.id,
                                                    FeedTokenRow.revoked_at.is_(None)).values(revoked_at=_now()))
 

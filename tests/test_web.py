@@ -363,3 +363,34 @@ def test_a_request_body_larger_than_the_bound_is_refused_before_it_is_read(app):
     c = client(app, "zhou")
     r = c.post("/import", content=b"x", headers={"content-length": str(10 ** 9), "content-type": "multipart/form-data"})
     assert r.status_code == 413 and r.headers["x-frame-options"] == "DENY"
+
+
+def test_a_reviewers_adjustment_is_appended_shown_and_downloaded(app, store_url):
+    from engine.store import Store
+    from engine.users import add_user
+
+    c = client(app, "pingcha")
+    c.post("/review", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2"})
+    data = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)
+    first = data["sections"]["cases"][0]
+    r = c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2",
+                                       "case_id": first["case_id"], "points": "-5", "reason": "送达回证缺签名<b>"})
+    assert r.status_code == 303 and r.headers["location"] == "/review?quarter=2024Q2&show=1"
+    page = c.get(r.headers["location"]).text
+    assert "评查员调整" in page and "送达回证缺签名&lt;b&gt;" in page
+    adjusted = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)["sections"]["adjustments"]
+    assert adjusted == [{"case_id": first["case_id"], "score": first["score"], "points": -5,
+                         "adjusted": max(0, first["score"] - 5), "reason": "送达回证缺签名<b>", "by": "pingcha",
+                         "at": adjusted[0]["at"]}]
+    assert c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2",
+                                          "case_id": first["case_id"], "points": "3", "reason": " "}).status_code == 400
+    head = client(app, "head")
+    assert head.post("/review/adjust", data={"csrf": form_csrf(head), "quarter": "2024Q2",
+                                             "case_id": first["case_id"], "points": "1",
+                                             "reason": "x"}).status_code == 403
+    add_user(Store.open(store_url, migrate=False), "pc_cg", "城管评查", PASSWORD, roles=["case_reviewer"],
+             agencies=["nkcgw"])
+    other = client(app, "pc_cg")
+    xuefu_case = "津南学罚〔2026〕903号"
+    assert other.post("/review/adjust", data={"csrf": form_csrf(other), "quarter": "2024Q2", "case_id": xuefu_case,
+                                              "points": "1", "reason": "x"}).status_code == 404

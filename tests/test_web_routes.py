@@ -30,6 +30,7 @@ ACCESS = {
     ("GET", "/review"): {"head", "case_reviewer", "supervisor"},
     ("POST", "/review"): {"head", "case_reviewer", "supervisor"},
     ("GET", "/review/download"): {"head", "case_reviewer", "supervisor"},
+    ("POST", "/review/adjust"): {"case_reviewer", "supervisor"},
     ("GET", "/alerts"): {"officer", "legal_reviewer", "head", "case_reviewer", "supervisor"},
     ("GET", "/stats"): {"head", "case_reviewer", "supervisor", "admin"},
     ("GET", "/rules"): EVERYONE,
@@ -99,7 +100,7 @@ def _request(c, method: str, path: str, pk: int, csrf: str):
     if method == "GET":
         return c.get(concrete + query)
     data = {"csrf": csrf, "type": "closed", "expect": "0", "date": "2026-11-30", "quarter": "2024Q2",
-            "login": "x y", "password": "short"}
+            "login": "x y", "password": "short", "case_id": "nope", "points": "1", "reason": "r"}
     files = [("files", ("bad.json", b"{}", "application/json"))] if path == "/import" else None
     return c.post(concrete, data=data, files=files)
 

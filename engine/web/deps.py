@@ -29,6 +29,7 @@ ALL = tuple(ROLES)                                      # any logged-in user
 RECORD = ("officer", "legal_reviewer", "head")          # record a step (as their own officer id)
 IMPORT = ("officer", "head", "admin")
 REVIEW = ("head", "case_reviewer", "supervisor")
+ADJUST = ("case_reviewer", "supervisor")               # a reviewer's adjustment of a file's score
 REPORTS = ("officer", "legal_reviewer", "head", "case_reviewer", "supervisor")
 STATS = ("head", "case_reviewer", "supervisor", "admin")
 ADMIN = ("admin",)

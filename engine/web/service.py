@@ -353,6 +353,50 @@ def scoped_cases(store: Store, user: User, agency: str | None = None) -> list[Lo
     return out
 
 
+def adjust_review(store: Store, user: User, quarter: str, case_id: str, points: int, reason: str) -> None:
+    """Append a reviewer's adjustment of one file's score in ``quarter``; the file must be in the scope."""
+    from ..review import quarter_bounds
+    from ..store.repo import now
+    from ..store.users import ReviewAdjustmentRow
+
+    quarter_bounds(quarter)
+    reason = reason.strip()
+    if not reason or len(reason) > 1000:
+        raise CasecheckError("调整须写明理由（1–1000 字） / an adjustment needs a reason (1–1000 characters)")
+    if not -100 <= points <= 100 or points == 0:
+        raise CasecheckError("调整分值应在 −100 到 100 之间且不为 0 / points: −100 to 100, not 0")
+    with store.writing() as session:
+        rows = session.exec(scoped(select(CaseRow.id), user).where(CaseRow.case_id == case_id.strip())).all()
+        if len(rows) != 1:
+            raise CaseNotVisible(f"no case {case_id!r}")
+        session.add(ReviewAdjustmentRow(quarter=quarter, case_pk=rows[0], points=points, reason=reason,
+                                        user_login=user.login, at=now()))
+
+
+def _adjustments_section(store: Store, user: User, quarter: str, reviewed: Any, lang: str) -> Any:
+    """The reviewers' adjustments of this quarter's files in the scope (the latest of each file counts)."""
+    from ..report.document import Column, Section
+    from ..store.users import ReviewAdjustmentRow
+
+    with store.reading() as session:
+        rows = session.exec(scoped(select(CaseRow.case_id, ReviewAdjustmentRow.points, ReviewAdjustmentRow.reason,
+                                          ReviewAdjustmentRow.user_login, ReviewAdjustmentRow.at)
+                                   .join(CaseRow, CaseRow.id == ReviewAdjustmentRow.case_pk), user)
+                            .where(ReviewAdjustmentRow.quarter == quarter)
+                            .order_by(ReviewAdjustmentRow.at, ReviewAdjustmentRow.id)).all()
+    scores = {c.case_id: c.score for c in reviewed.cases}
+    latest = {case_id: (points, reason, login, at) for case_id, points, reason, login, at in rows}
+    out = [{"case_id": case_id, "score": scores.get(case_id), "points": points,
+            "adjusted": None if scores.get(case_id) is None else max(0, min(100, scores[case_id] + points)),
+            "reason": reason, "by": login, "at": at.strftime("%Y-%m-%d %H:%M")}
+           for case_id, (points, reason, login, at) in sorted(latest.items())]
+    return Section("adjustments", "评查员调整", "Reviewers' adjustments",
+                   [Column("case_id", "案卷", "case"), Column("score", "评查得分", "score", "int"),
+                    Column("points", "调整", "adjustment", "int"), Column("adjusted", "调整后得分", "adjusted", "int"),
+                    Column("reason", "理由", "reason"), Column("by", "评查员", "reviewer"), Column("at", "时间", "at")],
+                   out)
+
+
 def run_review(store: Store, user: User, quarter: str, lang: str, *, keep: bool = True) -> Document:
     """The quarter's review of the user's scope (kept in the store under that scope, so the next quarter
     compares with it), as the report document the CLI renders."""
@@ -376,7 +420,9 @@ def run_review(store: Store, user: User, quarter: str, lang: str, *, keep: bool 
         with store.writing() as session:
             save_run(session, check, "review", __version__, scope=quarter, agency=key,
                      case_ids={c.case_id for c in reviewed.cases})
-    return review_document(reviewed, lang, before)
+    doc = review_document(reviewed, lang, before)
+    doc.sections.append(_adjustments_section(store, user, quarter, reviewed, lang))
+    return doc
 
 
 def alerts_report(store: Store, user: User, as_of: dt.date, within: int | None, lang: str) -> tuple[Document, list[int]]:

@@ -12,8 +12,8 @@ from ..errors import CasecheckError
 from ..loader import MAX_FILE_BYTES
 from ..review import previous_quarter, quarter_bounds
 from ..users import User, feed_user, has_feed, new_feed_token, revoke_feed_tokens
-from .deps import ALL, IMPORT, REPORTS, REVIEW, STATS, BadForm, NotFound, allow, checked_form, get_lang, get_store, render
-from .service import (RENDERERS, alerts_report, dashboard, ics_feed, import_upload, render_download, rule_catalogue,
+from .deps import ADJUST, ALL, IMPORT, REPORTS, REVIEW, STATS, BadForm, NotFound, allow, checked_form, get_lang, get_store, render
+from .service import (RENDERERS, CaseNotVisible, adjust_review, alerts_report, dashboard, ics_feed, import_upload, render_download, rule_catalogue,
                       run_review, stats_report)
 
 router = APIRouter()
@@ -85,16 +85,40 @@ def _this_quarter() -> str:
 
 
 @router.get("/review")
-def review_page(request: Request, user: User = Depends(allow(*REVIEW)), quarter: str = "") -> Any:
-    return render(request, "review.html", quarter=quarter or _this_quarter(), doc=None, rows=SHOWN_ROWS,
-                  formats=list(RENDERERS))
+def review_page(request: Request, user: User = Depends(allow(*REVIEW)), quarter: str = "", show: str = "") -> Any:
+    """The form; with ``show``, the quarter's review (not kept again) with its adjustments."""
+    if show:
+        quarter = _quarter(quarter)
+        doc = run_review(get_store(request), user, quarter, get_lang(request), keep=False)
+    else:
+        doc = None
+    return render(request, "review.html", quarter=quarter or _this_quarter(), doc=doc, rows=SHOWN_ROWS,
+                  formats=list(RENDERERS), error=None)
+
+
+@router.post("/review/adjust")
+def review_adjust(request: Request, user: User = Depends(allow(*ADJUST)), form: Any = Depends(checked_form)) -> Any:
+    quarter = _quarter(str(form.get("quarter") or ""))
+    try:
+        points = int(str(form.get("points") or "").strip())
+    except ValueError:
+        raise BadForm("points: 调整分值应为整数 / a whole number of points") from None
+    try:
+        adjust_review(get_store(request), user, quarter, str(form.get("case_id") or ""), points,
+                      str(form.get("reason") or ""))
+    except CaseNotVisible:
+        raise
+    except CasecheckError as bad:
+        raise BadForm(str(bad)) from None
+    return RedirectResponse(f"/review?quarter={quarter}&show=1", status_code=303)
 
 
 @router.post("/review")
 def review_run(request: Request, user: User = Depends(allow(*REVIEW)), form: Any = Depends(checked_form)) -> Any:
     quarter = _quarter(str(form.get("quarter") or ""))
     doc = run_review(get_store(request), user, quarter, get_lang(request))
-    return render(request, "review.html", quarter=quarter, doc=doc, rows=SHOWN_ROWS, formats=list(RENDERERS))
+    return render(request, "review.html", quarter=quarter, doc=doc, rows=SHOWN_ROWS, formats=list(RENDERERS),
+                  error=None)
 
 
 @router.get("/review/download")
