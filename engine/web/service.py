@@ -168,7 +168,7 @@ def event_details(case: CaseFile, lang: str) -> list[list[tuple[str, str]]]:
     out = []
     for event in case.events:
         data = event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "officers"})
-        out.append([((FIELD_LABELS.get(k, (k, k))[0 if lang == "zh" else 1]).split("（")[0], _detail_text(v, lang))
+        out.append([((FIELD_LABELS.get(k, (k, k))[0 if lang == "zh" else 1]).split("（")[0].split(" (")[0], _detail_text(v, lang))
                     for k, v in data.items() if v not in ([], "", None)])
     return out
 
