@@ -71,5 +71,16 @@ bench: venv
 bench-large: venv
 	$(PY) -m benchmarks.suite --large
 
+# The web workspace on a demo store (the demo cases, three open cases dated around today, a user of each
+# role); prints the address and the logins. SERVE_DB / PORT to change; the store is kept under build/serve.
+.PHONY: serve
+SERVE_DB ?= build/serve/demo.db
+PORT ?= 8000
+serve: venv
+	@mkdir -p $(dir $(SERVE_DB))
+	$(PY) -m engine.web.demo $(SERVE_DB) fixtures/demo
+	@echo "casecheck 工作台 / workspace: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"
+	$(VENV)/bin/casecheck serve --db $(SERVE_DB) --host 127.0.0.1 --port $(PORT)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

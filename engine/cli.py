@@ -573,6 +573,11 @@ def workflow_show(
         Console().print(transition_table(workflows[name], lang.value))
 
 
+from .cli_web import register as _register_web  # noqa: E402  (serve, user: the web workspace)
+
+_register_web(app)
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)

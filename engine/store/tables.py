@@ -143,3 +143,4 @@ class DeadlineRow(SQLModel, table=True):
     due: dt.date
     open_until: dt.date
     officers: str = Field(default="", max_length=1000)
+from .users import FeedTokenRow, LoginAttemptRow, ReviewAdjustmentRow, SessionRow, UserRow  # noqa: E402,F401  (the web workspace: issue 21)

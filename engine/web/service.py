@@ -1,0 +1,575 @@
+"""The web edge's service layer: every store read is scoped, and the few calls into engine services that
+other branches change are made from one place each.
+
+- Scope is a query filter: every read here takes the user and adds ``CaseRow.agency IN (their agencies)``;
+  a case outside the scope is ``CaseNotVisible`` ("not found"), whatever page or id asked for it.
+- ``record_step`` is the ONLY call of ``engine.cases.record`` from the web.
+- ``RENDERERS`` is the ONLY format → renderer mapping for downloads (review, alerts, stats).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import io
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import select
+
+from ..alerts import Alert, alert_title, make_alert, sort_alerts, window_end
+from ..calendar import default_calendar
+from ..check import Checker, CheckResult
+from ..errors import CasecheckError
+from ..exemptions import PartyHistory
+from ..findings import Finding
+from ..loader import LoadedCase
+from ..model import CaseFile
+from ..report.document import Document
+from ..rulebook import Rulebook, catalogue_version, default_rulebook
+from ..store import Store
+from ..store.repo import load_cases, load_raw_cases
+from ..store.tables import CaseRow, ChangeRow, DeadlineRow, EventRow, FindingRow, OfficerRow, PartyRow, RunRow
+from ..users import User
+from ..workflow import Workflow, default_workflows
+
+PAGE = 50                     # rows per page of the case list
+NEVER = dt.date(9999, 12, 31)
+
+
+class CaseNotVisible(CasecheckError):
+    """No such case in the user's scope (whether it exists elsewhere is not said)."""
+
+
+def scoped(query: Any, user: User) -> Any:
+    """``query`` limited to the user's agencies (the one scope filter every case read goes through)."""
+    return query.where(CaseRow.agency.in_(sorted(user.agencies)))
+
+
+# ---------------------------------------------------------------------------------------------- case list
+@dataclass
+class CaseFilter:
+    agency: str = ""
+    procedure: str = ""
+    state: str = ""
+    officer: str = ""
+    matter: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    findings: bool = False
+    q: str = ""                       # a case id or its beginning
+
+    def params(self) -> dict[str, str]:
+        out = {k: v for k, v in (("agency", self.agency), ("procedure", self.procedure), ("state", self.state),
+                                  ("officer", self.officer), ("matter", self.matter), ("q", self.q)) if v}
+        if self.date_from:
+            out["date_from"] = self.date_from.isoformat()
+        if self.date_to:
+            out["date_to"] = self.date_to.isoformat()
+        if self.findings:
+            out["findings"] = "1"
+        return out
+
+
+@dataclass
+class CaseListItem:
+    pk: int
+    case_id: str
+    agency: str
+    procedure: str
+    state: str
+    matter: str | None
+    party: str | None
+    events: int
+    updated_at: dt.datetime
+
+
+@dataclass
+class CasePage:
+    items: list[CaseListItem]
+    next_after: int | None            # keyset: the next page starts below this id
+
+
+def latest_check_run(session: Any) -> int | None:
+    return session.exec(select(func.max(RunRow.id)).where(RunRow.kind == "check")).one()
+
+
+def case_list(store: Store, user: User, flt: CaseFilter, after: int | None = None, limit: int = PAGE) -> CasePage:
+    """One page of the user's cases, newest first, keyset-paged on the row id (no OFFSET: page 20,000 of a
+    million cases costs what page 1 costs; the (agency, id) and (agency, state, id) indexes serve it)."""
+    query = scoped(select(CaseRow.id, CaseRow.case_id, CaseRow.agency, CaseRow.procedure, CaseRow.state,
+                          CaseRow.matter_code, PartyRow.name, CaseRow.event_count, CaseRow.updated_at)
+                   .outerjoin(PartyRow, PartyRow.id == CaseRow.party_id), user)
+    if flt.agency:
+        query = query.where(CaseRow.agency == flt.agency)
+    if flt.procedure:
+        query = query.where(CaseRow.procedure == flt.procedure)
+    if flt.state:
+        query = query.where(CaseRow.state == flt.state)
+    if flt.matter:
+        query = query.where(CaseRow.matter_code == flt.matter)
+    if flt.q:
+        query = query.where(CaseRow.case_id.startswith(flt.q, autoescape=True))
+    if flt.officer:
+        query = query.where(exists().where(OfficerRow.case_pk == CaseRow.id, OfficerRow.officer_id == flt.officer))
+    if flt.date_from or flt.date_to:
+        cond = [EventRow.case_pk == CaseRow.id]
+        if flt.date_from:
+            cond.append(EventRow.date >= flt.date_from)
+        if flt.date_to:
+            cond.append(EventRow.date <= flt.date_to)
+        query = query.where(exists().where(and_(*cond)))
+    with store.reading() as session:
+        if flt.findings:
+            run = latest_check_run(session)
+            query = query.where(exists().where(FindingRow.case_pk == CaseRow.id, FindingRow.run_id == run))
+        if after is not None:
+            query = query.where(CaseRow.id < after)
+        rows = session.exec(query.order_by(CaseRow.id.desc()).limit(limit + 1)).all()
+    items = [CaseListItem(*r) for r in rows[:limit]]
+    return CasePage(items, items[-1].pk if len(rows) > limit else None)
+
+
+# ---------------------------------------------------------------------------------------------- case page
+@dataclass
+class CaseView:
+    row: CaseRow
+    case: CaseFile
+    workflow: Workflow
+    events: list[EventRow]
+    history: list[ChangeRow]
+    deadlines: list[tuple[str, DeadlineRow]]          # (what, row)
+    findings: list[Finding]
+    next_steps: list[tuple[str, tuple[str, ...]]]      # (event type, guard rule ids)
+    transitions: list[dict[str, Any]]                  # the workflow as rows, with the case's path marked
+    path: list[str]
+    details: list[list[tuple[str, str]]] = field(default_factory=list)   # each event's other fields, as text
+
+
+def _detail_text(value: Any, lang: str) -> str:
+    from ..vocab import label
+
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, dict):
+        return "，".join(f"{k} {_detail_text(v, lang)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "、".join(_detail_text(v, lang) for v in value)
+    return label(value, lang) if isinstance(value, str) else str(value)
+
+
+def event_details(case: CaseFile, lang: str) -> list[list[tuple[str, str]]]:
+    from .forms import FIELD_LABELS
+
+    out = []
+    for event in case.events:
+        data = event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "officers"})
+        out.append([((FIELD_LABELS.get(k, (k, k))[0 if lang == "zh" else 1]).split("（")[0].split(" (")[0], _detail_text(v, lang))
+                    for k, v in data.items() if v not in ([], "", None)])
+    return out
+
+
+def _visible_row(session: Any, user: User, pk: int) -> CaseRow:
+    row = session.exec(scoped(select(CaseRow).where(CaseRow.id == pk), user)).first()
+    if row is None:
+        raise CaseNotVisible(f"no case #{pk}")
+    return row
+
+
+def visible_case(store: Store, user: User, pk: int) -> CaseRow:
+    with store.reading() as session:
+        return _visible_row(session, user, pk)
+
+
+def _party_history(session: Any, row: CaseRow) -> PartyHistory:
+    from ..store.repo import load_with_party
+
+    _, others = load_with_party(session, row)
+    return PartyHistory(CaseFile.model_validate(raw) for raw in others)
+
+
+def case_view(store: Store, user: User, pk: int, lang: str, as_of: dt.date | None = None) -> CaseView:
+    workflows = default_workflows()
+    with store.reading() as session:
+        row = _visible_row(session, user, pk)
+        case = load_cases(session, [row])[0]
+        events = list(session.exec(select(EventRow).where(EventRow.case_pk == row.id).order_by(EventRow.seq)).all())
+        changes = list(session.exec(select(ChangeRow).where(ChangeRow.case_pk == row.id)
+                                    .order_by(ChangeRow.at, ChangeRow.id)).all())
+        deadlines = [(alert_title(d.code, d.platform, lang), d) for d in session.exec(
+            select(DeadlineRow).where(DeadlineRow.case_pk == row.id, DeadlineRow.open_until == NEVER)
+            .order_by(DeadlineRow.due)).all()]
+        history = _party_history(session, row)
+    rulebook = default_rulebook()
+    checker = Checker(rulebook, default_calendar(), workflows, as_of or dt.date.today(), engine="oracle",
+                      lang=lang, history=history)
+    [result] = list(checker.check([LoadedCase(case, f"db:{row.agency}/{row.case_id}")]))
+    workflow = workflows[case.procedure]
+    pairs = [(e.type, e.date.toordinal()) for e in case.events]
+    taken = {(s.state_before, s.event_type, s.state_after) for s in workflow.replay(pairs) if s.allowed}
+    transitions, next_steps = [], []
+    for t in workflow.transitions:
+        for source in t.sources:
+            dest = t.dest or source
+            transitions.append({"from": source, "trigger": t.trigger, "to": dest, "stays": t.dest is None,
+                                "guards": t.guards, "taken": (source, t.trigger, dest) in taken,
+                                "next": source == row.state})
+            if source == row.state and all(s != t.trigger for s, _ in next_steps):
+                next_steps.append((t.trigger, workflow.guards_for(t.trigger)))
+    return CaseView(row, case, workflow, events, changes, deadlines, list(result.findings), next_steps,
+                    transitions, workflow.path(pairs), event_details(case, lang))
+
+
+# ---------------------------------------------------------------------------------------------- record
+def record_step(store: Store, user: User, pk: int, event: dict[str, Any], *, expect: int | None,
+                lang: str) -> Any:
+    """The web's one call of the live guard. The recorder is the logged-in user's officer id (never a
+    value from the form); the case must be in their scope. Raises what ``engine.cases.record`` raises.
+    MERGE NOTE (issue 17): pass ``proof="authenticated"`` here."""
+    from ..cases import RecorderRefused, record
+
+    if not user.officer_id:
+        raise RecorderRefused("您的账号未关联执法人员编号，不能记录执法环节 / your login is not linked to an officer id: "
+                              "you may not record steps")
+    row = visible_case(store, user, pk)
+    return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect)
+
+
+# ---------------------------------------------------------------------------------------------- deadlines
+@dataclass
+class DeadlineCard:
+    pk: int
+    case_id: str
+    agency: str
+    what: str
+    due: dt.date
+    left: int                       # working days; negative = overdue
+
+    @property
+    def colour(self) -> str:
+        return "red" if self.left < 0 else "yellow"
+
+
+def scoped_alerts(store: Store, user: User, as_of: dt.date, *, within: int | None, lang: str,
+                  officer: str | None = None, agency: str | None = None, limit: int | None = None
+                  ) -> list[tuple[int, Alert]]:
+    """The open deadlines of the user's cases (``officer``: only the cases that officer is on) as of a
+    day, most urgent first, from the indexed deadline rows: (case row id, alert)."""
+    calendar = default_calendar()
+    query = scoped(select(CaseRow.id, DeadlineRow.code, DeadlineRow.platform, DeadlineRow.start, DeadlineRow.due,
+                          DeadlineRow.officers, CaseRow.case_id, CaseRow.agency, CaseRow.source)
+                   .join(CaseRow, CaseRow.id == DeadlineRow.case_pk)
+                   .where(DeadlineRow.open_until > as_of, DeadlineRow.due <= window_end(calendar, as_of, within),
+                          DeadlineRow.start <= as_of), user)
+    if officer:
+        query = query.where(exists().where(OfficerRow.case_pk == CaseRow.id, OfficerRow.officer_id == officer))
+    if agency:
+        query = query.where(CaseRow.agency == agency)
+    if limit:
+        query = query.order_by(DeadlineRow.due).limit(limit)
+    out = []
+    with store.reading() as session:
+        for pk, code, platform, start, due, officers, case_id, agency_code, source in session.execute(query):
+            alert = make_alert(calendar, as_of, within, lang, case_id=case_id, agency=agency_code,
+                               file=f"/cases/{pk}", code=code, platform=platform, start=start, due=due,
+                               officers=officers)      # the case's page, not a path on the server
+            if alert is not None:
+                out.append((pk, alert))
+    order = {id(a): i for i, a in enumerate(sort_alerts([a for _, a in out]))}
+    return sorted(out, key=lambda pair: order[id(pair[1])])
+
+
+@dataclass
+class Dashboard:
+    as_of: dt.date
+    my_cases: list[CaseListItem]
+    cards: list[DeadlineCard]
+    per_agency: list[dict[str, Any]] = field(default_factory=list)
+
+
+DASHBOARD_CARDS = 24
+YELLOW_DAYS = 5
+
+
+def dashboard(store: Store, user: User, lang: str, as_of: dt.date | None = None) -> Dashboard:
+    """My cases (those I am an officer of), my deadlines as yellow / red cards; for a head or a
+    supervisor the counts per agency of their scope."""
+    day = as_of or dt.date.today()
+    mine: list[CaseListItem] = []
+    cards: list[DeadlineCard] = []
+    if user.officer_id:
+        mine = case_list(store, user, CaseFilter(officer=user.officer_id), limit=10).items
+        for pk, a in scoped_alerts(store, user, day, within=YELLOW_DAYS, lang=lang, officer=user.officer_id,
+                                   limit=200)[:DASHBOARD_CARDS]:
+            cards.append(DeadlineCard(pk, a.case_id, a.agency, a.what, a.due, a.workdays_left))
+    board = Dashboard(day, mine, cards)
+    if user.has("head", "supervisor", "case_reviewer", "admin"):
+        calendar = default_calendar()
+        soon = window_end(calendar, day, YELLOW_DAYS)
+        with store.reading() as session:
+            counts = dict(session.exec(scoped(select(CaseRow.agency, func.count()), user).group_by(CaseRow.agency)).all())
+            base = scoped(select(CaseRow.agency, func.count()).select_from(DeadlineRow)
+                          .join(CaseRow, CaseRow.id == DeadlineRow.case_pk)
+                          .where(DeadlineRow.open_until > day, DeadlineRow.start <= day), user)
+            overdue = dict(session.exec(base.where(DeadlineRow.due < day).group_by(CaseRow.agency)).all())
+            due_soon = dict(session.exec(base.where(DeadlineRow.due >= day, DeadlineRow.due <= soon)
+                                         .group_by(CaseRow.agency)).all())
+        board.per_agency = [{"agency": code, "name": agency_name(code), "cases": counts.get(code, 0), "red": overdue.get(code, 0),
+                             "yellow": due_soon.get(code, 0)} for code in sorted(user.agencies)]
+    return board
+
+
+@functools.cache
+def agency_name(code: str) -> str:
+    from ..agency import agency_path, load_agency
+
+    try:
+        return load_agency(code).name if agency_path(code).exists() else code
+    except CasecheckError:
+        return code
+
+
+# ---------------------------------------------------------------------------------------------- jobs
+def _scope_key(user: User) -> str:
+    return ",".join(sorted(user.agencies))[:120]
+
+
+def scoped_cases(store: Store, user: User, agency: str | None = None) -> list[LoadedCase]:
+    """Every stored case of the user's scope (``agency``: one agency of it), for a review or statistics."""
+    out: list[LoadedCase] = []
+    with store.reading() as session:
+        query = scoped(select(CaseRow), user).order_by(CaseRow.id)
+        if agency:
+            query = query.where(CaseRow.agency == agency)
+        rows = list(session.exec(query).all())
+        for start in range(0, len(rows), 1000):
+            part = rows[start:start + 1000]
+            for row, raw in zip(part, load_raw_cases(session, part)):
+                out.append(LoadedCase(CaseFile.model_validate(raw), f"db:{row.agency}/{row.case_id}"))
+    return out
+
+
+def adjust_review(store: Store, user: User, quarter: str, case_id: str, points: int, reason: str) -> None:
+    """Append a reviewer's adjustment of one file's score in ``quarter``; the file must be in the scope."""
+    from ..review import quarter_bounds
+    from ..store.repo import now
+    from ..store.users import ReviewAdjustmentRow
+
+    quarter_bounds(quarter)
+    reason = reason.strip()
+    if not reason or len(reason) > 1000:
+        raise CasecheckError("调整须写明理由（1–1000 字） / an adjustment needs a reason (1–1000 characters)")
+    if not -100 <= points <= 100 or points == 0:
+        raise CasecheckError("调整分值应在 −100 到 100 之间且不为 0 / points: −100 to 100, not 0")
+    with store.writing() as session:
+        rows = session.exec(scoped(select(CaseRow.id), user).where(CaseRow.case_id == case_id.strip())).all()
+        if len(rows) != 1:
+            raise CaseNotVisible(f"no case {case_id!r}")
+        session.add(ReviewAdjustmentRow(quarter=quarter, case_pk=rows[0], points=points, reason=reason,
+                                        user_login=user.login, at=now()))
+
+
+def _adjustments_section(store: Store, user: User, quarter: str, reviewed: Any, lang: str) -> Any:
+    """The reviewers' adjustments of this quarter's files in the scope (the latest of each file counts)."""
+    from ..report.document import Column, Section
+    from ..store.users import ReviewAdjustmentRow
+
+    with store.reading() as session:
+        rows = session.exec(scoped(select(CaseRow.case_id, ReviewAdjustmentRow.points, ReviewAdjustmentRow.reason,
+                                          ReviewAdjustmentRow.user_login, ReviewAdjustmentRow.at)
+                                   .join(CaseRow, CaseRow.id == ReviewAdjustmentRow.case_pk), user)
+                            .where(ReviewAdjustmentRow.quarter == quarter)
+                            .order_by(ReviewAdjustmentRow.at, ReviewAdjustmentRow.id)).all()
+    scores = {c.case_id: c.score for c in reviewed.cases}
+    latest = {case_id: (points, reason, login, at) for case_id, points, reason, login, at in rows}
+    out = [{"case_id": case_id, "score": scores.get(case_id), "points": points,
+            "adjusted": None if scores.get(case_id) is None else max(0, min(100, scores[case_id] + points)),
+            "reason": reason, "by": login, "at": at.strftime("%Y-%m-%d %H:%M")}
+           for case_id, (points, reason, login, at) in sorted(latest.items())]
+    return Section("adjustments", "评查员调整", "Reviewers' adjustments",
+                   [Column("case_id", "案卷", "case"), Column("score", "评查得分", "score", "int"),
+                    Column("points", "调整", "adjustment", "int"), Column("adjusted", "调整后得分", "adjusted", "int"),
+                    Column("reason", "理由", "reason"), Column("by", "评查员", "reviewer"), Column("at", "时间", "at")],
+                   out)
+
+
+def run_review(store: Store, user: User, quarter: str, lang: str, *, keep: bool = True) -> Document:
+    """The quarter's review of the user's scope (kept in the store under that scope, so the next quarter
+    compares with it), as the report document the CLI renders."""
+    from .. import __version__
+    from ..report.builders import review_document
+    from ..review import previous_quarter, quarter_bounds, review
+    from ..store.repo import load_review, save_run
+
+    quarter = quarter.strip().upper()
+    _, end = quarter_bounds(quarter)
+    rulebook = default_rulebook()
+    cases = scoped_cases(store, user)
+    checker = Checker(rulebook, default_calendar(), default_workflows(), end, engine="oracle", lang=lang,
+                      history=PartyHistory(c.case for c in cases))
+    check = CheckResult(list(checker.check(cases)), [], end, rulebook.profile.name, rulebook.version,
+                        default_calendar().describe(), lang)
+    reviewed = review(check, quarter, rulebook.profile["review_grades"])
+    key = _scope_key(user)
+    before = load_review(store, previous_quarter(quarter), key)
+    if keep:
+        with store.writing() as session:
+            save_run(session, check, "review", __version__, scope=quarter, agency=key,
+                     case_ids={c.case_id for c in reviewed.cases})
+    doc = review_document(reviewed, lang, before)
+    doc.sections.append(_adjustments_section(store, user, quarter, reviewed, lang))
+    return doc
+
+
+def alerts_report(store: Store, user: User, as_of: dt.date, within: int | None, lang: str) -> tuple[Document, list[int]]:
+    from ..profile import load_profile
+    from ..report.builders import alerts_document
+
+    found = scoped_alerts(store, user, as_of, within=within, lang=lang)
+    doc = alerts_document([a for _, a in found], lang, as_of=as_of, within=within, rules=catalogue_version(),
+                          calendar=default_calendar().describe(), profile=load_profile().name)
+    return doc, [pk for pk, _ in found]
+
+
+def stats_report(store: Store, user: User, year: int, lang: str) -> Document:
+    from ..agency import agency_path, load_agency
+    from ..profile import load_profile
+    from ..report.builders import stats_document
+    from ..stats import year_stats
+
+    cases = [c.case for c in scoped_cases(store, user)]
+    profiles = {code: (load_agency(code) if agency_path(code).exists() else None)
+                for code in sorted({c.agency.code for c in cases})}
+    return stats_document(year_stats(cases, year, profiles, None), lang, year=year, rules=catalogue_version(),
+                          calendar=default_calendar().describe(), profile=load_profile().name,
+                          as_of=dt.date(year, 12, 31))
+
+
+# ---------------------------------------------------------------------------------------------- downloads
+def _xlsx(doc: Document) -> bytes:
+    from ..report.render import render_xlsx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report.xlsx"
+        render_xlsx(doc, path)
+        return path.read_bytes()
+
+
+def _html(doc: Document) -> bytes:
+    from ..report.render import render_html
+
+    return render_html(doc).encode("utf-8")
+
+
+def _json(doc: Document) -> bytes:
+    return (doc.to_json() + "\n").encode("utf-8")
+
+
+# format → (renderer, media type, file suffix). MERGE NOTE (issue 20): the new renderers and DOCX go here.
+RENDERERS: dict[str, tuple[Callable[[Document], bytes], str, str]] = {
+    "html": (_html, "text/html; charset=utf-8", "html"),
+    "xlsx": (_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "json": (_json, "application/json", "json"),
+}
+
+
+def render_download(doc: Document, fmt: str) -> tuple[bytes, str, str]:
+    if fmt not in RENDERERS:
+        raise CasecheckError(f"unknown format {fmt!r}: one of {', '.join(RENDERERS)}")
+    make, media, suffix = RENDERERS[fmt]
+    return make(doc), media, suffix
+
+
+# ---------------------------------------------------------------------------------------------- import
+def import_upload(store: Store, user: User, files: Sequence[tuple[str, bytes]]) -> Any:
+    """Uploaded case files / ledgers through the CLI's import (all or nothing, every problem located). A
+    case of an agency outside the user's scope is refused like any other problem, before anything is
+    stored. Files are written to a private temporary directory under their base names only."""
+    from ..cases import ImportReport, import_paths
+    from ..errors import InputProblem
+    from ..loader import load_paths
+
+    with tempfile.TemporaryDirectory(prefix="casecheck-upload-") as tmp:
+        paths = []
+        for n, (name, data) in enumerate(files):
+            base = Path(name or "").name or f"upload-{n}"
+            target = Path(tmp) / f"{n:03d}-{base}"
+            target.write_bytes(data)
+            paths.append(target)
+        loaded = load_paths(paths)
+        outside = [InputProblem(c.ref, c.case.case_id, "agency.code",
+                                f"执法主体“{c.case.agency.code}”不在您的权限范围内（{'、'.join(sorted(user.agencies))}） / "
+                                f"agency {c.case.agency.code!r} is outside your scope")
+                   for c in loaded.cases if c.case.agency.code not in user.agencies]
+        if loaded.problems or outside:
+            report = ImportReport(files=loaded.files, problems=list(loaded.problems) + outside)
+        else:
+            report = import_paths(store, paths, actor=user.officer_id or user.login)
+        prefix = str(tmp) + "/"
+        report.problems = [dataclasses.replace(p, file=_strip_upload(p.file, prefix)) for p in report.problems]
+        return report
+
+
+def _strip_upload(path: str, prefix: str) -> str:
+    text = str(path).replace(prefix, "")
+    return text[4:] if len(text) > 4 and text[:3].isdigit() and text[3] == "-" else text
+
+
+# ---------------------------------------------------------------------------------------------- ICS feed
+def ics_feed(store: Store, user: User, lang: str = "zh") -> str:
+    """The open deadlines of the user's cases (their officer id's cases; all of the scope when the user is
+    not an officer) as an iCalendar (RFC 5545) feed: one all-day event per deadline."""
+    today = dt.date.today()
+    found = scoped_alerts(store, user, today, within=None, lang=lang, officer=user.officer_id or None)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//casecheck//deadlines//ZH", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", _fold("X-WR-CALNAME:" + _ics_text(f"casecheck 期限 · {user.name}"))]
+    for pk, a in found:
+        uid = f"{pk}-{a.code}-{a.due.isoformat()}@casecheck"
+        lines += ["BEGIN:VEVENT", _fold("UID:" + _ics_text(uid)), f"DTSTAMP:{stamp}",
+                  f"DTSTART;VALUE=DATE:{a.due:%Y%m%d}", f"DTEND;VALUE=DATE:{a.due + dt.timedelta(days=1):%Y%m%d}",
+                  _fold("SUMMARY:" + _ics_text(f"{a.case_id} {a.what}")),
+                  _fold("DESCRIPTION:" + _ics_text(f"{a.agency} · {a.case_id} · {a.what} · 到期 {a.due} · "
+                                                   f"{'逾期' if a.overdue else '剩'} {abs(a.workdays_left)} 个工作日")),
+                  "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def _ics_text(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r", "").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 line folding: at most 75 octets a line, continuation lines start with a space."""
+    raw = line.encode("utf-8")
+    if len(raw) <= 75:
+        return line
+    parts, current = [], b""
+    for ch in line:
+        b = ch.encode("utf-8")
+        if len(current) + len(b) > (75 if not parts else 74):
+            parts.append(current.decode("utf-8"))
+            current = b""
+        current += b
+    parts.append(current.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------- rules
+@functools.cache
+def rule_catalogue(lang: str) -> list[dict[str, Any]]:
+    from ..vocab import label, severity_label
+
+    book = default_rulebook()
+    return [{"id": r.id, "title": r.title[lang], "checks": r.checks[lang], "fix": r.fix[lang],
+             "severity": severity_label(r.severity, lang), "category": r.category, "deduction": r.deduction,
+             "veto": r.veto, "blocks": label(r.blocks, lang) if r.blocks else "",
+             "versions": [(v.effective_from.isoformat(), v.effective_to.isoformat() if v.effective_to else "",
+                           v.basis_text()) for v in r.versions]}
+            for r in book.rules.values()]

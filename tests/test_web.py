@@ -1,0 +1,396 @@
+"""The web workspace through its ASGI app (no browser): logins, sessions, CSRF, rate limit, headers, scope,
+recording a step through the live guard, import, review and downloads, the calendar feed, the user CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from webkit import PASSWORD, ROOT, case_pk, client, csrf_of, demo_store, form_csrf
+
+pytest.importorskip("fastapi")
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'store.db'}"
+    demo_store(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def app(store_url):
+    from engine.web.app import create_app
+
+    return create_app(store_url)
+
+
+def _events(store_url: str, pk: int) -> int:
+    from engine.store import Store
+    from engine.store.tables import CaseRow
+
+    with Store.open(store_url, migrate=False).reading() as session:
+        return session.get(CaseRow, pk).event_count
+
+
+# ---------------------------------------------------------------------------------------------- logins
+def test_pages_need_a_login_and_the_login_sets_a_safe_cookie(app):
+    c = client(app)
+    r = c.get("/cases")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/cases"
+    page = c.get("/login")
+    r = c.post("/login", data={"login": "zhou", "password": PASSWORD, "csrf": csrf_of(page.text), "next": "/cases"})
+    assert r.status_code == 303 and r.headers["location"] == "/cases"
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("cc_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert c.get("/cases").status_code == 200
+
+
+def test_login_form_needs_its_csrf_and_next_is_never_another_site(app):
+    c = client(app)
+    c.get("/login")
+    r = c.post("/login", data={"login": "zhou", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 200 and "cc_session" not in r.headers.get("set-cookie", "")
+    page = c.get("/login")
+    r = c.post("/login", data={"login": "zhou", "password": PASSWORD, "csrf": csrf_of(page.text),
+                               "next": "//evil.example/x"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_wrong_password_refused_and_logged_then_rate_limited_in_the_store(app, store_url):
+    from sqlmodel import select
+
+    from engine.store import Store
+    from engine.store.users import LoginAttemptRow
+    from engine.users import add_user
+
+    add_user(Store.open(store_url, migrate=False), "locked1", "锁定", PASSWORD, roles=["head"], agencies=["xuefu"])
+    c = client(app)
+    for n in range(5):
+        page = c.get("/login")
+        r = c.post("/login", data={"login": "locked1", "password": f"wrong-{n}", "csrf": csrf_of(page.text)})
+        assert r.status_code == 401 and "登录名或密码错误" in r.text
+    page = c.get("/login")
+    r = c.post("/login", data={"login": "locked1", "password": PASSWORD, "csrf": csrf_of(page.text)})
+    assert r.status_code == 429 and "登录失败次数过多" in r.text       # even the right password, for now
+    with Store.open(store_url, migrate=False).reading() as session:
+        attempts = session.exec(select(LoginAttemptRow).where(LoginAttemptRow.login == "locked1")).all()
+    assert [a.ok for a in attempts] == [False] * 6
+    # another app object on the same store (another process) sees the same counter
+    from engine.web.app import create_app
+
+    other = client(create_app(store_url))
+    page = other.get("/login")
+    r = other.post("/login", data={"login": "locked1", "password": PASSWORD, "csrf": csrf_of(page.text)})
+    assert r.status_code == 429
+
+
+def test_sessions_live_in_the_store_expire_and_end_at_logout(app, store_url):
+    from sqlalchemy import update
+
+    from engine.store import Store
+    from engine.store.users import SessionRow
+    from engine.web.app import create_app
+
+    c = client(app, "zhou")
+    token = c.cookies.get("cc_session")
+    other = client(create_app(store_url))            # a second server process on the same store
+    other.cookies.set("cc_session", token)
+    assert other.get("/").status_code == 200
+    r = c.post("/logout", data={"csrf": form_csrf(c)})
+    assert r.status_code == 303
+    assert other.get("/").status_code == 303           # logged out everywhere
+    c2 = client(app, "zhou")
+    with Store.open(store_url, migrate=False).writing() as session:
+        session.execute(update(SessionRow).values(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+    assert c2.get("/").status_code == 303              # expired
+
+
+def test_every_form_post_needs_the_sessions_csrf_token(app):
+    c = client(app, "zhou")
+    for path in ("/logout", "/feed/new", "/feed/revoke", "/import"):
+        assert c.post(path, data={"csrf": "forged"}).status_code == 403, path
+        assert c.post(path, data={}).status_code == 403, path
+    assert c.get("/").status_code == 200               # still logged in: the forged logout did nothing
+
+
+def test_security_headers(app):
+    c = client(app, "zhou")
+    for path in ("/login", "/", "/cases", "/static/app.css"):
+        h = c.get(path).headers
+        csp = h["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert h["x-frame-options"] == "DENY" and h["x-content-type-options"] == "nosniff"
+
+
+def test_disabled_user_cannot_log_in_and_loses_sessions(app, store_url):
+    from engine.store import Store
+    from engine.users import add_user, disable_user
+
+    add_user(Store.open(store_url, migrate=False), "temp1", "临时", "temp-pass-1", roles=["officer"], agencies=["xuefu"])
+    c = client(app, "temp1", "temp-pass-1")
+    assert c.get("/").status_code == 200
+    disable_user(Store.open(store_url, migrate=False), "temp1")
+    assert c.get("/").status_code == 303
+    page = c.get("/login")
+    assert c.post("/login", data={"login": "temp1", "password": "temp-pass-1",
+                                  "csrf": csrf_of(page.text)}).status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------- scope
+def test_a_case_of_another_agency_is_not_found_by_any_route(app, store_url):
+    xuefu = case_pk(store_url, "津南学罚〔2026〕903", "xuefu")
+    c = client(app, "chengguan")                       # an officer of nkcgw
+    for path in (f"/cases/{xuefu}", f"/cases/{xuefu}/record", f"/cases/{xuefu}/record?type=decided"):
+        r = c.get(path)
+        assert r.status_code == 404 and "津南学罚" not in r.text, path
+    r = c.post(f"/cases/{xuefu}/record", data={"csrf": form_csrf(c), "type": "closed", "expect": "1",
+                                               "date": "2026-01-01"})
+    assert r.status_code == 404
+    listing = c.get("/cases").text
+    assert "津南学罚" not in listing and "津南城管" in listing
+    assert "津南学罚" not in c.get("/alerts?as_of=2024-06-30&within=60").text
+    for guess in range(1, 60):                         # guessing ids: only nkcgw cases answer
+        r = c.get(f"/cases/{guess}")
+        assert r.status_code in (200, 404) and ("津南学罚" not in r.text)
+
+
+def test_a_supervisor_sees_every_agency_of_the_district(app, store_url):
+    c = client(app, "jiandu")
+    text = c.get("/").text
+    assert "xuefu" in text and "nkcgw" in text
+    assert c.get(f"/cases/{case_pk(store_url, '津南学罚〔2026〕903', 'xuefu')}").status_code == 200
+    assert c.get(f"/cases/{case_pk(store_url, '津南城管', 'nkcgw')}").status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------- record
+def _decision(csrf: str, expect: int, day: str) -> dict:
+    return {"csrf": csrf, "type": "decided", "expect": str(expect), "date": day, "officers": ["O1", "O2"],
+            "outcome": "penalty", "penalty.kind": "fine", "penalty.amount": "500", "document": "津南学罚决〔2026〕901号"}
+
+
+def test_record_refused_without_review_then_review_then_decision(app, store_url):
+    pk = case_pk(store_url, "津南学罚〔2026〕901", "xuefu")
+    today = dt.date.today().isoformat()
+    before = _events(store_url, pk)
+    officer = client(app, "zhou")
+    page = officer.get(f"/cases/{pk}/record?type=decided")
+    assert page.status_code == 200 and f'name="expect" value="{before}"' in page.text
+    r = officer.post(f"/cases/{pk}/record", data=_decision(csrf_of(page.text), before, today))
+    assert r.status_code == 422
+    assert "legal_review.required_before_decision" in r.text and "第五十八条" in r.text and "未保存任何内容" in r.text
+    assert _events(store_url, pk) == before                         # nothing stored
+    # the officer may not record the legal review (an investigator): refused, nothing stored
+    review = {"csrf": csrf_of(page.text), "type": "legal_review", "expect": str(before), "date": today,
+              "reviewer": "R1", "result": "approved", "documents": "法制审核意见书"}
+    r = officer.post(f"/cases/{pk}/record", data=review)
+    assert r.status_code == 409 and "不能记录法制审核" in r.text
+    assert _events(store_url, pk) == before
+    reviewer = client(app, "lin")
+    review["csrf"] = form_csrf(reviewer)
+    r = reviewer.post(f"/cases/{pk}/record", data=review)
+    assert r.status_code == 303, r.text[:2000]
+    assert _events(store_url, pk) == before + 1
+    # the officer's old form (it saw `before` events) is refused: someone recorded meanwhile
+    r = officer.post(f"/cases/{pk}/record", data=_decision(csrf_of(page.text), before, today))
+    assert r.status_code == 409 and "已被他人更新" in r.text
+    r = officer.post(f"/cases/{pk}/record", data=_decision(csrf_of(page.text), before + 1, today))
+    assert r.status_code == 303
+    case_page = officer.get(f"/cases/{pk}").text
+    assert "作出决定" in case_page and _events(store_url, pk) == before + 2
+    from engine.cases import show
+
+    from engine.store import Store
+    _, _, events = show(Store.open(store_url, migrate=False), "津南学罚〔2026〕901号", "xuefu")
+    assert [e.recorded_by for e in events[-2:]] == ["R1", "O1"]      # who was logged in, not a form field
+
+
+def test_record_needs_a_recording_role_and_an_officer_id(app, store_url):
+    pk = case_pk(store_url, "津南学罚〔2026〕902", "xuefu")
+    assert client(app, "pingcha").get(f"/cases/{pk}/record").status_code == 403
+    head = client(app, "head")                         # may record, but is not linked to an officer id
+    r = head.post(f"/cases/{pk}/record", data={"csrf": form_csrf(head), "type": "publicized",
+                                               "expect": str(_events(store_url, pk)), "date": "2026-11-30",
+                                               "platform": "supervision_platform"})
+    assert r.status_code == 409 and "未关联执法人员编号" in r.text
+
+
+def test_invalid_step_values_are_shown_not_stored(app, store_url):
+    pk = case_pk(store_url, "津南学罚〔2026〕902", "xuefu")
+    before = _events(store_url, pk)
+    c = client(app, "zhou")
+    r = c.post(f"/cases/{pk}/record", data={"csrf": form_csrf(c), "type": "paid", "expect": str(before),
+                                            "date": "2026-13-40", "amount": "abc"})
+    assert r.status_code == 422 and "date" in r.text and "amount" in r.text
+    assert _events(store_url, pk) == before
+
+
+# ---------------------------------------------------------------------------------------------- import
+def _case_json(case_id: str, agency: str = "xuefu") -> bytes:
+    names = {"xuefu": "南开区学府街道办事处", "nkcgw": "南开区城市管理委员会"}
+    return json.dumps({"format": "casecheck/1", "case_id": case_id, "agency": {"code": agency, "name": names[agency]},
+                       "procedure": "inspection", "officers": [{"id": "O1", "name": "周某甲"}],
+                       "events": [{"type": "inspected", "date": "2024-03-05", "officers": ["O1"],
+                                   "result": "compliant"}]}, ensure_ascii=False).encode()
+
+
+def test_import_all_or_nothing_with_located_problems_and_scope(app, store_url):
+    c = client(app, "zhou")
+    bad = b'{"format": "casecheck/1", "case_id": "X-1", "agency": {"code": "xuefu", "name": "x"}, "procedure": "nope"}'
+    files = [("files", ("good.json", _case_json("津南学检〔2024〕W1号"), "application/json")),
+             ("files", ("bad.json", bad, "application/json"))]
+    r = c.post("/import", data={"csrf": form_csrf(c)}, files=files)
+    assert r.status_code == 422 and "bad.json" in r.text and "procedure" in r.text and "未导入任何案卷" in r.text
+    assert "/tmp" not in r.text
+    assert "W1号" not in c.get("/cases?q=津南学检〔2024〕W1").text.split("<table", 1)[-1]
+    r = c.post("/import", data={"csrf": form_csrf(c)},
+               files=[("files", ("other.json", _case_json("津南城管检〔2024〕W2号", "nkcgw"), "application/json"))])
+    assert r.status_code == 422 and "不在您的权限范围内" in r.text
+    r = c.post("/import", data={"csrf": form_csrf(c)},
+               files=[("files", ("good.json", _case_json("津南学检〔2024〕W1号"), "application/json"))])
+    assert r.status_code == 200 and "新增 1" in r.text
+    assert "津南学检〔2024〕W1号" in c.get("/cases?q=津南学检〔2024〕W1").text
+
+
+# ---------------------------------------------------------------------------------------------- reports
+def test_review_runs_for_the_scope_and_downloads(app):
+    from openpyxl import load_workbook
+
+    c = client(app, "pingcha")
+    assert c.get("/review").status_code == 200
+    r = c.post("/review", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2"})
+    assert r.status_code == 200 and "2024Q2" in r.text and "评查" in r.text
+    r = c.get("/review/download?quarter=2024Q2&format=json")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    data = json.loads(r.text)
+    assert data["kind"] == "review" and data["sections"]
+    agencies = {row.get("agency") for rows in data["sections"].values() for row in rows if isinstance(row, dict)}
+    assert agencies - {None} <= {"xuefu", "nkcgw"}
+    r = c.get("/review/download?quarter=2024Q2&format=xlsx")
+    assert r.status_code == 200 and r.content[:2] == b"PK"
+    load_workbook(io.BytesIO(r.content))
+    r = c.get("/review/download?quarter=2024Q2&format=html")
+    assert r.status_code == 200 and "<html" in r.text.lower()
+    assert c.get("/review/download?quarter=2024Q2&format=exe").status_code == 404
+    assert c.get("/review/download?quarter=2024Q9&format=json").status_code == 400
+
+
+def test_alerts_and_stats_pages_and_downloads(app):
+    c = client(app, "head")
+    r = c.get("/alerts?as_of=2024-06-03&within=10")
+    assert r.status_code == 200 and "期限预警" in r.text
+    r = c.get("/alerts?as_of=2024-06-03&within=10&format=json")
+    assert json.loads(r.text)["kind"] == "alerts"
+    r = c.get("/stats?year=2024")
+    assert r.status_code == 200 and "2024年度" in r.text
+    assert c.get("/stats?year=2024&format=xlsx").content[:2] == b"PK"
+    assert c.get("/rules").status_code == 200 and "legal_review.required_before_decision" in c.get("/rules").text
+
+
+def test_english_switch(app):
+    c = client(app, "zhou")
+    r = c.get("/lang/en?next=/cases")
+    assert r.status_code == 303 and r.headers["location"] == "/cases"
+    text = c.get("/cases").text
+    assert "Cases" in text and "Filter" in text
+    assert c.get("/lang/zh?next=https://evil.example").headers["location"] == "/"
+
+
+# ---------------------------------------------------------------------------------------------- ICS
+def test_calendar_feed_token_works_and_is_revocable(app):
+    c = client(app, "zhou")
+    r = c.post("/feed/new", data={"csrf": form_csrf(c)})
+    url = r.text.split('class="feed-url">', 1)[1].split("<", 1)[0]
+    path = url.split("127.0.0.1", 1)[-1].replace("http://testserver", "")
+    anonymous = client(app)
+    feed = anonymous.get(path)
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    assert "BEGIN:VCALENDAR" in feed.text and "BEGIN:VEVENT" in feed.text and "津南学罚〔2026〕903号" in feed.text
+    assert all(len(line.encode()) <= 75 for line in feed.text.split("\r\n"))
+    c.post("/feed/revoke", data={"csrf": form_csrf(c)})
+    assert anonymous.get(path).status_code == 404
+    assert anonymous.get("/ics/not-a-token.ics").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------- admin
+def test_admin_adds_and_disables_users_of_their_agencies(app):
+    c = client(app, "admin")
+    r = c.post("/admin/users", data={"csrf": form_csrf(c), "login": "newbie", "name": "新人", "password": "newbie-pass",
+                                     "roles": ["officer"], "agencies": ["xuefu"], "officer_id": "O2"})
+    assert r.status_code == 303
+    assert client(app, "newbie", "newbie-pass").get("/").status_code == 200
+    r = c.post("/admin/users", data={"csrf": form_csrf(c), "login": "outsider", "name": "x", "password": "outsider-pass",
+                                     "roles": ["officer"], "agencies": ["nkcgw"]})
+    assert r.status_code == 422 and "不在您的管理范围" in r.text
+    assert c.post("/admin/users/chengguan/disable", data={"csrf": form_csrf(c)}).status_code == 404
+    assert c.post("/admin/users/newbie/disable", data={"csrf": form_csrf(c)}).status_code == 303
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def test_user_cli(tmp_path):
+    db = str(tmp_path / "u.db")
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "engine.cli", "user", *args, "--db", db], input=stdin,
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+    ok = run("add", "wang", "--name", "王某", "--role", "officer", "--agency", "xuefu", "--officer", "O3",
+             "--password-stdin", stdin="long-password\n")
+    assert ok.returncode == 0, ok.stderr
+    assert run("add", "wang", "--name", "x", "--role", "officer", "--agency", "xuefu", "--password-stdin",
+               stdin="long-password\n").returncode == 2
+    assert run("add", "li", "--name", "x", "--role", "boss", "--agency", "xuefu", "--password-stdin",
+               stdin="long-password\n").returncode == 2
+    assert run("add", "li", "--name", "x", "--role", "officer", "--agency", "xuefu", "--password-stdin",
+               stdin="short\n").returncode == 2
+    assert run("passwd", "wang", "--password-stdin", stdin="another-password\n").returncode == 0
+    assert run("disable", "wang").returncode == 0
+    listing = run("list")
+    assert "wang" in listing.stdout and "disabled" in listing.stdout
+    from engine.store import Store
+    from engine.users import LoginRefused, authenticate
+
+    with pytest.raises(LoginRefused):
+        authenticate(Store.open(db), "wang", "another-password", "test")
+
+
+def test_a_request_body_larger_than_the_bound_is_refused_before_it_is_read(app):
+    c = client(app, "zhou")
+    r = c.post("/import", content=b"x", headers={"content-length": str(10 ** 9), "content-type": "multipart/form-data"})
+    assert r.status_code == 413 and r.headers["x-frame-options"] == "DENY"
+
+
+def test_a_reviewers_adjustment_is_appended_shown_and_downloaded(app, store_url):
+    from engine.store import Store
+    from engine.users import add_user
+
+    c = client(app, "pingcha")
+    c.post("/review", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2"})
+    data = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)
+    first = data["sections"]["cases"][0]
+    r = c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2",
+                                       "case_id": first["case_id"], "points": "-5", "reason": "送达回证缺签名<b>"})
+    assert r.status_code == 303 and r.headers["location"] == "/review?quarter=2024Q2&show=1"
+    page = c.get(r.headers["location"]).text
+    assert "评查员调整" in page and "送达回证缺签名&lt;b&gt;" in page
+    adjusted = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)["sections"]["adjustments"]
+    assert adjusted == [{"case_id": first["case_id"], "score": first["score"], "points": -5,
+                         "adjusted": max(0, first["score"] - 5), "reason": "送达回证缺签名<b>", "by": "pingcha",
+                         "at": adjusted[0]["at"]}]
+    assert c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2",
+                                          "case_id": first["case_id"], "points": "3", "reason": " "}).status_code == 400
+    head = client(app, "head")
+    assert head.post("/review/adjust", data={"csrf": form_csrf(head), "quarter": "2024Q2",
+                                             "case_id": first["case_id"], "points": "1",
+                                             "reason": "x"}).status_code == 403
+    add_user(Store.open(store_url, migrate=False), "pc_cg", "城管评查", PASSWORD, roles=["case_reviewer"],
+             agencies=["nkcgw"])
+    other = client(app, "pc_cg")
+    xuefu_case = "津南学罚〔2026〕903号"
+    assert other.post("/review/adjust", data={"csrf": form_csrf(other), "quarter": "2024Q2", "case_id": xuefu_case,
+                                              "points": "1", "reason": "x"}).status_code == 404

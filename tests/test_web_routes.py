@@ -1,0 +1,145 @@
+"""Every route × every role: the table below is the access policy, written out; the app must have exactly
+these routes, each must let in exactly these roles (403 for the others, a login for nobody), and every
+route that names a case answers 404 for a case of another agency, whichever role asks."""
+
+from __future__ import annotations
+
+import pytest
+
+from webkit import case_pk, client, csrf_of, demo_store
+
+pytest.importorskip("fastapi")
+
+ROLES = ("officer", "legal_reviewer", "head", "case_reviewer", "supervisor", "admin")
+EVERYONE = set(ROLES)
+PUBLIC = None                         # no login (the login itself, the language switch, the token-held feed)
+
+ACCESS = {
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/lang/{code}"): PUBLIC,
+    ("GET", "/ics/{token}.ics"): PUBLIC,
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/"): EVERYONE,
+    ("GET", "/cases"): EVERYONE,
+    ("GET", "/cases/{pk}"): EVERYONE,
+    ("GET", "/cases/{pk}/record"): {"officer", "legal_reviewer", "head"},
+    ("POST", "/cases/{pk}/record"): {"officer", "legal_reviewer", "head"},
+    ("GET", "/import"): {"officer", "head", "admin"},
+    ("POST", "/import"): {"officer", "head", "admin"},
+    ("GET", "/review"): {"head", "case_reviewer", "supervisor"},
+    ("POST", "/review"): {"head", "case_reviewer", "supervisor"},
+    ("GET", "/review/download"): {"head", "case_reviewer", "supervisor"},
+    ("POST", "/review/adjust"): {"case_reviewer", "supervisor"},
+    ("GET", "/alerts"): {"officer", "legal_reviewer", "head", "case_reviewer", "supervisor"},
+    ("GET", "/stats"): {"head", "case_reviewer", "supervisor", "admin"},
+    ("GET", "/rules"): EVERYONE,
+    ("GET", "/feed"): EVERYONE,
+    ("POST", "/feed/new"): EVERYONE,
+    ("POST", "/feed/revoke"): EVERYONE,
+    ("GET", "/admin/users"): {"admin"},
+    ("POST", "/admin/users"): {"admin"},
+    ("POST", "/admin/users/{login}/disable"): {"admin"},
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    from engine.store import Store
+    from engine.users import add_user
+    from engine.web.app import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('routes') / 'store.db'}"
+    demo_store(url)
+    store = Store.open(url, migrate=False)
+    for role in ROLES:
+        add_user(store, f"r_{role}", role, "route-pass-1", roles=[role], agencies=["xuefu"], officer_id="O1")
+    app = create_app(url)
+    own = case_pk(url, "津南学罚〔2026〕902", "xuefu")
+    other = case_pk(url, "津南城管", "nkcgw")
+    return app, own, other
+
+
+def _walk(routes, prefix: str = ""):
+    """(route, full path) of every endpoint: FastAPI flattens included routers in some versions and keeps
+    them as nodes (``original_router``) in others."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            inner = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            yield from _walk(route.original_router.routes, prefix + inner)
+        elif getattr(route, "methods", None):
+            yield route, prefix + route.path
+
+
+def _app_routes(app) -> set[tuple[str, str]]:
+    return {(method, path) for route, path in _walk(app.routes) for method in route.methods if method != "HEAD"}
+
+
+def test_the_table_lists_every_route_of_the_app(world):
+    app, _, _ = world
+    assert _app_routes(app) == set(ACCESS), "a route was added or removed: write its roles into ACCESS"
+
+
+def test_every_routes_declared_roles_match_the_table(world):
+    app, _, _ = world
+    for route, path in _walk(app.routes):
+        declared = {role for dep in route.dependant.dependencies for role in getattr(dep.call, "roles", ())}
+        for method in route.methods - {"HEAD"}:
+            wanted = ACCESS[(method, path)]
+            if wanted is PUBLIC:
+                assert not declared, path
+            elif wanted is not EVERYONE or declared:
+                assert declared == wanted, (method, path, declared)
+
+
+def _request(c, method: str, path: str, pk: int, csrf: str):
+    concrete = (path.replace("{pk}", str(pk)).replace("{code}", "en").replace("{token}", "nope")
+                .replace("{login}", "nobody"))
+    query = {"/cases/{pk}/record": "?type=closed", "/review/download": "?quarter=2024Q2&format=json",
+             "/stats": "?year=2024", "/alerts": "?as_of=2024-06-30"}.get(path, "") if method == "GET" else ""
+    if method == "GET":
+        return c.get(concrete + query)
+    data = {"csrf": csrf, "type": "closed", "expect": "0", "date": "2026-11-30", "quarter": "2024Q2",
+            "login": "x y", "password": "short", "case_id": "nope", "points": "1", "reason": "r"}
+    files = [("files", ("bad.json", b"{}", "application/json"))] if path == "/import" else None
+    return c.post(concrete, data=data, files=files)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_its_routes(world, role):
+    app, own, _ = world
+    c = client(app, f"r_{role}", "route-pass-1")
+    csrf = csrf_of(c.get("/feed").text)
+    for (method, path), allowed in sorted(ACCESS.items(), key=lambda kv: kv[0][1] == "/logout"):
+        if allowed is PUBLIC or path == "/login":
+            continue
+        r = _request(c, method, path, own, csrf)
+        if role in allowed:
+            assert r.status_code not in (401, 403) and r.status_code < 500, (role, method, path, r.status_code)
+        else:
+            assert r.status_code == 403, (role, method, path, r.status_code)
+
+
+def test_nobody_logged_in_gets_only_the_public_routes(world):
+    app, own, _ = world
+    c = client(app)
+    for (method, path), allowed in ACCESS.items():
+        r = _request(c, method, path, own, "x")
+        if allowed is PUBLIC:
+            assert r.status_code < 500 and r.status_code != 401, (method, path)
+        elif method == "GET":
+            assert r.status_code == 303 and r.headers["location"].startswith("/login"), (method, path)
+        else:
+            assert r.status_code == 401, (method, path)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_case_of_another_agency_is_404_on_every_case_route_for_every_role(world, role):
+    app, _, other = world
+    c = client(app, f"r_{role}", "route-pass-1")
+    csrf = csrf_of(c.get("/feed").text)
+    for (method, path), allowed in ACCESS.items():
+        if "{pk}" not in path or role not in allowed:
+            continue
+        r = _request(c, method, path, other, csrf)
+        assert r.status_code == 404, (role, method, path, r.status_code)
