@@ -573,6 +573,12 @@ def workflow_show(
         Console().print(transition_table(workflows[name], lang.value))
 
 
+from .cli_api import client_app, decisions_app  # noqa: E402  (the HTTP API's commands, issue 22)
+
+app.add_typer(client_app, name="api-client")
+app.add_typer(decisions_app, name="decisions")
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)

@@ -143,3 +143,6 @@ class DeadlineRow(SQLModel, table=True):
     due: dt.date
     open_until: dt.date
     officers: str = Field(default="", max_length=1000)
+
+
+from .api_tables import ApiClientRow, DecisionRow  # noqa: E402,F401  (the HTTP API's tables, issue 22)
