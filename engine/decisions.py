@@ -60,7 +60,7 @@ def log_decision(store: Store, *, kind: str, client: str, officer: str | None, a
         with store.writing() as session:
             session.add(row)
     else:                                                # an insert of a fresh key needs no writers' lock
-        with Session(store.engine) as session:
+        with Session(store.engine, expire_on_commit=False) as session:
             session.add(row)
             session.commit()
     return row.id
