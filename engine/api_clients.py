@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import select
 
@@ -91,9 +92,12 @@ def revoke_client(store: Store, name: str) -> ApiClientRow:
         return row
 
 
-def authenticate(store: Store, token: str) -> ApiClient:
-    """The client of ``token``; ``AuthRefused`` when it is unknown, revoked or expired."""
-    with store.reading() as session:
+def authenticate(store: Store, token: str, session: Any = None) -> ApiClient:
+    """The client of ``token``; ``AuthRefused`` when it is unknown, revoked or expired. ``session``: read
+    through the caller's session (one connection per API request)."""
+    from .services import reading
+
+    with reading(store, session) as session:
         row = session.exec(select(ApiClientRow).where(ApiClientRow.token_hash == token_hash(token))).first()
     if row is None:
         raise AuthRefused("令牌无效 / unknown token")

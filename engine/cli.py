@@ -573,8 +573,9 @@ def workflow_show(
         Console().print(transition_table(workflows[name], lang.value))
 
 
-from .cli_api import client_app, decisions_app  # noqa: E402  (the HTTP API's commands, issue 22)
+from .cli_api import api_app, client_app, decisions_app  # noqa: E402  (the HTTP API's commands, issue 22)
 
+app.add_typer(api_app, name="api")
 app.add_typer(client_app, name="api-client")
 app.add_typer(decisions_app, name="decisions")
 

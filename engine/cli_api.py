@@ -17,6 +17,22 @@ DB_HELP = "store: SQLAlchemy URL or SQLite file (default $CASECHECK_DB, else ./c
 
 client_app = typer.Typer(no_args_is_help=True, help="HTTP API clients (platforms) and their tokens")
 decisions_app = typer.Typer(no_args_is_help=True, help="the HTTP API's decision log: export, replay")
+api_app = typer.Typer(no_args_is_help=True, help="the HTTP API (/api/v1) served alone")
+
+
+@api_app.command("serve")
+def api_serve(
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="server processes (one store: they act as one)"),
+    log_level: str = typer.Option("info", "--log-level", help="critical | error | warning | info | debug"),
+) -> None:
+    """Serve /api/v1 (OpenAPI at /api/v1/openapi.json, interactive page at /api/v1/docs). Inputs of decisions
+    are kept for replay unless CASECHECK_KEEP_INPUTS=0."""
+    from .api.serve import serve
+
+    serve(db, host, port, workers, log_level)
 
 
 def _when(value: Optional[str], option: str) -> Optional[dt.datetime]:

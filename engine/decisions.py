@@ -48,9 +48,11 @@ def _now() -> dt.datetime:
 
 def log_decision(store: Store, *, kind: str, client: str, officer: str | None, agency: str | None,
                  case_id: str | None, payload: Any, outcome: str, rule_ids: list[str], stamp: dict[str, str],
-                 as_of: dt.date | None, lang: str, event_seq: int | None = None, keep_input: bool = True) -> str:
+                 as_of: dt.date | None, lang: str, event_seq: int | None = None, keep_input: bool = True,
+                 session: Session | None = None) -> str:
     """Append one record; returns its decision id. A record is only ever inserted (a random id: no
-    writer needs to wait for another), in its own short transaction."""
+    writer needs to wait for another), in its own short transaction: on PostgreSQL through ``session``
+    when given (the API request's connection; its transaction is committed here)."""
     row = DecisionRow(id=str(uuid.uuid4()), at=_now(), kind=kind, client=client, officer=officer, agency=agency,
                       case_id=(case_id or None) and case_id[:1000], input_sha256=digest(payload), outcome=outcome,
                       rule_ids=json.dumps(sorted(rule_ids), ensure_ascii=False), event_seq=event_seq, as_of=as_of,
@@ -59,10 +61,13 @@ def log_decision(store: Store, *, kind: str, client: str, officer: str | None, a
     if store.is_sqlite:                                  # one writer at a time on SQLite
         with store.writing() as session:
             session.add(row)
-    else:                                                # an insert of a fresh key needs no writers' lock
-        with Session(store.engine, expire_on_commit=False) as session:
-            session.add(row)
-            session.commit()
+    elif session is not None:                            # an insert of a fresh key needs no writers' lock
+        session.add(row)
+        session.commit()
+    else:
+        with Session(store.engine, expire_on_commit=False) as own:
+            own.add(row)
+            own.commit()
     return row.id
 
 

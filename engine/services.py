@@ -8,11 +8,13 @@ files, the rule catalogue. Nothing here prints or knows about HTTP; the edges tu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlmodel import func, select
 
@@ -37,6 +39,17 @@ class ScopeRefused(CasecheckError):
     """Input that names an agency outside the caller's scope."""
 
 
+@contextmanager
+def reading(store: Store, session: Any = None) -> Iterator[Any]:
+    """``session`` when the caller has one (an API request reads through one connection), else a new one."""
+    if session is not None:
+        yield session
+    else:
+        with store.reading() as own:
+            yield own
+
+
+@functools.lru_cache(maxsize=8)
 def stamp(profile: str = "tianjin") -> dict[str, str]:
     """What a verdict is judged with: engine version, rule-catalogue revision, calendar years."""
     book = default_rulebook(profile)
@@ -96,19 +109,19 @@ def rule_version_applied(book: Rulebook, rule_id: str, basis: str, day: dt.date 
 
 
 # ----------------------------------------------------------------------------------------------- cases
-def locate_case(store: Store, case_id: str, agency: str | None = None) -> CaseRow:
+def locate_case(store: Store, case_id: str, agency: str | None = None, session: Any = None) -> CaseRow:
     """The stored case (``CaseNotFound`` when there is none, or when the id is used by two agencies and
     none is named)."""
-    with store.reading() as session:
+    with reading(store, session) as session:
         return find_case(session, case_id, agency)
 
 
-def case_document(store: Store, row: CaseRow) -> dict[str, Any]:
+def case_document(store: Store, row: CaseRow, session: Any = None) -> dict[str, Any]:
     """A stored case as the API shows it: its casecheck/1 document, state, event count and who recorded
     each event when."""
     from .store.repo import load_with_party
 
-    with store.reading() as session:
+    with reading(store, session) as session:
         stored, _ = load_with_party(session, row)
         events = session.exec(select(EventRow.seq, EventRow.type, EventRow.date, EventRow.recorded_by,
                                      EventRow.recorded_at, EventRow.hash)
@@ -117,12 +130,12 @@ def case_document(store: Store, row: CaseRow) -> dict[str, Any]:
             "event_count": row.event_count, "updated_at": row.updated_at.isoformat(),
             "recorded": [{"seq": e.seq, "type": e.type, "date": e.date.isoformat(), "recorded_by": e.recorded_by,
                           "recorded_at": e.recorded_at.isoformat(), "hash": e.hash} for e in events],
-            "deadlines": open_deadlines(store, row.id),
+            "deadlines": open_deadlines(store, row.id, session),
             "document": stored}
 
 
 def list_cases(store: Store, agencies: Iterable[str] | None, *, state: str | None = None, limit: int = 50,
-               offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+               offset: int = 0, session: Any = None) -> tuple[int, list[dict[str, Any]]]:
     """Stored cases of ``agencies`` (None: all), newest change first, a page at a time."""
     query = select(CaseRow.case_id, CaseRow.agency, CaseRow.procedure, CaseRow.state, CaseRow.event_count,
                    CaseRow.updated_at)
@@ -132,7 +145,7 @@ def list_cases(store: Store, agencies: Iterable[str] | None, *, state: str | Non
         query, counted = query.where(CaseRow.agency.in_(codes)), counted.where(CaseRow.agency.in_(codes))
     if state:
         query, counted = query.where(CaseRow.state == state), counted.where(CaseRow.state == state)
-    with store.reading() as session:
+    with reading(store, session) as session:
         total = session.exec(counted).one()
         rows = session.exec(query.order_by(CaseRow.updated_at.desc(), CaseRow.id.desc())
                             .limit(limit).offset(offset)).all()
@@ -140,8 +153,8 @@ def list_cases(store: Store, agencies: Iterable[str] | None, *, state: str | Non
                     "event_count": r.event_count, "updated_at": r.updated_at.isoformat()} for r in rows]
 
 
-def open_deadlines(store: Store, case_pk: int) -> list[dict[str, Any]]:
-    with store.reading() as session:
+def open_deadlines(store: Store, case_pk: int, session: Any = None) -> list[dict[str, Any]]:
+    with reading(store, session) as session:
         rows = session.exec(select(DeadlineRow).where(DeadlineRow.case_pk == case_pk,
                                                       DeadlineRow.open_until == dt.date(9999, 12, 31))
                             .order_by(DeadlineRow.due, DeadlineRow.code)).all()

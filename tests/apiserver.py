@@ -32,7 +32,7 @@ class ApiServer:
     def __enter__(self) -> "ApiServer":
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "engine.api:app_from_env", "--host", "127.0.0.1",
+            [sys.executable, "-m", "engine.cli", "api", "serve", "--db", self.store_url, "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90

@@ -26,7 +26,7 @@ from engine.store.tables import EventRow
 from test_ledger import LAWFUL, ledger
 from test_store import DECISION, LIVE
 
-CASE_ID = "津南城管罚〔2024〕7号"          # Chinese and 〔〕 in the URL path
+CASE_ID = "津南城管罚〔2024〕9号"          # Chinese and 〔〕 in the URL path
 CASE = {**LIVE, "case_id": CASE_ID}
 REVIEW = {"type": "legal_review", "date": "2024-03-12", "reviewer": "R1", "result": "approved",
           "documents": ["法制审核意见书"]}
@@ -310,7 +310,8 @@ def test_revoked_and_expired_tokens_are_refused(api):
     _, token = create_client(store, "short", ["nkcgw"], write=True,
                              expires=dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2), by="admin")
     _, revoked = create_client(store, "gone", ["nkcgw"], write=True, expires=None, by="admin")
-    assert client(api, revoked).get("/rules").status_code == 200
+    before = client(api, revoked).get("/rules")
+    assert before.status_code == 200, before.text
     revoke_client(store, "gone")
     assert "revoked" in is_problem(client(api, revoked).get("/rules"), 401, "bad-token")["detail_en"]
     time.sleep(2.5)
@@ -329,3 +330,21 @@ def test_cli_creates_lists_and_revokes_clients(api):
     assert "cli-made" in listed.stdout and token not in listed.stdout
     assert cli("api-client", "revoke", "cli-made", url=server.store_url).returncode == 0
     is_problem(client(api, token).get("/rules"), 401)
+
+
+# ---------------------------------------------------------------------------------------------- examples
+def test_the_examples_run_as_the_readme_shows(api):
+    """examples/api_client.py (httpx) and examples/api_curl.sh record a case's steps and show a refusal."""
+    import shutil
+
+    server, _, tokens = api
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "api_client.py"), "--base", server.base,
+                           "--token", tokens["rw"]], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "409 decision without legal review" in done.stdout and "第五十八条" in done.stdout
+    if shutil.which("curl"):
+        done = subprocess.run(["bash", str(ROOT / "examples" / "api_curl.sh"), server.base, tokens["rw"]],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "✓ 409 POST" in done.stdout and "✗" not in done.stdout
+

@@ -10,15 +10,24 @@ clients, ``engine.api_clients``); the web server adds the logged-in user's sessi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from ..api_clients import TOKEN_PREFIX, AuthRefused, authenticate
 from .problems import Problem
 
-__all__ = ["Identity", "IdentitySource", "identity", "writer", "add_identity_source", "token_source"]
+__all__ = ["Identity", "IdentitySource", "identity", "writer", "add_identity_source", "token_source", "db"]
+
+
+def db(request: Request) -> Iterator[Session]:
+    """One store session per request: the token, the case and what is read back share one connection
+    (on PostgreSQL each checkout of a pooled connection costs a round trip: its pre-ping)."""
+    with Session(request.app.state.casecheck_api.store.engine, expire_on_commit=False) as session:
+        request.state.casecheck_db = session
+        yield session
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ def token_source(request: Request, state: Any) -> Identity | None:
         raise Problem(401, "bad-token", "令牌格式不对（应以 cck_ 开头）", "malformed token (it starts with cck_)",
                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     try:
-        client = authenticate(state.store, token)
+        client = authenticate(state.store, token, getattr(request.state, "casecheck_db", None))
     except AuthRefused as exc:
         zh, _, en = str(exc).partition(" / ")
         raise Problem(401, "bad-token", zh, en or zh, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -67,7 +76,8 @@ def add_identity_source(app: Any, source: IdentitySource, first: bool = False) -
     sources.insert(0, source) if first else sources.append(source)
 
 
-def identity(request: Request, _token: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Identity:
+def identity(request: Request, _token: HTTPAuthorizationCredentials | None = Depends(_bearer),
+             _session: Session = Depends(db)) -> Identity:
     state = request.app.state.casecheck_api
     for source in state.identity_sources:
         found = source(request, state)

@@ -15,7 +15,7 @@ from .. import decisions, services
 from ..errors import CasecheckError, InputError
 from ..store.repo import CaseNotFound
 from ..store.tables import EventRow
-from .auth import Identity, identity, writer
+from .auth import Identity, db, identity, writer
 from .problems import Problem, located, split_bilingual
 
 PREFIX = "/api/v1"
@@ -64,12 +64,12 @@ def _officer(given: str | None, header: str | None, who: Identity, required: boo
     return officer
 
 
-def _case_row(request: Request, case_id: str, agency: str | None, who: Identity) -> Any:
+def _case_row(request: Request, case_id: str, agency: str | None, who: Identity, session: Any = None) -> Any:
     """The stored case, if the caller may see it; 404 alike for "none" and "not yours" (no probing)."""
     if agency and not who.sees(agency):
         raise _not_found(case_id)
     try:
-        row = services.locate_case(_state(request).store, case_id, agency)
+        row = services.locate_case(_state(request).store, case_id, agency, session)
     except CaseNotFound as exc:
         if "used by agencies" in str(exc):
             raise Problem(400, "ambiguous-case", f"案号 {case_id} 被多个机关使用，请用 ?agency= 指定",
@@ -101,7 +101,7 @@ def _cases_of(body: CheckRequest) -> list[Any]:
 # ------------------------------------------------------------------------------------------- check
 @router.post("/check", tags=["check"], summary="Check case files (案卷检查); nothing is stored")
 def check(request: Request, body: CheckRequest, who: Identity = Depends(identity),
-          x_casecheck_officer: Optional[str] = Header(None)) -> JSONResponse:
+          x_casecheck_officer: Optional[str] = Header(None), session: Any = Depends(db)) -> JSONResponse:
     """Exactly what `casecheck check --format json` reports for these cases, plus a `decision_id`."""
     from ..report.json_report import check_to_dict
 
@@ -116,7 +116,7 @@ def check(request: Request, body: CheckRequest, who: Identity = Depends(identity
         state.store, kind="check", client=who.label, officer=officer, agency=",".join(agencies) or None,
         case_id=case_ids, payload={"cases": raws, "as_of": day.isoformat(), "lang": body.lang},
         outcome=decisions.check_outcome(result), rule_ids=decisions.check_rule_ids(result),
-        stamp=services.stamp(), as_of=day, lang=body.lang, keep_input=state.keep_inputs)
+        stamp=services.stamp(), as_of=day, lang=body.lang, keep_input=state.keep_inputs, session=session)
     return JSONResponse({"decision_id": decision, **check_to_dict(result)}, headers={"X-Decision-Id": decision})
 
 
@@ -124,11 +124,12 @@ def check(request: Request, body: CheckRequest, who: Identity = Depends(identity
 @router.get("/cases", tags=["cases"], summary="Stored cases in your scope (paged)")
 def list_cases(request: Request, who: Identity = Depends(identity), agency: Optional[str] = None,
                state: Optional[str] = None, limit: int = Query(50, ge=1, le=MAX_PAGE),
-               offset: int = Query(0, ge=0)) -> dict[str, Any]:
+               offset: int = Query(0, ge=0), session: Any = Depends(db)) -> dict[str, Any]:
     if agency and not who.sees(agency):
         raise Problem(403, "out-of-scope", f"机关 {agency} 不在您的权限范围内", f"agency {agency!r} is outside your scope")
     scope = [agency] if agency else who.agencies
-    total, items = services.list_cases(_state(request).store, scope, state=state, limit=limit, offset=offset)
+    total, items = services.list_cases(_state(request).store, scope, state=state, limit=limit, offset=offset,
+                                       session=session)
     return {"total": total, "limit": limit, "offset": offset, "cases": items}
 
 
@@ -171,9 +172,10 @@ def _case_url(row: Any) -> str:
 
 @router.get("/cases/{case_id}", tags=["cases"], summary="A stored case: document, state, events, open deadlines")
 def get_case(request: Request, case_id: str, agency: Optional[str] = None,
-             who: Identity = Depends(identity)) -> JSONResponse:
-    row = _case_row(request, case_id, agency, who)
-    return JSONResponse(services.case_document(_state(request).store, row), headers={"ETag": f'"{row.event_count}"'})
+             who: Identity = Depends(identity), session: Any = Depends(db)) -> JSONResponse:
+    row = _case_row(request, case_id, agency, who, session)
+    return JSONResponse(services.case_document(_state(request).store, row, session),
+                        headers={"ETag": f'"{row.event_count}"'})
 
 
 def _invalid(problems: list[Any]) -> Problem:
@@ -199,7 +201,7 @@ def _if_match(value: str | None) -> int | None:
                         422: {"description": "a malformed event: located problems"}})
 def record_event(request: Request, case_id: str, body: EventRequest, agency: Optional[str] = None,
                  who: Identity = Depends(writer), if_match: Optional[str] = Header(None),
-                 x_casecheck_officer: Optional[str] = Header(None)) -> JSONResponse:
+                 x_casecheck_officer: Optional[str] = Header(None), session: Any = Depends(db)) -> JSONResponse:
     """201 with the stored event, the new state and the deadlines it started; 409 with every failing rule;
     412 when `expected_event_count` (or If-Match) is stale; 422 for a malformed event. Nothing is written
     unless 201. Every judged step (201, 409, 403 recorder refused, 422) gets a `decision_id`."""
@@ -212,7 +214,7 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
         raise Problem(400, "bad-if-match", "If-Match 与 expected_event_count 不一致",
                       "If-Match and expected_event_count disagree")
     expect = header_expect if header_expect is not None else body.expected_event_count
-    row = _case_row(request, case_id, agency, who)
+    row = _case_row(request, case_id, agency, who, session)
     state = _state(request)
     day = services.step_day(body.event, body.as_of)
 
@@ -222,7 +224,7 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
         return decisions.log_decision(state.store, kind="record", client=who.label, officer=officer,
                                       agency=row.agency, case_id=row.case_id, payload=payload, outcome=outcome,
                                       rule_ids=rule_ids, stamp=services.stamp(), as_of=day, lang=body.lang,
-                                      event_seq=seq, keep_input=state.keep_inputs)
+                                      event_seq=seq, keep_input=state.keep_inputs, session=session)
 
     try:
         done = services.record_step(state.store, row, body.event, officer=officer, as_of=day, lang=body.lang,
@@ -251,10 +253,11 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
         problem.extensions["decision_id"] = decision
         problem.headers["X-Decision-Id"] = decision
         raise problem
+    if state.store.is_sqlite:
+        session.rollback()            # a SQLite read transaction keeps its snapshot: a new one sees the step
+    event = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq == done.seq)).one()
+    deadlines = services.open_deadlines(state.store, row.id, session)
     decision = log("accepted", [f.rule_id for f in done.findings], done.events_before, done.seq)
-    with state.store.reading() as session:
-        event = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq == done.seq)).one()
-    deadlines = services.open_deadlines(state.store, row.id)
     started = [d for d in deadlines if d["start"] >= event.date.isoformat()]
     return JSONResponse({
         "decision_id": decision, "case_id": row.case_id, "agency": row.agency,
