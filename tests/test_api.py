@@ -348,3 +348,38 @@ def test_the_examples_run_as_the_readme_shows(api):
         assert done.returncode == 0, done.stdout + done.stderr
         assert "✓ 409 POST" in done.stdout and "✗" not in done.stdout
 
+
+
+# ---------------------------------------------------------------------------------------------- in process
+def test_a_second_identity_source_and_inputs_not_kept(tmp_path):
+    """The web server's session plugs in as an identity source (its user's agencies and own officer id);
+    with inputs not kept, the log holds the digest only and replay says why it cannot judge again."""
+    from fastapi.testclient import TestClient
+
+    from engine.api import create_api_app
+    from engine.api.auth import Identity, add_identity_source
+    from engine.decisions import replay
+    from engine.errors import CasecheckError
+
+    app = create_api_app(f"sqlite:///{tmp_path / 'store.db'}", keep_inputs=False)
+
+    def session_source(request, state):
+        if request.headers.get("x-test-user") == "wang":
+            return Identity("session", "wang", ("nkcgw",), True, officer="O1")
+        return None
+
+    add_identity_source(app, session_source)
+    c = TestClient(app)
+    user = {"X-Test-User": "wang"}
+    assert c.post("/api/v1/cases", json=CASE, headers=user).status_code == 201
+    refused = c.post(f"/api/v1{path(CASE_ID)}/events", json={"event": DECISION}, headers=user)
+    assert refused.status_code == 409
+    mismatch = c.post(f"/api/v1{path(CASE_ID)}/events", json={"event": REVIEW, "officer": "R1"}, headers=user)
+    assert mismatch.status_code == 403 and mismatch.json()["type"].endswith("#officer-mismatch")
+    assert c.get("/api/v1/rules").status_code == 401
+    store = app.state.casecheck_api.store
+    with store.reading() as s:
+        row = s.get(DecisionRow, refused.json()["decision_id"])
+    assert row.client == "session:wang" and row.officer == "O1" and row.input is None and len(row.input_sha256) == 64
+    with pytest.raises(CasecheckError, match="CASECHECK_KEEP_INPUTS=0"):
+        replay(store, row.id)
