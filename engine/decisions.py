@@ -59,8 +59,12 @@ def log_decision(store: Store, *, kind: str, client: str, officer: str | None, a
                       lang=lang, engine_version=stamp["engine"], rules_version=stamp["rules"],
                       calendar_years=stamp["calendar"], input=canonical(payload) if keep_input else None)
     if store.is_sqlite:                                  # one writer at a time on SQLite
-        with store.writing() as session:
-            session.add(row)
+        if session is not None:
+            from .services import release
+
+            release(session)
+        with store.writing() as own:
+            own.add(row)
     elif session is not None:                            # an insert of a fresh key needs no writers' lock
         session.add(row)
         session.commit()

@@ -49,6 +49,14 @@ def reading(store: Store, session: Any = None) -> Iterator[Any]:
             yield own
 
 
+def release(session: Any) -> None:
+    """Give a session's connection back to the pool before opening another (a caller never holds two:
+    forty requests each waiting for a second connection would wait for each other). What it read stays
+    usable (detached); its next read starts a new transaction, which sees what was written since."""
+    session.expunge_all()
+    session.rollback()
+
+
 @functools.lru_cache(maxsize=8)
 def stamp(profile: str = "tianjin") -> dict[str, str]:
     """What a verdict is judged with: engine version, rule-catalogue revision, calendar years."""

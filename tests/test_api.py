@@ -199,6 +199,7 @@ def test_a_case_through_the_live_guard(api):
                      422, "invalid-input")
     assert any(e["field"].startswith("event") for e in bad["errors"]) and bad["decision_id"]
     is_problem(rw.post(events, json={"event": "not an object"}), 422)
+    is_problem(rw.post(events, json={"event": {**REVIEW, "date": "2031-03-12"}, "officer": "R1"}), 422)   # no calendar
     is_problem(client(api, officer=None).post(events, json={"event": REVIEW}), 422, "officer-missing")
     assert event_count(store) == before
 

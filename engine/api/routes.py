@@ -29,6 +29,9 @@ def _state(request: Request) -> Any:
     return request.app.state.casecheck_api
 
 
+_release = services.release
+
+
 Lang = Literal["zh", "en"]
 
 
@@ -135,7 +138,8 @@ def list_cases(request: Request, who: Identity = Depends(identity), agency: Opti
 
 @router.post("/cases", tags=["cases"], status_code=201, summary="Store a new case (header and any events so far)")
 def create_case(request: Request, case: dict[str, Any] = Body(..., description="a casecheck/1 case"),
-                who: Identity = Depends(writer), x_casecheck_officer: Optional[str] = Header(None)) -> JSONResponse:
+                who: Identity = Depends(writer), x_casecheck_officer: Optional[str] = Header(None),
+                session: Any = Depends(db)) -> JSONResponse:
     from ..cases import new_case
     from ..loader import validate_case
 
@@ -150,6 +154,7 @@ def create_case(request: Request, case: dict[str, Any] = Body(..., description="
         raise Problem(403, "not-case-officer", f"“{officer}”不是本案执法人员，不能建立本案",
                       f"{officer!r} is not an officer of this case and may not store it")
     state = _state(request)
+    _release(session)
     try:
         new_case(state.store, case, actor=officer)
     except InputError as exc:
@@ -158,9 +163,10 @@ def create_case(request: Request, case: dict[str, Any] = Body(..., description="
         if "already stored" in str(exc):
             raise Problem(409, "case-exists", f"案件 {parsed.case_id} 已存在", f"case {parsed.case_id!r} is already "
                           f"stored; record its next step with POST {PREFIX}/cases/{{id}}/events")
-        raise
-    row = services.locate_case(state.store, parsed.case_id, parsed.agency.code)
-    return JSONResponse(services.case_document(state.store, row), status_code=201,
+        zh, en = split_bilingual(str(exc))
+        raise Problem(422, "not-stored", zh, en)
+    row = services.locate_case(state.store, parsed.case_id, parsed.agency.code, session)
+    return JSONResponse(services.case_document(state.store, row, session), status_code=201,
                         headers={"ETag": f'"{row.event_count}"', "Location": _case_url(row)})
 
 
@@ -217,6 +223,7 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
     row = _case_row(request, case_id, agency, who, session)
     state = _state(request)
     day = services.step_day(body.event, body.as_of)
+    _release(session)
 
     def log(outcome: str, rule_ids: list[str], before: int, seq: int | None = None) -> str:
         payload = {"case_id": row.case_id, "agency": row.agency, "officer": officer, "event": body.event,
@@ -253,8 +260,12 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
         problem.extensions["decision_id"] = decision
         problem.headers["X-Decision-Id"] = decision
         raise problem
-    if state.store.is_sqlite:
-        session.rollback()            # a SQLite read transaction keeps its snapshot: a new one sees the step
+    except CaseNotFound:
+        raise _not_found(case_id)
+    except CasecheckError as exc:                   # a step the engine cannot judge (e.g. a year with no calendar)
+        decision = log("invalid", [], getattr(exc, "events_before", row.event_count))
+        zh, en = split_bilingual(str(exc))
+        raise Problem(422, "not-judged", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
     event = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq == done.seq)).one()
     deadlines = services.open_deadlines(state.store, row.id, session)
     decision = log("accepted", [f.rule_id for f in done.findings], done.events_before, done.seq)
@@ -273,13 +284,14 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
 @router.get("/alerts", tags=["reports"], summary="Deadlines about to be missed or missed (期限预警)")
 def alerts(request: Request, who: Identity = Depends(identity), as_of: Optional[dt.date] = None,
            within: Optional[int] = Query(None, ge=0, le=366), agency: Optional[str] = None,
-           lang: Lang = "zh") -> dict[str, Any]:
+           lang: Lang = "zh", session: Any = Depends(db)) -> dict[str, Any]:
     from ..calendar import default_calendar
     from ..store.deadlines import store_alerts
 
     if agency and not who.sees(agency):
         raise Problem(403, "out-of-scope", f"机关 {agency} 不在您的权限范围内", f"agency {agency!r} is outside your scope")
     day = as_of or dt.date.today()
+    _release(session)
     calendar = default_calendar()
     found = [a for a in store_alerts(_state(request).store, calendar, day, within=within, agency=agency, lang=lang)
              if who.sees(a.agency)]
@@ -289,7 +301,7 @@ def alerts(request: Request, who: Identity = Depends(identity), as_of: Optional[
 
 @router.get("/reviews/{quarter}", tags=["reports"], summary="A quarter's case-file review (案卷评查) of stored cases")
 def review(request: Request, quarter: str, who: Identity = Depends(identity), agency: Optional[str] = None,
-           lang: Lang = "zh") -> JSONResponse:
+           lang: Lang = "zh", session: Any = Depends(db)) -> JSONResponse:
     """The review's JSON document, as `casecheck review --db … --format json` writes it (nothing stored)."""
     from ..review import quarter_bounds
 
@@ -307,6 +319,7 @@ def review(request: Request, quarter: str, who: Identity = Depends(identity), ag
         agency = who.agencies[0]
     if agency and not who.sees(agency):
         raise Problem(403, "out-of-scope", f"机关 {agency} 不在您的权限范围内", f"agency {agency!r} is outside your scope")
+    _release(session)
     doc = services.review_document_for(_state(request).store, quarter, agency, lang)
     return JSONResponse(services.review_json(doc))
 
@@ -315,12 +328,14 @@ def review(request: Request, quarter: str, who: Identity = Depends(identity), ag
 @router.post("/imports", tags=["cases"], status_code=201,
              summary="Import case files or Excel ledgers: all or nothing")
 async def imports(request: Request, files: list[UploadFile] = File(..., description="JSON/YAML case files, .xlsx ledgers"),
-                  who: Identity = Depends(writer), x_casecheck_officer: Optional[str] = Header(None)) -> JSONResponse:
+                  who: Identity = Depends(writer), x_casecheck_officer: Optional[str] = Header(None),
+                  session: Any = Depends(db)) -> JSONResponse:
     from starlette.concurrency import run_in_threadpool
 
     officer = _officer(None, x_casecheck_officer, who)
     data = [(f.filename or "upload", await f.read()) for f in files]
     state = _state(request)
+    await run_in_threadpool(_release, session)
     try:
         report = await run_in_threadpool(services.import_files, state.store, data, actor=officer,
                                          agencies=who.agencies)
