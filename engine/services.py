@@ -179,7 +179,7 @@ class StepDone:
     as_of: dt.date
 
 
-def _event_day(event: dict[str, Any]) -> dt.date | None:
+def event_day(event: dict[str, Any]) -> dt.date | None:
     value = event.get("date")
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
@@ -192,7 +192,7 @@ def step_day(event: dict[str, Any], as_of: dt.date | None) -> dt.date:
     ``engine.cases.record`` does), fixed here so the decision log can replay it."""
     if as_of is not None:
         return as_of
-    day = _event_day(event)
+    day = event_day(event)
     return max(dt.date.today(), day) if day else dt.date.today()
 
 

@@ -378,6 +378,9 @@ def test_a_second_identity_source_and_inputs_not_kept(tmp_path):
     mismatch = c.post(f"/api/v1{path(CASE_ID)}/events", json={"event": REVIEW, "officer": "R1"}, headers=user)
     assert mismatch.status_code == 403 and mismatch.json()["type"].endswith("#officer-mismatch")
     assert c.get("/api/v1/rules").status_code == 401
+    # the host application's own pages keep FastAPI's answers; /api/v1 answers problem details
+    assert c.get("/a-web-page").json() == {"detail": "Not Found"}
+    assert c.get("/api/v1/nothing-here").headers["content-type"].startswith("application/problem+json")
     store = app.state.casecheck_api.store
     with store.reading() as s:
         row = s.get(DecisionRow, refused.json()["decision_id"])

@@ -68,7 +68,17 @@ async def problem_handler(request: Request, exc: Problem) -> JSONResponse:
     return problem_response(request, exc.status, exc.slug, exc.detail, exc.detail_en, exc.headers, **exc.extensions)
 
 
-async def validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+def _api(request: Request) -> bool:
+    """The handlers are installed on the whole application; pages outside /api/v1 (the web server's)
+    keep FastAPI's own answers."""
+    return request.url.path.startswith("/api/")
+
+
+async def validation_handler(request: Request, exc: RequestValidationError) -> Any:
+    if not _api(request):
+        from fastapi.exception_handlers import request_validation_exception_handler
+
+        return await request_validation_exception_handler(request, exc)
     errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "<body>",
                "message": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     listed = "；".join(f"{e['field']}: {e['message']}" for e in errors[:5])
@@ -76,7 +86,11 @@ async def validation_handler(request: Request, exc: RequestValidationError) -> J
                             f"the request does not match the API: {listed}", errors=errors)
 
 
-async def http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def http_handler(request: Request, exc: StarletteHTTPException) -> Any:
+    if not _api(request):
+        from fastapi.exception_handlers import http_exception_handler
+
+        return await http_exception_handler(request, exc)
     slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     zh, en = TITLES.get(exc.status_code, ("错误", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else en
@@ -84,7 +98,11 @@ async def http_handler(request: Request, exc: StarletteHTTPException) -> JSONRes
                             headers=getattr(exc, "headers", None))
 
 
-async def internal_handler(request: Request, exc: Exception) -> JSONResponse:
+async def internal_handler(request: Request, exc: Exception) -> Any:
+    if not _api(request):
+        from fastapi.responses import PlainTextResponse
+
+        return PlainTextResponse("Internal Server Error", status_code=500)
     return problem_response(request, 500, "internal", f"服务器内部错误（{exc.__class__.__name__}），未写入任何内容",
                             f"internal error ({exc.__class__.__name__}); nothing was written")
 

@@ -243,7 +243,8 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
         decision = log("refused", [f.rule_id for f in exc.findings], exc.events_before)
         book = services.default_rulebook()
         failing = [{"rule_id": f.rule_id, "title": f.title, "explanation": f.message, "basis": f.basis,
-                    "severity": f.severity, "version": services.rule_version_applied(book, f.rule_id, f.basis, day)}
+                    "severity": f.severity, "version": services.rule_version_applied(book, f.rule_id, f.basis,
+                                                             services.event_day(body.event) or day)}
                    for f in exc.findings]
         listed = "；".join(f"{f.rule_id}（{f.title}）" for f in exc.findings)
         raise Problem(409, "step-refused", f"{row.case_id}：“{exc.event_type}”未记录，违反：{listed}",
