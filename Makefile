@@ -84,3 +84,9 @@ serve: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# The HTTP API under load (issue 22): 20 clients recording steps and 20 checking for 30 s, SQLite and
+# PostgreSQL, 2 server workers on 127.0.0.1, next to the in-process live guard (benchmarks/bench_api.py).
+.PHONY: bench-api
+bench-api: venv
+	$(PY) -m benchmarks.bench_api

@@ -577,6 +577,12 @@ from .cli_web import register as _register_web  # noqa: E402  (serve, user: the 
 
 _register_web(app)
 
+from .cli_api import api_app, client_app, decisions_app  # noqa: E402  (the HTTP API's commands, issue 22)
+
+app.add_typer(api_app, name="api")
+app.add_typer(client_app, name="api-client")
+app.add_typer(decisions_app, name="decisions")
+
 
 def main() -> None:
     try:

@@ -143,4 +143,7 @@ class DeadlineRow(SQLModel, table=True):
     due: dt.date
     open_until: dt.date
     officers: str = Field(default="", max_length=1000)
+
+
 from .users import FeedTokenRow, LoginAttemptRow, ReviewAdjustmentRow, SessionRow, UserRow  # noqa: E402,F401  (the web workspace: issue 21)
+from .api_tables import ApiClientRow, DecisionRow  # noqa: E402,F401  (the HTTP API's tables, issue 22)

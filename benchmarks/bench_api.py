@@ -1,0 +1,283 @@
+"""The HTTP API under a bounded load, next to the in-process live guard measured in the same run.
+
+For each store (SQLite, and the local PostgreSQL 15): a uvicorn server with 2 workers on 127.0.0.1 (a
+free port, nothing else is contacted), then
+
+1. in-process baseline: ``engine.cases.record`` called directly, one step at a time, on fresh cases
+   (the same four steps as below), and ``services.check_documents`` on one case;
+2. HTTP, one client, the same steps and checks one at a time: the HTTP overhead over (1) at p50;
+3. load: 20 clients recording steps for ``--seconds`` (each case: a decision without legal review →
+   409, the review → 201, a payment out of order → 409, the decision → 201: half refused) and 20
+   clients posting ``/check`` of one case, all at once (httpx, async);
+4. consistency: every 201 the clients saw is one stored event and one ``accepted`` decision-log record
+   with that event's number; no event without its record, none doubled; the audit chain verifies.
+
+    python -m benchmarks.bench_api [--seconds 30] [--clients 20] [--store sqlite|postgresql|both]
+
+Targets (issue 22): live step p95 < 25 ms on PostgreSQL under the load; HTTP overhead < 5 ms at p50.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from apiserver import ApiServer  # noqa: E402
+
+from benchmarks.common import table  # noqa: E402
+
+AS_OF = "2024-12-31"
+CASE = {"format": "casecheck/1", "case_id": "", "agency": {"code": "nkcgw", "name": "南开区城市管理委员会"},
+        "procedure": "ordinary", "matter": {"code": "SR-0101", "name": "超出门窗外墙经营"},
+        "party": {"kind": "person", "name": "刘某", "id": "120104198001010001"},
+        "violation": {"occurred_on": "2024-03-01"},
+        "officers": [{"id": "O1", "name": "王某", "certificate": "津执1", "certificate_valid_until": "2026-06-30"},
+                     {"id": "O2", "name": "赵某", "certificate": "津执2", "certificate_valid_until": "2026-06-30"},
+                     {"id": "R1", "name": "孙某", "certificate": "津执3", "certificate_valid_until": "2026-06-30",
+                      "legal_qualification": True}],
+        "events": [{"type": "discovered", "date": "2024-03-01"},
+                   {"type": "registered", "date": "2024-03-04", "officers": ["O1", "O2"], "documents": ["立案审批表"]},
+                   {"type": "inspected", "date": "2024-03-04", "officers": ["O1", "O2"], "certificates_shown": True,
+                    "recording": "AV-1", "documents": ["现场检查笔录"]},
+                   {"type": "notified", "date": "2024-03-08", "officers": ["O1", "O2"],
+                    "proposed": {"kind": "fine", "amount": "2000"}, "documents": ["行政处罚事先告知书"]},
+                   {"type": "rights_waived", "date": "2024-03-11"}]}
+DECISION = {"type": "decided", "date": "2024-03-13", "officers": ["O1", "O2"], "outcome": "penalty",
+            "penalty": {"kind": "fine", "amount": "2000"}, "document": "津南城管罚决〔2024〕1号"}
+REVIEW = {"type": "legal_review", "date": "2024-03-12", "reviewer": "R1", "result": "approved",
+          "documents": ["法制审核意见书"]}
+PAID = {"type": "paid", "date": "2024-03-20", "amount": "2000"}
+STEPS = [(DECISION, "O1", 409), (REVIEW, "R1", 201), (PAID, "O1", 409), (DECISION, "O1", 201)]
+CHECKED = yaml.safe_load((ROOT / "fixtures" / "demo" / "xuefu" / "xuefu-ordinary-01.yaml").read_text("utf-8"))
+
+
+def case(case_id: str, n: int) -> dict:
+    raw = copy.deepcopy(CASE)
+    raw["case_id"] = case_id
+    raw["party"]["id"] = f"1201041980{n:08d}"        # parties of their own: the look-back reads one case
+    return raw
+
+
+def pct(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        v = values[0] if values else float("nan")
+        return v, v, v
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return statistics.median(values), q[94], q[98]
+
+
+def in_process(url: str, cases: int) -> dict[str, list[float]]:
+    from engine.cases import StepRefused, new_case, record
+    from engine.services import check_documents
+    from engine.store import Store
+
+    store = Store.open(url)
+    out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": []}
+    day = dt.date.fromisoformat(AS_OF)
+    for n in range(cases):
+        cid = f"INPROC-{n}"
+        new_case(store, case(cid, 500_000 + n), actor="O1")
+        for event, officer, status in STEPS:
+            t = time.perf_counter()
+            try:
+                record(store, cid, dict(event), actor=officer, agency="nkcgw", as_of=day)
+                kind = "accepted"
+            except StepRefused:
+                kind = "refused"
+            out[kind].append((time.perf_counter() - t) * 1000)
+            assert (kind == "accepted") == (status == 201)
+    for _ in range(cases * 2):
+        t = time.perf_counter()
+        check_documents([CHECKED], day)
+        out["check"].append((time.perf_counter() - t) * 1000)
+    store.close()
+    return out
+
+
+def http_sequential(base: str, token: str, cases: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": []}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
+        for n in range(cases):
+            cid = f"HTTPSEQ-{n}"
+            assert c.post("/cases", json=case(cid, 600_000 + n), headers={"X-Casecheck-Officer": "O1"}).status_code == 201
+            for event, officer, status in STEPS:
+                t = time.perf_counter()
+                r = c.post(f"/cases/{cid}/events", json={"event": event, "officer": officer, "as_of": AS_OF})
+                out["accepted" if r.status_code == 201 else "refused"].append((time.perf_counter() - t) * 1000)
+                assert r.status_code == status, r.text
+        for _ in range(cases * 2):
+            t = time.perf_counter()
+            r = c.post("/check", json={"case": CHECKED, "as_of": AS_OF})
+            out["check"].append((time.perf_counter() - t) * 1000)
+            assert r.status_code == 200
+    return out
+
+
+async def load(base: str, token: str, clients: int, seconds: float) -> dict:
+    stats: dict = {"accepted": [], "refused": [], "check": [], "create": [], "errors": [], "created": []}
+    limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                                 limits=limits) as c:
+        end = time.monotonic() + seconds
+
+        async def stepper(i: int) -> None:
+            n = 0
+            while time.monotonic() < end:
+                cid = f"LOAD-{i}-{n}"
+                t = time.perf_counter()
+                r = await c.post("/cases", json=case(cid, i * 100_000 + n), headers={"X-Casecheck-Officer": "O1"})
+                stats["create"].append((time.perf_counter() - t) * 1000)
+                if r.status_code != 201:
+                    stats["errors"].append(f"create {cid}: {r.status_code} {r.text[:200]}")
+                    return
+                stats["created"].append(cid)
+                n += 1
+                for event, officer, status in STEPS:
+                    if time.monotonic() >= end:
+                        return
+                    t = time.perf_counter()
+                    r = await c.post(f"/cases/{cid}/events", json={"event": event, "officer": officer, "as_of": AS_OF})
+                    ms = (time.perf_counter() - t) * 1000
+                    if r.status_code != status:
+                        stats["errors"].append(f"{cid} {event['type']}: {r.status_code} {r.text[:200]}")
+                        return
+                    stats["accepted" if status == 201 else "refused"].append(ms)
+
+        async def checker() -> None:
+            while time.monotonic() < end:
+                t = time.perf_counter()
+                r = await c.post("/check", json={"case": CHECKED, "as_of": AS_OF})
+                stats["check"].append((time.perf_counter() - t) * 1000)
+                if r.status_code != 200:
+                    stats["errors"].append(f"check: {r.status_code} {r.text[:200]}")
+                    return
+
+        start = time.perf_counter()
+        await asyncio.gather(*[stepper(i) for i in range(clients)], *[checker() for _ in range(clients)])
+        stats["wall"] = time.perf_counter() - start
+    return stats
+
+
+def consistency(url: str, created: list[str], accepted_seen: int) -> list[str]:
+    """Store against log: every accepted decision is one stored event of that number, and back."""
+    from sqlmodel import select
+
+    from engine.store import Store
+    from engine.store.api_tables import DecisionRow
+    from engine.store.repo import verify
+    from engine.store.tables import CaseRow, EventRow
+
+    store = Store.open(url)
+    problems: list[str] = []
+    with store.reading() as s:
+        rows = s.exec(select(DecisionRow.case_id, DecisionRow.event_seq)
+                      .where(DecisionRow.kind == "record", DecisionRow.outcome == "accepted",
+                             DecisionRow.case_id.like("LOAD-%"))).all()
+        logged = [(c, q) for c, q in rows]
+        events = s.exec(select(CaseRow.case_id, EventRow.seq).join(EventRow, EventRow.case_pk == CaseRow.id)
+                        .where(CaseRow.case_id.like("LOAD-%"), EventRow.seq > len(CASE["events"]))).all()
+        stored = [(c, q) for c, q in events]
+        broken = verify(s)
+    if len(set(logged)) != len(logged):
+        problems.append(f"doubled log records: {len(logged) - len(set(logged))}")
+    if sorted(logged) != sorted(stored):
+        problems.append(f"log and store differ: {len(set(logged) - set(stored))} logged not stored, "
+                        f"{len(set(stored) - set(logged))} stored not logged")
+    if len(stored) != accepted_seen:
+        problems.append(f"clients saw {accepted_seen} accepted steps; the store holds {len(stored)} new events")
+    if broken:
+        problems.append(f"audit chain broken in {len(broken)} places")
+    store.close()
+    return problems
+
+
+def run_store(kind: str, seconds: float, clients: int, baseline_cases: int) -> list[tuple]:
+    from engine.api_clients import create_client
+    from engine.store import Store
+
+    tmp = tempfile.TemporaryDirectory(prefix="bench-api-")
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp.name}/store.db"
+    else:
+        import pg
+
+        url = pg.create_database()
+    try:
+        store = Store.open(url)
+        _, token = create_client(store, "bench", ["nkcgw"], write=True, expires=None, by="bench")
+        store.close()
+        inproc = in_process(url, baseline_cases)
+        with ApiServer(url, workers=2, log=Path(tmp.name) / "server.log") as server:
+            seq = http_sequential(server.base, token, baseline_cases)
+            loaded = asyncio.run(load(server.base, token, clients, seconds))
+        steps_seen = len(loaded["accepted"])
+        problems = loaded["errors"][:5] + consistency(url, loaded["created"], steps_seen)
+    finally:
+        if kind != "sqlite":
+            pg.drop_database(url)
+        tmp.cleanup()
+    rows = []
+    wall = loaded["wall"]
+    for what in ("accepted", "refused", "check"):
+        p_in, p_seq, p_load = pct(inproc[what]), pct(seq[what]), pct(loaded[what])
+        rows.append((kind, {"accepted": "step 201", "refused": "step 409", "check": "check"}[what],
+                     *p_in[:2], *p_seq[:2], p_seq[0] - p_in[0], len(loaded[what]) / wall, *p_load))
+    steps = loaded["accepted"] + loaded["refused"]
+    p = pct(steps)
+    rows.append((kind, "step (all)", float("nan"), float("nan"), float("nan"), float("nan"), float("nan"),
+                 len(steps) / wall, *p))
+    print(f"{kind}: {len(loaded['created'])} cases created under load, {len(steps)} steps "
+          f"({len(loaded['refused'])} refused), {len(loaded['check'])} checks in {wall:.1f} s; "
+          f"consistency: {'store = log, no event lost or doubled, chain intact' if not problems else problems}")
+    return rows, problems, p
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--clients", type=int, default=20, help="clients recording steps, and as many checking")
+    ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--baseline-cases", type=int, default=40, help="cases for the one-at-a-time baselines")
+    args = ap.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
+    all_rows, failed = [], False
+    verdicts = []
+    for kind in kinds:
+        rows, problems, steps = run_store(kind, min(args.seconds, 120), min(args.clients, 50), args.baseline_cases)
+        all_rows += rows
+        failed |= bool(problems)
+        if kind == "postgresql":
+            verdicts.append(f"live step p95 under load on PostgreSQL: {steps[1]:.1f} ms (target < 25 ms): "
+                            f"{'met' if steps[1] < 25 else 'NOT met'}")
+        over = [r[6] for r in rows if r[1] in ("step 201", "step 409")]
+        verdicts.append(f"{kind}: HTTP overhead over the in-process guard at p50: "
+                        + ", ".join(f"{o:.1f} ms" for o in over) + f" (target < 5 ms): "
+                        f"{'met' if all(o < 5 for o in over) else 'NOT met'}")
+    print(table(f"HTTP API vs in-process (ms; load: {args.clients} stepping + {args.clients} checking clients, "
+                f"{args.seconds:.0f} s, 2 server workers, 127.0.0.1)",
+                ["store", "request", "in-proc p50", "in-proc p95", "HTTP 1-client p50", "HTTP 1-client p95",
+                 "overhead p50", "load req/s", "load p50", "load p95", "load p99"], all_rows))
+    for v in verdicts:
+        print(v)
+    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} (shared with other work)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

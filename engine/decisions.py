@@ -1,0 +1,206 @@
+"""The decision log: every check and every live decision the HTTP API gives, kept for later audit.
+
+A record holds the decision id returned to the caller, the time, the client and the acting officer, the
+case, the SHA-256 of the input (canonical JSON), the outcome and the rule ids of the result, and the
+engine version, rule-catalogue revision and calendar years it was judged with. The input itself is kept
+too unless the server was started with inputs off (``CASECHECK_KEEP_INPUTS=0``): a kept input holds
+personal data of the case (the party's name and id), a digest does not; without the input a decision
+can be audited (its digest matched against a file) but not replayed.
+
+``export`` streams records as JSON Lines; ``replay`` judges a kept input again with today's engine and
+says whether it agrees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from sqlmodel import Session, select
+
+from .errors import CasecheckError
+from .store import Store
+from .store.api_tables import DecisionRow
+
+__all__ = ["digest", "log_decision", "export", "replay", "Replay", "keep_inputs_default"]
+
+
+def keep_inputs_default() -> bool:
+    return os.environ.get("CASECHECK_KEEP_INPUTS", "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def log_decision(store: Store, *, kind: str, client: str, officer: str | None, agency: str | None,
+                 case_id: str | None, payload: Any, outcome: str, rule_ids: list[str], stamp: dict[str, str],
+                 as_of: dt.date | None, lang: str, event_seq: int | None = None, keep_input: bool = True,
+                 session: Session | None = None) -> str:
+    """Append one record; returns its decision id. A record is only ever inserted (a random id: no
+    writer needs to wait for another), in its own short transaction: on PostgreSQL through ``session``
+    when given (the API request's connection; its transaction is committed here)."""
+    row = DecisionRow(id=str(uuid.uuid4()), at=_now(), kind=kind, client=client, officer=officer, agency=agency,
+                      case_id=(case_id or None) and case_id[:1000], input_sha256=digest(payload), outcome=outcome,
+                      rule_ids=json.dumps(sorted(rule_ids), ensure_ascii=False), event_seq=event_seq, as_of=as_of,
+                      lang=lang, engine_version=stamp["engine"], rules_version=stamp["rules"],
+                      calendar_years=stamp["calendar"], input=canonical(payload) if keep_input else None)
+    if store.is_sqlite:                                  # one writer at a time on SQLite
+        if session is not None:
+            from .services import release
+
+            release(session)
+        with store.writing() as own:
+            own.add(row)
+    elif session is not None:                            # an insert of a fresh key needs no writers' lock
+        session.add(row)
+        session.commit()
+    else:
+        with Session(store.engine, expire_on_commit=False) as own:
+            own.add(row)
+            own.commit()
+    return row.id
+
+
+def as_record(row: DecisionRow) -> dict[str, Any]:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=dt.timezone.utc)
+    return {"id": row.id, "at": at.isoformat().replace("+00:00", "Z"), "kind": row.kind, "client": row.client,
+            "officer": row.officer, "agency": row.agency, "case_id": row.case_id, "input_sha256": row.input_sha256,
+            "outcome": row.outcome, "rule_ids": json.loads(row.rule_ids), "event_seq": row.event_seq,
+            "as_of": row.as_of.isoformat() if row.as_of else None, "lang": row.lang,
+            "engine_version": row.engine_version, "rules_version": row.rules_version,
+            "calendar_years": row.calendar_years, "input_kept": row.input is not None}
+
+
+def export(store: Store, since: dt.datetime | None = None, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Records from ``since`` (UTC) on, oldest first, a batch at a time (the input itself is not exported)."""
+    last: tuple[dt.datetime, str] | None = None
+    while True:
+        query = select(DecisionRow).order_by(DecisionRow.at, DecisionRow.id).limit(batch)
+        if since is not None:
+            query = query.where(DecisionRow.at >= since)
+        if last is not None:
+            query = query.where((DecisionRow.at > last[0]) | ((DecisionRow.at == last[0]) & (DecisionRow.id > last[1])))
+        with store.reading() as session:
+            rows = session.exec(query).all()
+        for row in rows:
+            yield as_record(row)
+        if len(rows) < batch:
+            return
+        last = (rows[-1].at, rows[-1].id)
+
+
+def get(store: Store, decision_id: str) -> DecisionRow:
+    with store.reading() as session:
+        row = session.get(DecisionRow, decision_id)
+    if row is None:
+        raise CasecheckError(f"没有决定 {decision_id} / no decision {decision_id!r} in the log")
+    return row
+
+
+@dataclass
+class Replay:
+    record: dict[str, Any]
+    outcome: str
+    rule_ids: list[str]
+    agrees: bool
+    digest_matches: bool
+    engine_version: str
+    rules_version: str
+    calendar_years: str
+    note: str = ""
+
+
+def replay(store: Store, decision_id: str) -> Replay:
+    """Judge the logged input again with today's engine (nothing is stored) and compare outcome and rule ids."""
+    from .services import stamp
+
+    row = get(store, decision_id)
+    if row.input is None:
+        raise CasecheckError(f"决定 {decision_id} 未保存输入（服务以 CASECHECK_KEEP_INPUTS=0 运行），无法重新判定 / "
+                             f"the input of decision {decision_id} was not kept (server ran with "
+                             f"CASECHECK_KEEP_INPUTS=0); it cannot be replayed")
+    payload = json.loads(row.input)
+    if row.kind == "check":
+        outcome, rule_ids, note = _replay_check(payload)
+    else:
+        outcome, rule_ids, note = _replay_step(store, payload)
+    now = stamp()
+    logged = json.loads(row.rule_ids)
+    return Replay(as_record(row), outcome, sorted(rule_ids), outcome == row.outcome and sorted(rule_ids) == logged,
+                  digest(payload) == row.input_sha256, now["engine"], now["rules"], now["calendar"], note)
+
+
+def check_rule_ids(result: Any) -> list[str]:
+    return sorted(f.rule_id for f in result.findings)
+
+
+def check_outcome(result: Any) -> str:
+    return "invalid" if result.all_problems else "checked"
+
+
+def _replay_check(payload: dict[str, Any]) -> tuple[str, list[str], str]:
+    from .services import check_documents
+
+    result = check_documents(payload["cases"], dt.date.fromisoformat(payload["as_of"]), payload.get("lang", "zh"))
+    return check_outcome(result), check_rule_ids(result), ""
+
+
+def _replay_step(store: Store, payload: dict[str, Any]) -> tuple[str, list[str], str]:
+    """The live guard's judgement of the step, without writing: the stored case as it was when the step
+    was judged (its first ``events_before`` events: stored events are never rewritten), the step, the
+    recorder's duties, the rules and the workflow, as ``engine.cases.record`` judges them. The party's
+    look-back reads today's store (a case of the party decided since then is seen too; the note says so)."""
+    from .cases import RecorderRefused, _check_duties
+    from .calendar import default_calendar
+    from .check import Checker
+    from .exemptions import PartyHistory
+    from .loader import LoadedCase, validate_case
+    from .model import CaseFile
+    from .rulebook import default_rulebook
+    from .store.repo import find_case, load_with_party
+    from .workflow import default_workflows
+
+    book = default_rulebook()
+    with store.reading() as session:
+        row = find_case(session, payload["case_id"], payload["agency"])
+        stored, others = load_with_party(session, row)
+    before = payload["events_before"]
+    if len(stored["events"]) < before:
+        raise CasecheckError(f"{row.case_id}: 存储的环节少于记录时（{len(stored['events'])} < {before}）/ the store holds "
+                             f"fewer events than when the step was judged; run `casecheck verify`")
+    source = f"replay {row.case_id}"
+    candidate, problems = validate_case({**stored, "events": stored["events"][:before] + [payload["event"]]}, source)
+    if problems:
+        return "invalid", [], ""
+    index = len(candidate.events) - 1
+    new = candidate.events[index]
+    try:
+        _check_duties(candidate, index, payload["officer"], book)
+    except RecorderRefused:
+        return "forbidden", [], ""
+    checker = Checker(book, default_calendar(), default_workflows(), dt.date.fromisoformat(payload["as_of"]),
+                      engine="oracle", lang=payload.get("lang", "zh"),
+                      history=PartyHistory(CaseFile.model_validate(raw) for raw in others))
+    [result] = list(checker.check([LoadedCase(candidate, source)]))
+    if result.problem or result.failure:
+        return "invalid", [], str(result.problem or result.failure)
+    blocking = [f for f in result.findings if (f.rule_id == "workflow.illegal_step" and index in f.events)
+                or book.rules[f.rule_id].blocks == new.type]
+    note = "look-back read today's store" if others else ""
+    if blocking:
+        return "refused", [f.rule_id for f in blocking], note
+    return "accepted", [f.rule_id for f in result.findings], note
