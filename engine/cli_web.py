@@ -24,18 +24,14 @@ def serve(
     secure_cookies: bool = typer.Option(False, "--secure-cookies", help="mark cookies Secure (behind HTTPS)"),
 ) -> None:
     """The web workspace (工作台): logins, roles, agency scopes, on the store."""
-    import uvicorn
-
-    from .store import Store, default_url
+    from .api.serve import serve as run
+    from .store import default_url
 
     url = default_url(db)
-    Store.open(url).close()                      # create / migrate once, before the workers start
-    os.environ["CASECHECK_DB"] = url
     if secure_cookies:
         os.environ["CASECHECK_SECURE_COOKIES"] = "1"
-    Console(stderr=True).print(f"casecheck 工作台 / workspace: http://{host}:{port}/")
-    uvicorn.run("engine.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False, server_header=False)
+    Console(stderr=True).print(f"casecheck 工作台 / workspace: http://{host}:{port}/  (API: /api/v1/docs)")
+    run(url, host, port, workers, factory="engine.web.app:app_from_env")
 
 
 def _password(prompt: str, from_stdin: bool) -> str:

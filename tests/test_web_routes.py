@@ -71,8 +71,14 @@ def _walk(routes, prefix: str = ""):
             yield route, prefix + route.path
 
 
+def _web_routes(app):
+    """The workspace's pages and forms; ``/api/v1`` has its own policy (tokens, read/write; tests/test_api.py)
+    and is checked for sessions below."""
+    return [(route, path) for route, path in _walk(app.routes) if not path.startswith("/api/")]
+
+
 def _app_routes(app) -> set[tuple[str, str]]:
-    return {(method, path) for route, path in _walk(app.routes) for method in route.methods if method != "HEAD"}
+    return {(method, path) for route, path in _web_routes(app) for method in route.methods if method != "HEAD"}
 
 
 def test_the_table_lists_every_route_of_the_app(world):
@@ -82,7 +88,7 @@ def test_the_table_lists_every_route_of_the_app(world):
 
 def test_every_routes_declared_roles_match_the_table(world):
     app, _, _ = world
-    for route, path in _walk(app.routes):
+    for route, path in _web_routes(app):
         declared = {role for dep in route.dependant.dependencies for role in getattr(dep.call, "roles", ())}
         for method in route.methods - {"HEAD"}:
             wanted = ACCESS[(method, path)]
@@ -143,3 +149,39 @@ def test_a_case_of_another_agency_is_404_on_every_case_route_for_every_role(worl
             continue
         r = _request(c, method, path, other, csrf)
         assert r.status_code == 404, (role, method, path, r.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_api_with_a_session_sees_only_the_users_agencies(world, role):
+    """The logged-in user reaches /api/v1 with their session: their own agency's cases are there, another
+    agency's case is 404 (as by page) and its list 403, and a write without the session's CSRF token in
+    X-CSRF-Token is refused."""
+    from urllib.parse import quote
+
+    from sqlmodel import select
+
+    from engine.store.tables import CaseRow
+
+    app, _, _ = world
+    c = client(app, f"r_{role}", "route-pass-1")
+    listed = c.get("/api/v1/cases")
+    assert listed.status_code == 200, listed.text
+    cases = listed.json()["cases"]
+    assert cases and {item["agency"] for item in cases} == {"xuefu"}, cases
+    own = quote(cases[0]["case_id"], safe="")
+    assert c.get(f"/api/v1/cases/{own}").status_code == 200
+    assert c.get("/api/v1/cases", params={"agency": "nkcgw"}).status_code == 403
+    with app.state.store.reading() as s:
+        foreign = s.exec(select(CaseRow.case_id).where(CaseRow.agency == "nkcgw")).first()
+    r = c.get(f"/api/v1/cases/{quote(foreign, safe='')}")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    refused = c.post(f"/api/v1/cases/{own}/events", json={"event": {"type": "closed", "date": "2026-11-30"}})
+    assert refused.status_code == 403, refused.text
+    token = csrf_of(c.get("/feed").text)
+    judged = c.post(f"/api/v1/cases/{own}/events", json={"event": {"type": "closed", "date": "2026-11-30"}},
+                    headers={"X-CSRF-Token": token})
+    if role in {"officer", "legal_reviewer", "head"}:
+        assert judged.status_code in (201, 409, 422), judged.text       # judged by the live guard
+        assert judged.json().get("decision_id"), judged.text
+    else:
+        assert judged.status_code == 403, judged.text

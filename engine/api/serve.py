@@ -23,7 +23,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(url: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info") -> None:
+def serve(url: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info",
+          factory: str = "engine.api:app_from_env") -> None:
+    """Serve the app ``factory`` builds (the API alone, or the web workspace with the API) on ``url``'s store."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -31,8 +33,8 @@ def serve(url: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
 
     url = default_url(url)
     Store.open(url).close()                     # create or migrate the schema once, before the workers start
-    os.environ["CASECHECK_DB"] = url            # the workers (spawned) read it in engine.api.app_from_env
-    config = uvicorn.Config("engine.api:app_from_env", factory=True, host=host, port=port, workers=workers,
+    os.environ["CASECHECK_DB"] = url            # the workers (spawned) read it in the factory
+    config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
                             log_level=log_level, proxy_headers=False, server_header=False)
     sock = listening_socket(host, port)
     server = uvicorn.Server(config)

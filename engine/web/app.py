@@ -76,7 +76,9 @@ class SecurityHeaders:
 def create_app(store_url: str | None = None, *, store: Store | None = None, secure_cookies: bool = False) -> FastAPI:
     """The workspace on the store at ``store_url`` (default: ``--db`` rules: $CASECHECK_DB, ./casecheck.db).
     ``secure_cookies``: mark cookies Secure (behind an HTTPS proxy)."""
+    from .. import api
     from . import admin, auth, cases, work
+    from .api_session import session_identity
 
     app = FastAPI(title="casecheck", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store or Store.open(store_url)
@@ -85,8 +87,9 @@ def create_app(store_url: str | None = None, *, store: Store | None = None, secu
     app.mount("/static", StaticFiles(directory=str(resources.files("engine.web").joinpath("static"))), name="static")
     for module in (auth, work, cases, admin):
         app.include_router(module.router)
-    # The platform API (issue 22) is included here with one line, e.g.:
-    #   app.include_router(api.router, prefix="/api/v1")
+    # The platform API (/api/v1): tokens of platform clients, and the logged-in user's session.
+    api.install(app, app.state.store)
+    api.auth.add_identity_source(app, session_identity)
 
     @app.exception_handler(NotLoggedIn)
     async def _login(request: Request, exc: NotLoggedIn) -> Any:
@@ -108,6 +111,8 @@ def create_app(store_url: str | None = None, *, store: Store | None = None, secu
 
     @app.exception_handler(404)
     async def _missing(request: Request, exc: Any) -> Any:
+        if request.url.path.startswith("/api/"):           # the API answers in problem details
+            return await api.problems.http_handler(request, exc)
         return render(request, "error.html", status=404, code=404)
 
     @app.exception_handler(BadForm)
