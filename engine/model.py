@@ -89,6 +89,7 @@ class Officer(_Model):
     certificate_valid_until: Date | None = None
     legal_qualification: bool = False
     first_review_on: Date | None = None         # first legal review done (grandfathering, APL 2017 Art 38)
+    role: Literal["officer", "auxiliary", "grid", "third_party"] | None = None   # 协管员, 网格员, 第三方 (issue 19)
 
 
 class Penalty(_Model):
@@ -128,6 +129,18 @@ class Paused(_EventBase):
 class Inspected(_EventBase):
     type: Literal["inspected"]
     result: Literal["compliant", "violation_found", "ordered_correction", "no_violation"] | None = None
+    # 涉企行政检查 (国办发〔2024〕54号; 司法部《行政检查文书基本格式文本（试行）》), all optional:
+    kind: Literal["routine", "campaign", "case"] | None = None          # 日常 | 专项 | 个案
+    trigger: Literal["complaint", "referral", "monitoring", "request"] | None = None   # 个案: 投诉举报 | 转办交办 | 数据监测 | 企业申请
+    item: Id | None = None                      # inspection item code on the agency's published list
+    approved_on: Date | None = None             # 行政检查审批表: the head's approval
+    emergency: bool | None = None               # approval completed afterwards in an emergency
+    plan_approved_on: Date | None = None        # 专项检查: the campaign plan approved
+    plan_filed_on: Date | None = None           # … filed (备案)
+    plan_published_on: Date | None = None       # … published
+    feedback_on: Date | None = None             # result fed back to the business (检查结果告知)
+    scanned_on: Date | None = None              # 扫码入企 / 亮码检查: when the code was scanned
+    scan_reason: LongText | None = None         # why a scan was late (系统故障 etc.)
 
 
 class Notified(_EventBase):

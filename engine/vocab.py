@@ -9,6 +9,11 @@ from __future__ import annotations
 __all__ = ["label", "severity_label", "LABELS"]
 
 LABELS: dict[str, tuple[str, str]] = {
+    # inspection kinds and triggers (涉企行政检查)
+    "routine": ("日常检查", "routine inspection"), "campaign": ("专项检查", "campaign inspection"),
+    "case": ("个案检查", "case inspection"), "complaint": ("投诉举报", "complaint"),
+    "referral": ("转办交办", "referral"), "monitoring": ("数据监测", "data monitoring"),
+    "request": ("企业申请", "the business's request"),
     # event types
     "discovered": ("发现", "discovered"), "registered": ("立案", "registered"),
     "inspected": ("现场检查", "inspection"), "inquired": ("询问调查", "inquiry"),

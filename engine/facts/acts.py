@@ -9,6 +9,7 @@ from ..model import CaseFile, Officer
 from .context import FactContext, iso
 from .kinds import ActFact, DocumentFact, Fact, OfficerActFact, StepFact
 
+ASSISTANTS = frozenset({"auxiliary", "grid", "third_party"})   # 辅助人员, 网格员, 第三方: not officers
 ACTS = frozenset({"inspected", "inquired", "evidence_preserved", "evidence_handled", "served", "decided",
                   "hearing_held", "notified", "seized", "demolished"})
 
@@ -31,7 +32,8 @@ def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
         if event.type in ACTS:
             shown = event.certificates_shown
             yield ActFact(key=f"a{i}", act_day=event.date.toordinal(), events=(i,), event_type=event.type,
-                          procedure=case.procedure, officer_count=len(set(event.officers)),
+                          procedure=case.procedure,
+                          officer_count=sum(officers[o].role not in ASSISTANTS for o in set(event.officers)),
                           certificates="unrecorded" if shown is None else ("shown" if shown else "not_shown"),
                           has_recording=bool(event.recording), service_method=getattr(event, "method", "")
                           if event.type == "served" else "", act_date=event.date.isoformat(),
@@ -55,6 +57,7 @@ def _officer_act(i: int, event_type: str, day: dt.date, officer: Officer) -> Off
     valid = held and (officer.certificate_valid_until is None or day <= officer.certificate_valid_until) \
         and (officer.certificate_valid_from is None or officer.certificate_valid_from <= day)
     return OfficerActFact(key=f"o{i}:{officer.id}", act_day=day.toordinal(), events=(i,), event_type=event_type,
+                          role=officer.role if officer.role in ASSISTANTS else "officer",
                           has_certificate=held, certificate_valid=valid, officer_name=officer.name,
                           certificate=officer.certificate or "", act_date=day.isoformat(),
                           valid_until_date=iso(officer.certificate_valid_until))

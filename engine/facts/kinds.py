@@ -109,6 +109,7 @@ class OfficerActFact(Fact):
 
     KIND: ClassVar[str] = "officer_act"
     event_type: str
+    role: str = "officer"             # officer | auxiliary | grid | third_party (assistants need no certificate)
     has_certificate: bool
     certificate_valid: bool           # held and valid on the date of the act
     officer_name: str = _display()
@@ -124,7 +125,7 @@ class ActFact(Fact):
     KIND: ClassVar[str] = "act"
     event_type: str
     procedure: str
-    officer_count: int                # distinct officers named on the act
+    officer_count: int                # distinct officers named on the act (assistants not counted)
     certificates: str                 # shown | not_shown | unrecorded
     has_recording: bool               # an audio-video record id is attached
     service_method: str               # the method of a service, else ""
@@ -241,3 +242,33 @@ def condition_fields(kind: str) -> dict[str, type]:
     types = {"int": int, "bool": bool, "str": str}
     return {f.name: types[f.type if isinstance(f.type, str) else f.type.__name__]
             for f in dataclasses.fields(cls) if not f.metadata.get("display")}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InspectionFact(Fact):
+    """One on-site inspection of a business (涉企行政检查) in an inspection-procedure case."""
+
+    KIND: ClassVar[str] = "inspection"
+    inspection_kind: str              # routine | campaign | case | unrecorded
+    trigger: str                      # complaint | referral | monitoring | request | "" (个案 only)
+    item_status: str                  # listed | not_listed | no_list | unrecorded
+    approval: str                     # before | emergency_in_time | emergency_late | after | missing
+    plan: str                         # na (not a campaign) | ok | not_approved | not_filed | not_published
+    certified_officers: int           # officers named with a certificate valid that day
+    assistants: int                   # auxiliary staff, grid workers, third parties named on it
+    feedback: str                     # given | missing (case closed without it) | open
+    year_count: int                   # nth counted inspection of the business by this agency this year
+    over_cap: bool                    # year_count beyond the profile's yearly cap for the matter's domain
+    scan: str                         # not_required | on_time | late_with_reason | late | missing
+    act_date: str = _display()
+    item: str = _display()
+    approved_date: str = _display()
+    approval_due_date: str = _display()
+    year_cap: int = _display(0)
+    year_text: str = _display()
+    scan_date: str = _display()
+    agency_name: str = _display()
+
+
+FACT_KINDS[InspectionFact.KIND] = InspectionFact
+__all__.append("InspectionFact")
