@@ -85,7 +85,8 @@ class AgencyProfile(_Model):
         if item:
             return "listed" if any(i.code == item for i in self.inspection_items) else "not_listed"
         if matter:
-            return "listed" if any(matter in i.matters for i in self.inspection_items) else "not_listed"
+            return "listed" if any(matter == i.code or matter in i.matters for i in self.inspection_items) \
+                else "not_listed"
         return "unrecorded"
 
     @property

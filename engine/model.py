@@ -193,6 +193,7 @@ class Decided(_EventBase):
 class Served(_EventBase):
     type: Literal["served"]
     method: Literal["direct", "on_the_spot", "left", "posted", "mail", "electronic", "announcement"] = "direct"
+    consent_on: Date | None = None              # electronic service: the party's consent (送达地址确认书)
 
 
 class Publicized(_EventBase):

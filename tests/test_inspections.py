@@ -88,3 +88,63 @@ def test_stats_count_inspections_per_business():
     rows = json.loads(proc.stdout)["sections"]["inspection_frequency"]
     nk = next(r for r in rows if r["agency"] == "nkcgw" and r["party_id"].endswith("01961X"))
     assert nk["inspections"] == 4 and nk["case"] == 1
+
+
+def test_generated_2025_inspections_agree_and_match_injected_faults(make_checker):
+    """durable-rules, the oracle and the injected faults agree on generated cases of 2025 (mostly
+    inspections of businesses, with the new inspection faults)."""
+    from engine.loader import LoadedCase, validate_case
+    from fixtures.casegen import CaseGen
+
+    gen = CaseGen(seed=19)
+    cases, expected = [], {}
+    for n in range(1500):
+        raw, rules = gen.random_case(n + 1, 2025, mix=(0.15, 0.3))
+        raw["case_id"] = f"G{n}-" + raw["case_id"]
+        case, problems = validate_case(raw, f"gen-{n}")
+        assert not problems, problems
+        cases.append(LoadedCase(case, f"gen-{n}"))
+        expected[case.case_id] = rules
+    results = list(make_checker("2026-06-30", engine="durable", workers=2).check(cases))
+    assert [r.failure for r in results if r.failure] == []
+    got = {r.loaded.case.case_id: {f.rule_id for f in r.findings} for r in results}
+    assert got == expected
+    fired = set().union(*got.values())
+    assert {r for r in fired if r.startswith("inspection.")} == {
+        "inspection.kind_recorded", "inspection.item_listed", "inspection.approved_before", "inspection.campaign_plan",
+        "inspection.certified_officers", "inspection.result_fed_back"}
+
+
+def test_the_2025_inspection_demo_has_exactly_the_expected_findings():
+    from conftest import read_expected
+
+    demo = ROOT / "fixtures" / "demo-2025"
+    as_of, expected = read_expected(demo)
+    report = json.loads(run("check", str(demo), "--as-of", as_of, "--format", "json").stdout)
+    assert report["problems"] == [] and report["engine_failures"] == []
+    got: dict[str, set[str]] = {cid: set() for cid in expected}
+    for f in report["findings"]:
+        got[f["case_id"]].add(f["rule_id"])
+    assert got == {cid: set(rules) for cid, rules in expected.items()}
+    assert {r for rules in expected.values() for r in rules if r.startswith("inspection.")} == {
+        "inspection.kind_recorded", "inspection.item_listed", "inspection.approved_before", "inspection.campaign_plan",
+        "inspection.certified_officers", "inspection.result_fed_back", "inspection.yearly_cap"}
+
+
+def test_the_2025_data_set_has_its_injected_inspection_faults(tmp_path_factory):
+    """xuefu-2024's volumes under the 2025 rules: a realistic share of inspection faults, the yearly cap
+    passed by key businesses, all judged exactly (the cap over the whole data set's history)."""
+    from conftest import read_expected
+    from datasets import dataset
+
+    data = dataset("xuefu-2025", tmp_path_factory.mktemp("data"))
+    as_of, expected = read_expected(data)
+    report = json.loads(run("check", str(data), "--as-of", as_of, "--format", "json").stdout)
+    assert report["problems"] == [] and report["engine_failures"] == []
+    got: dict[str, set[str]] = {}
+    for f in report["findings"]:
+        got.setdefault(f["case_id"], set()).add(f["rule_id"])
+    assert got == {cid: set(rules) for cid, rules in expected.items()}
+    cap = sum("inspection.yearly_cap" in v for v in got.values())
+    faulty = sum(any(r.startswith("inspection.") for r in v) for v in got.values())
+    assert 20 <= cap <= 200 and 100 <= faulty <= 400                   # of 2,895 inspections

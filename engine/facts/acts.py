@@ -37,7 +37,22 @@ def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
                           certificates="unrecorded" if shown is None else ("shown" if shown else "not_shown"),
                           has_recording=bool(event.recording), service_method=getattr(event, "method", "")
                           if event.type == "served" else "", act_date=event.date.isoformat(),
-                          recording=event.recording or "")
+                          recording=event.recording or "", staffing="named" if event.officers else "none",
+                          consented=_consented(case, i, event))
+
+
+CONSENT_WORDS = ("送达地址确认书", "电子送达确认", "同意电子送达")
+
+
+def _consented(case: CaseFile, i: int, event: object) -> bool:
+    """Electronic service only with the party's prior consent (行政处罚法 第六十一条第二款): a consent
+    date on or before the service, or a consent document (送达地址确认书) filed before it."""
+    if event.type != "served" or getattr(event, "method", "") != "electronic":   # type: ignore[attr-defined]
+        return True
+    consent = getattr(event, "consent_on", None)
+    if consent is not None:
+        return consent <= event.date                                             # type: ignore[attr-defined]
+    return any(w in d for e in case.events[:i + 1] for d in e.documents for w in CONSENT_WORDS)
 
 
 def document_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:

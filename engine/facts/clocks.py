@@ -130,17 +130,31 @@ def _hearings(case: CaseFile, ctx: FactContext) -> Iterator[HearingFact]:
             continue
         notices = [(j, e) for j, e in enumerate(case.events[:i]) if e.type == "hearing_noticed" and e.date <= event.date]
         if not notices:
+            host = _host(case, i, event)
             yield HearingFact(key=f"h{i}", act_day=event.date.toordinal(), events=(i,), noticed=False,
-                              notice_short=False, notice_state="missing", hearing_date=event.date.isoformat())
+                              notice_short=False, notice_state="missing", hearing_date=event.date.isoformat(),
+                              host_investigated=host is not None, host_name=host or "")
             continue
         j, notice = notices[-1]
+        host = _host(case, i, event)
         period = ctx.periods.at("hearing_notice", notice.date)
         earliest = period.due(notice.date, ctx.calendar) if period else notice.date
         yield HearingFact(key=f"h{i}", act_day=event.date.toordinal(), events=(j, i), noticed=True,
                           notice_short=event.date < earliest,
                           notice_state="short" if event.date < earliest else "ok", notice_date=notice.date.isoformat(),
                           hearing_date=event.date.isoformat(), period_text=period.text("zh") if period else "",
-                          due_date=earliest.isoformat())
+                          due_date=earliest.isoformat(), host_investigated=host is not None,
+                          host_name=host or "")
+
+
+def _host(case: CaseFile, i: int, event: object) -> str | None:
+    """The hearing's host, named, when the host acted in the investigation (行政处罚法 第六十四条第（四）项)."""
+    from .decision import _investigators
+
+    host = getattr(event, "host", None)
+    if host is None or host not in _investigators(case, i):
+        return None
+    return f"{host} {case.officer(host).name}"
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:

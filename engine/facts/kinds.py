@@ -56,6 +56,9 @@ class DecisionFact(Fact):
     discussed_before: bool            # a collective discussion listed before it, dated on/before it
     exemption: str                    # "" | first_offence | minor | no_fault
     educated: bool                    # an education record (教育, 告诫, 承诺书) is in the file
+    heavier_than_notice: bool = False # the penalty is heavier than the one the last notice proposed
+    hearing_requested_in_time: bool = False   # a hearing was requested within the period after a notice with the right
+    heard_before: bool = False        # a hearing was held before the decision
     review_state: str = _display()    # none | approved | returned | rejected | late_review
     review_date: str = _display()
     reviewer_name: str = _display()
@@ -64,6 +67,9 @@ class DecisionFact(Fact):
     fine_yuan: str = _display()
     window_end_date: str = _display()
     window_text: str = _display()
+    proposed_text: str = _display()   # the penalty the last notice proposed, in words
+    penalty_text: str = _display()    # the penalty decided, in words
+    request_date: str = _display()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,11 +132,13 @@ class ActFact(Fact):
     event_type: str
     procedure: str
     officer_count: int                # distinct officers named on the act (assistants not counted)
+    consented: bool = True            # electronic service: the party agreed to it beforehand (else True)
     certificates: str                 # shown | not_shown | unrecorded
     has_recording: bool               # an audio-video record id is attached
     service_method: str               # the method of a service, else ""
     act_date: str = _display()
     recording: str = _display()
+    staffing: str = _display()        # none (no one named on the act) | named
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,7 +191,9 @@ class HearingFact(Fact):
     KIND: ClassVar[str] = "hearing"
     noticed: bool                     # a hearing notice precedes it
     notice_short: bool                # the notice came later than the lead time before the hearing
+    host_investigated: bool = False   # the host (主持人) acted in the case's investigation
     notice_state: str = _display()    # missing | short | ok
+    host_name: str = _display()
     notice_date: str = _display()
     hearing_date: str = _display()
     period_text: str = _display()
