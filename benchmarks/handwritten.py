@@ -44,7 +44,8 @@ PUBLICITY = {"penalty_decision": ("publicity.penalty_within_7_workdays", PUBLIC_
 CLOCKS = {"decision_90": ("deadline.decision_within_90_days", NEW_LAW),
           "service_7": ("deadline.service_within_7_workdays", OLD_LAW),
           "evidence_7": ("deadline.evidence_handled_7_workdays", OLD_LAW),
-          "simple_filing": ("simple.filed", OLD_LAW)}
+          "simple_filing": ("simple.filed", OLD_LAW),
+          "seizure_30": ("coercion.seizure_period", COERCION_LAW)}
 
 
 def evaluate(facts: Iterable[Any]) -> set[tuple[str, str]]:
@@ -72,7 +73,7 @@ def evaluate(facts: Iterable[Any]) -> set[tuple[str, str]]:
             _first_offence(f, day, add)
         elif kind == "deadline":
             rule = CLOCKS.get(f.clock)
-            if rule and day >= rule[1] and f.status in ("late", "missed"):
+            if rule and day >= rule[1] and f.status in ("late", "missed", "backdated"):
                 add((rule[0], f.key))
         elif kind == "publicity":
             rule = PUBLICITY.get(f.obligation)

@@ -116,7 +116,8 @@ class _EventBase(_Model):
 class PlainEvent(_EventBase):
     type: Literal["discovered", "registered", "inquired", "evidence_preserved", "evidence_handled",
                   "statement", "rights_waived", "hearing_requested", "collective_discussion",
-                  "educated", "filed", "enforced", "closed", "seized", "demolished"]
+                  "educated", "filed", "enforced", "closed", "seized", "demolished",
+                  "released"]                                     # 解除查封、扣押 (行政强制法 第二十八条)
 
 
 class Paused(_EventBase):
@@ -171,6 +172,14 @@ class ExtensionApproved(_EventBase):
     days: int = Field(ge=1, le=365)
 
 
+class SeizureExtended(_EventBase):
+    """The head's approval to extend a seizure by at most 30 days (行政强制法 第二十五条)."""
+
+    type: Literal["seizure_extended"]
+    approver: Text
+    days: int = Field(ge=1, le=30)
+
+
 class Decided(_EventBase):
     type: Literal["decided"]
     outcome: Literal["penalty", "no_penalty", "transfer"]
@@ -214,13 +223,13 @@ class Revoked(_EventBase):
 
 Event = Annotated[
     Union[PlainEvent, Paused, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
-          ExtensionApproved, Decided, Served, Publicized, Paid, Revoked],
+          ExtensionApproved, Decided, Served, Publicized, Paid, Revoked, SeizureExtended],
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(
     t for cls in (PlainEvent, Paused, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
-                  ExtensionApproved, Decided, Served, Publicized, Paid, Revoked)
+                  ExtensionApproved, Decided, Served, Publicized, Paid, Revoked, SeizureExtended)
     for t in cls.model_fields["type"].annotation.__args__
 ))
 

@@ -29,6 +29,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "paid": ("缴纳罚款", "payment"), "enforced": ("强制执行", "enforcement"), "revoked": ("撤销", "revocation"),
     "closed": ("结案", "closing"), "suspended": ("中止", "suspension"), "resumed": ("恢复", "resumption"),
     "seized": ("查封扣押", "seizure"), "demolished": ("强制拆除", "demolition"),
+    "released": ("解除查封扣押", "release of a seizure"), "seizure_extended": ("延长查封扣押期限", "seizure extended"),
+    "seizure_30": ("查封扣押期限（30日）", "seizure period (30 days)"),
     # pauses of the decision clock
     "public_notice": ("公告送达", "service by public notice"), "hearing": ("听证", "hearing"),
     # certificates, service methods

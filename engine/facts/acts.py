@@ -21,7 +21,8 @@ def step_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
         yield StepFact(key=f"s{step.index}", act_day=step.date_ordinal, events=(step.index,),
                        event_type=step.event_type, procedure=case.procedure, allowed=step.allowed,
                        reason=step.reason, state_before=step.state_before,
-                       act_date=events[step.index].date.isoformat())
+                       act_date=events[step.index].date.isoformat(),
+                       previous_date=max(e.date for e in events[:step.index]).isoformat() if step.index else "")
 
 
 def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
@@ -71,7 +72,10 @@ def _officer_act(i: int, event_type: str, day: dt.date, officer: Officer) -> Off
     held = bool(officer.certificate)
     valid = held and (officer.certificate_valid_until is None or day <= officer.certificate_valid_until) \
         and (officer.certificate_valid_from is None or officer.certificate_valid_from <= day)
+    state = "none" if not held else ("not_yet" if officer.certificate_valid_from is not None
+                                     and day < officer.certificate_valid_from else ("valid" if valid else "expired"))
     return OfficerActFact(key=f"o{i}:{officer.id}", act_day=day.toordinal(), events=(i,), event_type=event_type,
+                          cert_state=state, valid_from_date=iso(officer.certificate_valid_from),
                           role=officer.role if officer.role in ASSISTANTS else "officer",
                           has_certificate=held, certificate_valid=valid, officer_name=officer.name,
                           certificate=officer.certificate or "", act_date=day.isoformat(),

@@ -138,6 +138,9 @@ def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> Decis
         heavier_than_notice=heavier(penalty, proposed), hearing_requested_in_time=requested_in_time,
         heard_before=heard, proposed_text=penalty_text(proposed), penalty_text=penalty_text(penalty),
         request_date=iso(request_day),
+        first_review_state="recorded" if reviewer is not None and reviewer.first_review_on else "assumed",
+        first_review_date=iso(reviewer.first_review_on) if reviewer is not None else "",
+        window_name="陈述申辩和听证申请期" if notices and getattr(notices[-1][1], "hearing_right", False) else "陈述申辩期",
     )
 
 

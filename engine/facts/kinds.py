@@ -70,6 +70,9 @@ class DecisionFact(Fact):
     proposed_text: str = _display()   # the penalty the last notice proposed, in words
     penalty_text: str = _display()    # the penalty decided, in words
     request_date: str = _display()
+    first_review_state: str = _display()   # recorded (the officer's first_review_on) | assumed (this review)
+    first_review_date: str = _display()
+    window_name: str = _display()     # 陈述申辩期 | 陈述申辩和听证申请期
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +125,8 @@ class OfficerActFact(Fact):
     certificate: str = _display()
     valid_until_date: str = _display()
     act_date: str = _display()
+    cert_state: str = _display()      # none | not_yet | expired | valid
+    valid_from_date: str = _display()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +170,7 @@ class StepFact(Fact):
     reason: str                       # "" | wrong_state | unknown_event | date_order
     state_before: str = _display()
     act_date: str = _display()
+    previous_date: str = _display()   # the latest date of the steps before it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,6 +188,9 @@ class DeadlineFact(Fact):
     done_date: str = _display()
     as_of_date: str = _display()
     period_text: str = _display()
+    late_text: str = _display()       # "2 个工作日" or "3 日": lateness in the period's own unit
+    late_text_en: str = _display()
+    backdated_date: str = _display()  # a service on file dated before the decision it would serve
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
