@@ -19,6 +19,8 @@ REVIEW_2018 = 736695              # 法制审核 (三项制度) in force
 PUBLIC_2019 = 737033              # 公示 / 全过程记录 in force
 LATE_FEE_LAW = 734503             # 行政强制法 late-fee cap
 COERCION_LAW = 734503             # 行政强制法 in force (2012-01-01)
+DISCRETION_2022 = dt.date(2022, 8, 1).toordinal()      # 国办发〔2022〕27号 裁量基准
+FINES_2024 = dt.date(2024, 2, 9).toordinal()           # 国发〔2024〕5号 顶格罚款
 INSPECTION_54 = dt.date(2025, 1, 3).toordinal()        # 国办发〔2024〕54号 published
 INSPECTION_KINDS = dt.date(2025, 5, 8).toordinal()     # 津司发〔2025〕8号: kinds, the head's approval
 INSPECTION_FEEDBACK = dt.date(2025, 6, 1).toordinal()  # 司法部 行政检查文书格式: result fed back
@@ -77,7 +79,7 @@ def evaluate(facts: Iterable[Any]) -> set[tuple[str, str]]:
                 add((rule[0], f.key))
         elif kind == "publicity":
             rule = PUBLICITY.get(f.obligation)
-            if rule and day >= rule[1] and f.status in ("late", "missed"):
+            if rule and day >= rule[1] and f.status in ("late", "missed", "missed_revoked"):
                 add((rule[0], f.key))
         elif kind == "limitation":
             if _new(day):
@@ -93,6 +95,8 @@ def evaluate(facts: Iterable[Any]) -> set[tuple[str, str]]:
         elif kind == "payment":
             if day >= LATE_FEE_LAW and f.late_fee_excess_fen > 0:
                 add(("execution.late_fee_cap", f.key))
+            if f.spot_collected and not f.spot_allowed:
+                add(("execution.on_the_spot_collection", f.key))
         elif kind == "closing":
             if not f.executed:
                 add(("closing.outcome_executed", f.key))
@@ -151,6 +155,10 @@ def _decision(f: Any, day: int, add: Any) -> None:
         add(("first_offence.education_missing", f.key))
     if not penalty:
         return
+    if day >= DISCRETION_2022 and (f.benchmark_status == "outside" or f.fine_position == "over_max"):
+        add(("discretion.benchmark_range", f.key))
+    if day >= FINES_2024 and f.fine_position == "top" and not f.reasons_given:
+        add(("discretion.top_fine_reasons", f.key))
     if f.notice_before and f.heavier_than_notice:
         add(("procedure.heavier_than_notified", f.key))
     if f.hearing_requested_in_time and not f.heard_before:
@@ -165,8 +173,12 @@ def _decision(f: Any, day: int, add: Any) -> None:
         add(("procedure.collective_discussion", f.key))
     if f.procedure == "simple":
         person, org = (20_000, 300_000) if new else (5_000, 100_000)
-        if ((f.party_kind == "person" and f.fine_fen > person) or (f.party_kind == "organization" and f.fine_fen > org)
-                or f.penalty_kind not in ("warning", "fine")):
+        if f.special_law:                   # a special law's own on-the-spot limit (rules/special_laws.yaml)
+            over = f.over_special_limit
+        else:
+            over = (f.party_kind == "person" and f.fine_fen > person) or (
+                f.party_kind == "organization" and f.fine_fen > org)
+        if over or f.penalty_kind not in ("warning", "fine"):
             add(("simple.threshold", f.key))
 
 

@@ -187,6 +187,9 @@ class Decided(_EventBase):
     exemption: Literal["first_offence", "minor", "no_fault"] | None = None
     document: Text | None = None
     major: bool = False                         # flagged 重大 / complex by the agency
+    discretion_level: Literal["light", "ordinary", "serious"] | None = None   # 裁量基准: the circumstance applied
+    benchmark: Text | None = None               # the discretion benchmark cited (name and item)
+    reasons: LongText | None = None             # the reasons stated for the amount (顶格 / 高额罚款)
 
     @model_validator(mode="after")
     def _penalty_matches_outcome(self) -> "Decided":
@@ -214,6 +217,8 @@ class Paid(_EventBase):
     type: Literal["paid"]
     amount: Yuan
     late_fee: Yuan = Decimal(0)
+    on_the_spot: bool | None = None             # 当场收缴 by the officers
+    spot_reason: Literal["hard_to_execute", "remote_area"] | None = None   # 行政处罚法 第六十八条第（二）项、第六十九条
 
 
 class Revoked(_EventBase):

@@ -35,6 +35,7 @@ PARAM_TYPES: dict[str, tuple[str, str]] = {
     "simple_filing_workdays": ("int", "working days to file (备案) an on-the-spot decision"),
     "exemption_list": ("text", "the first-offence / minor-violation exemption list (rules/exemptions/<name>.yaml)"),
     "review_grades": ("grades", "案卷评查 grade cut-offs: grade → minimum score"),
+    "discretion_benchmarks": ("text", "the discretion benchmark table (rules/discretion/<name>.yaml)"),
     # 涉企行政检查 (issue 19)
     "inspection_yearly_cap": ("caps", "yearly on-site inspections of one business by one agency, by matter domain "
                                       "(`default` for the rest); 个案 inspections are not counted"),

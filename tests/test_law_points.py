@@ -75,3 +75,24 @@ def test_the_statement_period_is_named_by_the_rights_it_carries(messages):
 def test_the_reviewers_first_review_is_not_asserted_when_the_file_lacks_it(messages):
     text = one(messages, "legal_review.reviewer_qualified", "QUAL-违反-1 审核人无法律职业资格")
     assert "案卷未记载其初次从事法制审核的日期" in text and "在2018年1月1日之后）" not in text
+
+
+def test_a_revoked_decision_is_named_and_not_asked_to_be_publicized(messages):
+    text = one(messages, "publicity.penalty_within_7_workdays", "PUB-7-违反-4 逾期未公示后撤销")
+    assert "2024-03-27 决定被撤销时仍未公示" in text and "3个工作日内撤回" in text and "截至" not in text
+    assert not [k for k in messages if k[1] == "PUB-7-合规-4 决定后第3个工作日撤销未公示"]
+
+
+def test_special_laws_set_their_own_limits(messages):
+    assert ("execution.on_the_spot_collection", "SPOT-合规-3 道路交通安全法当场收缴150元") not in messages
+    text = one(messages, "execution.on_the_spot_collection", "SPOT-违反-3 治安管理处罚当场收缴80元")
+    assert "第一百零四条" in text and "80.00" in text
+    text = one(messages, "simple.threshold", "SIMPLE-违反-5 道路交通安全法对单位当场罚款500元")
+    assert "第一百零七条" in text and "罚款 500.00 元" in text
+
+
+def test_a_top_of_range_fine_names_the_statutory_range(messages):
+    text = one(messages, "discretion.top_fine_reasons", "TOP-违反-1 顶格罚款5万元未说明理由")
+    assert "5,000–50,000 元" in text and "消防法" in text
+    text = one(messages, "discretion.benchmark_range", "BENCH-违反-1 情节较轻却罚款3万元")
+    assert "情节较轻 5,000–15,000 元" in text

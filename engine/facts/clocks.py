@@ -250,9 +250,23 @@ def _payment(case: CaseFile) -> PaymentFact | None:
     fine = decision.penalty.amount
     late = sum((e.late_fee for _, e in payments), Decimal(0))
     last = payments[-1][1].date
+    spot = [e for _, e in payments if e.on_the_spot]
+    allowed, limit_text = True, ""
+    if spot:
+        from ..special_laws import APL_SPOT_COLLECTION, special_limits
+
+        day = spot[0].date
+        special = special_limits(case.violation, day)
+        kind = case.party.kind if case.party else "person"
+        if special is not None and kind in special.spot_max:
+            limit, limit_text = special.spot_max[kind], special.spot_basis
+        else:
+            limit, limit_text = next((f, t) for start, f, t in reversed(APL_SPOT_COLLECTION) if day >= start)
+        allowed = fen(fine) <= limit or any(e.spot_reason for e in spot)
     return PaymentFact(key="pay", act_day=last.toordinal(), events=(i,) + tuple(j for j, _ in payments),
                        fine_fen=fen(fine), late_fee_fen=fen(late), late_fee_excess_fen=fen(late) - fen(fine),
-                       fine_yuan=_money(fine), late_fee_yuan=_money(late), paid_date=last.isoformat())
+                       fine_yuan=_money(fine), late_fee_yuan=_money(late), paid_date=last.isoformat(),
+                       spot_collected=bool(spot), spot_allowed=allowed, spot_limit_text=limit_text)
 
 
 def _closing(case: CaseFile) -> ClosingFact | None:

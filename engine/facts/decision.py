@@ -141,7 +141,49 @@ def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> Decis
         first_review_state="recorded" if reviewer is not None and reviewer.first_review_on else "assumed",
         first_review_date=iso(reviewer.first_review_on) if reviewer is not None else "",
         window_name="陈述申辩和听证申请期" if notices and getattr(notices[-1][1], "hearing_right", False) else "陈述申辩期",
+        **_discretion(case, event, ctx), **_special(case, event),
     )
+
+
+def _special(case: CaseFile, event: Decided) -> dict[str, object]:
+    """A special law's own on-the-spot limit (“法律另有规定的，从其规定”)."""
+    from ..special_laws import special_limits
+
+    limits = special_limits(case.violation, event.date)
+    if limits is None:
+        if event.date >= dt.date(2021, 7, 15):
+            return {"simple_limit_text": "《行政处罚法》第五十一条：公民二百元、单位三千元以下罚款或者警告"}
+        return {"simple_limit_text": "《行政处罚法》（1996）第三十三条：公民五十元、单位一千元以下罚款或者警告"}
+    kind = case.party.kind if case.party else "person"
+    cap = limits.simple_max.get(kind)
+    amount = fen(event.penalty.amount) if event.penalty and event.penalty.kind == "fine" else 0
+    return {"special_law": limits.law_id, "over_special_limit": cap is not None and amount > cap,
+            "simple_limit_text": limits.simple_basis}
+
+
+LEVEL_ZH = {"light": "情节较轻", "ordinary": "一般情节", "serious": "情节严重"}
+
+
+def _discretion(case: CaseFile, event: Decided, ctx: FactContext) -> dict[str, object]:
+    """A fine against its matter's statutory range and the benchmark range of the circumstance applied."""
+    penalty = event.penalty
+    item = ctx.benchmarks.item(case.matter.code if case.matter else None)
+    out: dict[str, object] = {"reasons_given": bool(event.reasons)}
+    if penalty is None or penalty.kind != "fine" or item is None or case.party is None:
+        return out
+    statutory = item.statutory.get(case.party.kind)
+    if statutory is None:
+        return out
+    amount = fen(penalty.amount)
+    low, high = statutory
+    out["fine_position"] = "over_max" if amount > high else ("top" if amount == high else "within")
+    out["statutory_text"] = f"{low / 100:,.0f}–{high / 100:,.0f} 元（{item.statutory_source}）"
+    level = event.discretion_level
+    bounds = item.levels.get(case.party.kind, {}).get(level) if level else None
+    if bounds is not None:
+        out["benchmark_status"] = "within" if bounds[0] <= amount <= bounds[1] else "outside"
+        out["level_text"] = f"{LEVEL_ZH[level]} {bounds[0] / 100:,.0f}–{bounds[1] / 100:,.0f} 元"
+    return out
 
 
 def _first_offence(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> FirstOffenceFact | None:

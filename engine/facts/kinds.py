@@ -59,6 +59,11 @@ class DecisionFact(Fact):
     heavier_than_notice: bool = False # the penalty is heavier than the one the last notice proposed
     hearing_requested_in_time: bool = False   # a hearing was requested within the period after a notice with the right
     heard_before: bool = False        # a hearing was held before the decision
+    fine_position: str = ""           # a fine against the matter's statutory range: top | within | over_max | ""
+    special_law: str = ""             # the special law (rules/special_laws.yaml) whose limits apply, else ""
+    over_special_limit: bool = False  # a simple-procedure fine above that special law's on-the-spot limit
+    reasons_given: bool = False       # the decision states reasons for the amount
+    benchmark_status: str = ""        # the fine against the benchmark range of the level applied: within | outside | ""
     review_state: str = _display()    # none | approved | returned | rejected | late_review
     review_date: str = _display()
     reviewer_name: str = _display()
@@ -73,6 +78,9 @@ class DecisionFact(Fact):
     first_review_state: str = _display()   # recorded (the officer's first_review_on) | assumed (this review)
     first_review_date: str = _display()
     window_name: str = _display()     # 陈述申辩期 | 陈述申辩和听证申请期
+    statutory_text: str = _display()  # "5,000–50,000 元（《消防法》…）"
+    simple_limit_text: str = _display()
+    level_text: str = _display()      # the circumstance applied and its benchmark range
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +116,7 @@ class PublicityFact(Fact):
     status: str                       # on_time | late | missed | open
     late_workdays: int                # working days past the due date (done, or as of the as-of date)
     start_date: str = _display()      # the decision, inspection or revocation the window runs from
+    revoked_date: str = _display()    # the decision was revoked that day (status missed_revoked)
     publicized_date: str = _display()
     as_of_date: str = _display()
 
@@ -230,6 +239,9 @@ class PaymentFact(Fact):
     fine_fen: int
     late_fee_fen: int
     late_fee_excess_fen: int          # late fee minus the fine (> 0: over the cap)
+    spot_collected: bool = False      # collected on the spot by the officers (当场收缴)
+    spot_allowed: bool = True         # within the on-the-spot collection limit, or a lawful reason recorded
+    spot_limit_text: str = _display()
     fine_yuan: str = _display()
     late_fee_yuan: str = _display()
     paid_date: str = _display()
