@@ -122,6 +122,8 @@ def _inspection(f: Any, day: int, add: Any) -> None:
         add(("inspection.result_fed_back", f.key))
     if day >= INSPECTION_CAP and f.over_cap:
         add(("inspection.yearly_cap", f.key))
+    if f.scan in ("missing", "late"):
+        add(("inspection.scan_on_entry", f.key))
 
 
 def _act(f: Any, day: int, add: Any) -> None:
