@@ -25,7 +25,7 @@ venv: $(VENV)/.stamp
 $(DATA)/%/expected.yaml: fixtures/generate.py fixtures/casegen.py | venv
 	$(PY) -m fixtures.generate $* $(DATA)/$*
 
-datasets: $(DATA)/xuefu-2024/expected.yaml $(DATA)/nkcgw-2023/expected.yaml
+datasets: $(DATA)/xuefu-2024/expected.yaml $(DATA)/nkcgw-2023/expected.yaml $(DATA)/xuefu-2025/expected.yaml
 
 # The main jobs on the shipped fixtures and on 学府街道's 2024: the check of the demo cases, the Q4 review,
 # the alerts as of the last day and the annual statistics (HTML and XLSX copies under build/reports).
@@ -34,6 +34,7 @@ datasets: $(DATA)/xuefu-2024/expected.yaml $(DATA)/nkcgw-2023/expected.yaml
 demo: venv $(DATA)/xuefu-2024/expected.yaml
 	@mkdir -p build/reports
 	$(VENV)/bin/casecheck check fixtures/demo --as-of $(AS_OF); rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck check fixtures/demo-2025 --as-of 2025-12-31; rc=$$?; [ $$rc -le 1 ]
 	$(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 -o build/reports/review-2024Q4.txt; rc=$$?; [ $$rc -le 1 ] \
 	  && tail -n 40 build/reports/review-2024Q4.txt
 	$(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 --format html -o build/reports/review-2024Q4.html; [ $$? -le 1 ]

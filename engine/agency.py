@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from .definitions import read_yaml, rules_path
 from .errors import DefinitionError
 
-__all__ = ["AgencyProfile", "Duty", "RosterOfficer", "load_agency", "POWER_CATEGORIES"]
+__all__ = ["AgencyProfile", "Duty", "InspectionItem", "RosterOfficer", "load_agency", "POWER_CATEGORIES"]
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 
@@ -56,6 +56,15 @@ class RosterOfficer(_Model):
     valid_until: dt.date | None = None
 
 
+class InspectionItem(_Model):
+    """One item of the agency's published inspection list (涉企行政检查事项清单)."""
+
+    code: Text
+    name: Text
+    basis: Text
+    matters: list[Text] = Field(default_factory=list)    # the case matter codes this item inspects
+
+
 class AgencyProfile(_Model):
     code: Text
     name: Text
@@ -65,6 +74,20 @@ class AgencyProfile(_Model):
     powers_source: Text | None = None
     duties: list[Duty] = Field(min_length=1)
     officers: list[RosterOfficer] = Field(min_length=1)
+    inspection_items: list[InspectionItem] | None = None     # None: no published list on file
+    inspection_items_source: Text | None = None
+
+    def inspection_listed(self, item: str | None, matter: str | None) -> str:
+        """listed | not_listed | no_list | unrecorded: an inspection's item (or its matter) against the
+        published list (国办发〔2024〕54号: 未经公布的检查事项不得实施)."""
+        if self.inspection_items is None:
+            return "no_list"
+        if item:
+            return "listed" if any(i.code == item for i in self.inspection_items) else "not_listed"
+        if matter:
+            return "listed" if any(matter == i.code or matter in i.matters for i in self.inspection_items) \
+                else "not_listed"
+        return "unrecorded"
 
     @property
     def power_total(self) -> int:

@@ -183,9 +183,13 @@ def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: st
 
 def _with_history(session: Any, row: CaseRow) -> tuple[dict[str, Any], PartyHistory]:
     """The stored case as stored (its header with ``events``), and its party's decided cases of this
-    matter (the only ones the first-offence look-back asks for): one query."""
+    matter (the only ones the first-offence look-back asks for): one query; for an inspection case also
+    the party's stored inspections (the yearly cap): one more."""
+    from .store.inspections import party_inspections
+
     stored, others = load_with_party(session, row)
-    return stored, PartyHistory(CaseFile.model_validate(raw) for raw in others)
+    history = PartyHistory(CaseFile.model_validate(raw) for raw in others)
+    return stored, party_inspections(session, row, history) if row.procedure == "inspection" else history
 
 
 def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "case new") -> str:

@@ -240,8 +240,27 @@ def alerts(
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
                           calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems)
+    _repeat_inspections(doc, paths and loaded.cases, db, day, agency, load_profile(profile), lang.value)
     write(doc, fmt.value, output)
     raise typer.Exit(doc.exit_code)
+
+
+def _repeat_inspections(doc: "object", cases: "object", db: Optional[str], day: dt.date, agency: Optional[str],
+                        profile: "object", lang: str) -> None:
+    """Repeat inspections of a business (涉企行政检查, issue 19), from the files or the store."""
+    from .inspections import add_repeat_section, repeat_inspections, rows_from_cases
+
+    days, agencies = profile["inspection_repeat_days"], profile["inspection_repeat_agencies"]
+    if cases:
+        rows = rows_from_cases(cases)
+    else:
+        from .store import Store
+        from .store.inspections import inspections_between
+
+        with Store.open(db).reading() as session:
+            rows = inspections_between(session, day - dt.timedelta(days=2 * days), day)
+    found = repeat_inspections(rows, day, days=days, agencies=agencies, agency=agency)
+    add_repeat_section(doc, found, lang, days=days, agencies=agencies)
 
 
 @app.command()
@@ -279,6 +298,9 @@ def stats(
     doc = stats_document(items, lang.value, year=year, rules=catalogue_version(), calendar=default_calendar().describe(),
                          profile=load_profile(profile).name, as_of=dt.date(year, 12, 31),
                          problems=[str(p) for p in loaded.problems])
+    from .inspections import add_counts_section, inspection_counts, rows_from_cases
+
+    add_counts_section(doc, inspection_counts(rows_from_cases(loaded.cases), year, agency), lang.value)
     write(doc, fmt.value, output)
     raise typer.Exit(doc.exit_code)
 

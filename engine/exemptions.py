@@ -122,17 +122,49 @@ class PriorViolation:
     outcome: str                      # penalty | no_penalty
 
 
+@dataclass(frozen=True, order=True)
+class PriorInspection:
+    """One on-site inspection of a business (涉企行政检查), for the yearly cap and repeat alerts."""
+
+    day: dt.date
+    agency: str
+    case_id: str
+    index: int                        # the event's position in its case
+    kind: str                         # routine | campaign | case | "" (not recorded)
+
+
 class PartyHistory:
-    """Violations established by decisions, by (party id, matter code)."""
+    """Violations established by decisions, by (party id, matter code); and the inspections of each
+    party (inspection-procedure cases), by party id."""
 
     def __init__(self, cases: Iterable[CaseFile] = ()):
         self._index: dict[tuple[str, str], list[PriorViolation]] = {}
+        self._inspections: dict[str, list[PriorInspection]] = {}
         for case in cases:
             self.add(case)
 
     def add(self, case: CaseFile) -> None:
         for key, prior in self.entries(case):
             self.merge(key, prior)
+        for party_id, seen in self.inspection_entries(case):
+            self.merge_inspection(party_id, seen)
+
+    @staticmethod
+    def inspection_entries(case: CaseFile) -> list[tuple[str, PriorInspection]]:
+        if case.party is None or case.procedure != "inspection":
+            return []
+        return [(case.party.id, PriorInspection(e.date, case.agency.code, case.case_id, i, e.kind or ""))
+                for i, e in enumerate(case.events) if e.type == "inspected"]
+
+    def merge_inspection(self, party_id: str, seen: PriorInspection) -> None:
+        if not hasattr(self, "_inspections"):
+            self._inspections = {}
+        self._inspections.setdefault(party_id, []).append(seen)
+
+    def inspections(self, party_id: str, exclude: tuple[str, str] | None = None) -> list[PriorInspection]:
+        """The party's inspections in other cases (``exclude``: (agency, case id) of the case judged)."""
+        found = getattr(self, "_inspections", {}).get(party_id, ())
+        return [p for p in found if exclude is None or (p.agency, p.case_id) != exclude]
 
     @staticmethod
     def entries(case: CaseFile) -> list[tuple[tuple[str, str], PriorViolation]]:

@@ -20,7 +20,7 @@ __all__ = ["Finding", "make_finding", "sort_findings"]
 
 CODE_FIELDS = frozenset({"review_state", "status", "platform", "event_type", "reason", "party_kind",
                          "penalty_kind", "outcome", "procedure", "obligation", "certificates", "service_method",
-                         "harm", "exemption", "clock"})
+                         "harm", "exemption", "clock", "inspection_kind", "trigger"})
 
 
 class Finding(BaseModel):

@@ -171,8 +171,19 @@ def validate_case(raw: Any, file: str, index: int | None = None) -> tuple[CaseFi
 
 
 def _decided(raw: Any) -> bool:
+    """A case the look-back pass needs: one with a decision, or an inspection of a business from the
+    day the yearly inspection cap applies (the cap counts the business's other inspections)."""
     events = raw.get("events") if isinstance(raw, dict) else None
-    return isinstance(events, list) and any(isinstance(e, dict) and e.get("type") == "decided" for e in events)
+    if not isinstance(events, list):
+        return False
+    if any(isinstance(e, dict) and e.get("type") == "decided" for e in events):
+        return True
+    return raw.get("procedure") == "inspection" and any(
+        isinstance(e, dict) and e.get("type") == "inspected" and str(e.get("date", "")) >= INSPECTION_CAP_FROM
+        for e in events)
+
+
+INSPECTION_CAP_FROM = "2025-01-01"      # the first year inspection.yearly_cap counts (in force 2025-07-01)
 
 
 def load_file(path: Path, decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:

@@ -89,6 +89,7 @@ class Officer(_Model):
     certificate_valid_until: Date | None = None
     legal_qualification: bool = False
     first_review_on: Date | None = None         # first legal review done (grandfathering, APL 2017 Art 38)
+    role: Literal["officer", "auxiliary", "grid", "third_party"] | None = None   # 协管员, 网格员, 第三方 (issue 19)
 
 
 class Penalty(_Model):
@@ -115,7 +116,8 @@ class _EventBase(_Model):
 class PlainEvent(_EventBase):
     type: Literal["discovered", "registered", "inquired", "evidence_preserved", "evidence_handled",
                   "statement", "rights_waived", "hearing_requested", "collective_discussion",
-                  "educated", "filed", "enforced", "closed", "seized", "demolished"]
+                  "educated", "filed", "enforced", "closed", "seized", "demolished",
+                  "released"]                                     # 解除查封、扣押 (行政强制法 第二十八条)
 
 
 class Paused(_EventBase):
@@ -128,6 +130,18 @@ class Paused(_EventBase):
 class Inspected(_EventBase):
     type: Literal["inspected"]
     result: Literal["compliant", "violation_found", "ordered_correction", "no_violation"] | None = None
+    # 涉企行政检查 (国办发〔2024〕54号; 司法部《行政检查文书基本格式文本（试行）》), all optional:
+    kind: Literal["routine", "campaign", "case"] | None = None          # 日常 | 专项 | 个案
+    trigger: Literal["complaint", "referral", "monitoring", "request"] | None = None   # 个案: 投诉举报 | 转办交办 | 数据监测 | 企业申请
+    item: Id | None = None                      # inspection item code on the agency's published list
+    approved_on: Date | None = None             # 行政检查审批表: the head's approval
+    emergency: bool | None = None               # approval completed afterwards in an emergency
+    plan_approved_on: Date | None = None        # 专项检查: the campaign plan approved
+    plan_filed_on: Date | None = None           # … filed (备案)
+    plan_published_on: Date | None = None       # … published
+    feedback_on: Date | None = None             # result fed back to the business (检查结果告知)
+    scanned_on: Date | None = None              # 扫码入企 / 亮码检查: when the code was scanned
+    scan_reason: LongText | None = None         # why a scan was late (系统故障 etc.)
 
 
 class Notified(_EventBase):
@@ -158,6 +172,14 @@ class ExtensionApproved(_EventBase):
     days: int = Field(ge=1, le=365)
 
 
+class SeizureExtended(_EventBase):
+    """The head's approval to extend a seizure by at most 30 days (行政强制法 第二十五条)."""
+
+    type: Literal["seizure_extended"]
+    approver: Text
+    days: int = Field(ge=1, le=30)
+
+
 class Decided(_EventBase):
     type: Literal["decided"]
     outcome: Literal["penalty", "no_penalty", "transfer"]
@@ -165,6 +187,9 @@ class Decided(_EventBase):
     exemption: Literal["first_offence", "minor", "no_fault"] | None = None
     document: Text | None = None
     major: bool = False                         # flagged 重大 / complex by the agency
+    discretion_level: Literal["light", "ordinary", "serious"] | None = None   # 裁量基准: the circumstance applied
+    benchmark: Text | None = None               # the discretion benchmark cited (name and item)
+    reasons: LongText | None = None             # the reasons stated for the amount (顶格 / 高额罚款)
 
     @model_validator(mode="after")
     def _penalty_matches_outcome(self) -> "Decided":
@@ -180,6 +205,7 @@ class Decided(_EventBase):
 class Served(_EventBase):
     type: Literal["served"]
     method: Literal["direct", "on_the_spot", "left", "posted", "mail", "electronic", "announcement"] = "direct"
+    consent_on: Date | None = None              # electronic service: the party's consent (送达地址确认书)
 
 
 class Publicized(_EventBase):
@@ -191,6 +217,8 @@ class Paid(_EventBase):
     type: Literal["paid"]
     amount: Yuan
     late_fee: Yuan = Decimal(0)
+    on_the_spot: bool | None = None             # 当场收缴 by the officers
+    spot_reason: Literal["hard_to_execute", "remote_area"] | None = None   # 行政处罚法 第六十八条第（二）项、第六十九条
 
 
 class Revoked(_EventBase):
@@ -200,13 +228,13 @@ class Revoked(_EventBase):
 
 Event = Annotated[
     Union[PlainEvent, Paused, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
-          ExtensionApproved, Decided, Served, Publicized, Paid, Revoked],
+          ExtensionApproved, Decided, Served, Publicized, Paid, Revoked, SeizureExtended],
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES: tuple[str, ...] = tuple(sorted(
     t for cls in (PlainEvent, Paused, Inspected, Notified, HearingNoticed, HearingHeld, LegalReview,
-                  ExtensionApproved, Decided, Served, Publicized, Paid, Revoked)
+                  ExtensionApproved, Decided, Served, Publicized, Paid, Revoked, SeizureExtended)
     for t in cls.model_fields["type"].annotation.__args__
 ))
 

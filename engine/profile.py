@@ -35,6 +35,18 @@ PARAM_TYPES: dict[str, tuple[str, str]] = {
     "simple_filing_workdays": ("int", "working days to file (备案) an on-the-spot decision"),
     "exemption_list": ("text", "the first-offence / minor-violation exemption list (rules/exemptions/<name>.yaml)"),
     "review_grades": ("grades", "案卷评查 grade cut-offs: grade → minimum score"),
+    "discretion_benchmarks": ("text", "the discretion benchmark table (rules/discretion/<name>.yaml)"),
+    # 涉企行政检查 (issue 19)
+    "inspection_yearly_cap": ("caps", "yearly on-site inspections of one business by one agency, by matter domain "
+                                      "(`default` for the rest); 个案 inspections are not counted"),
+    "inspection_emergency_approval_workdays": ("int", "working days after an emergency inspection to complete "
+                                                      "the head's approval"),
+    "inspection_repeat_days": ("int", "a business inspected again within this many calendar days is alerted "
+                                      "(个案 excluded)"),
+    "inspection_repeat_agencies": ("int", "a business inspected by this many agencies in the window is alerted"),
+    "inspection_scan_on_entry": ("bool", "inspections are scanned into the platform (扫码入企/亮码检查)"),
+    "inspection_scan_late_days": ("int", "calendar days within which a scan missed on site may be entered, "
+                                         "with a reason"),
 }
 PAUSE_KINDS = ("suspension", "hearing", "public_notice")
 
@@ -116,6 +128,13 @@ def _value(kind: str, value: Any, source: str, where: str) -> Any:
         if not isinstance(value, str) or not value:
             raise DefinitionError(source, where, f"expected text, got {value!r}")
         return value
+    if kind == "caps":
+        if not isinstance(value, dict) or "default" not in value:
+            raise DefinitionError(source, where, "expected domain: yearly cap, with a `default` entry")
+        for code, cap in value.items():
+            if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= 1000:
+                raise DefinitionError(source, f"{where}.{code}", "a whole number of inspections 1–1000")
+        return tuple((str(c), n) for c, n in value.items())
     if kind == "grades":
         if not isinstance(value, dict) or not value:
             raise DefinitionError(source, where, "expected grade: minimum score, highest first")

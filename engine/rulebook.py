@@ -94,7 +94,7 @@ class Basis:
     article: str
 
     def text(self) -> str:
-        law = self.law if self.law.startswith(("《", "国办", "国发", "津")) else f"《{self.law}》"
+        law = self.law if self.law.startswith(("《", "国办", "国发", "津", "司法部", "深府")) else f"《{self.law}》"
         version = f"（{self.version}）" if self.version else ""
         return f"{law}{version}{self.article}"
 

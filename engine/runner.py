@@ -193,9 +193,9 @@ def _unit_cases(unit: Any, decided_only: bool = False) -> tuple[list[LoadedCase]
     return _STATE["source"].read(unit, _STATE["partition"], decided_only)
 
 
-def _history_unit(unit: Any) -> list[tuple[tuple[str, str], PriorViolation]]:
+def _history_unit(unit: Any) -> list[tuple[Any, Any]]:
     cases, _ = _unit_cases(unit, decided_only=True)
-    return [entry for c in cases for entry in PartyHistory.entries(c.case)]
+    return [entry for c in cases for entry in PartyHistory.entries(c.case) + PartyHistory.inspection_entries(c.case)]
 
 
 def _judge_unit(unit: Any, history_file: str) -> tuple[list[CaseResult], list[InputProblem]]:
@@ -316,7 +316,10 @@ def _history(pool: _Pool, source: Any, spec: RunSpec, units: Sequence[Any], wind
 
     for entries in _ordered(pool, _history_unit, units, (), window, here):
         for key, prior in entries:
-            history.merge(key, prior)
+            if isinstance(key, str):                       # a party's inspection (the yearly cap)
+                history.merge_inspection(key, prior)
+            else:
+                history.merge(key, prior)
     return history
 
 

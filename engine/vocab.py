@@ -9,6 +9,11 @@ from __future__ import annotations
 __all__ = ["label", "severity_label", "LABELS"]
 
 LABELS: dict[str, tuple[str, str]] = {
+    # inspection kinds and triggers (涉企行政检查)
+    "routine": ("日常检查", "routine inspection"), "campaign": ("专项检查", "campaign inspection"),
+    "case": ("个案检查", "case inspection"), "complaint": ("投诉举报", "complaint"),
+    "referral": ("转办交办", "referral"), "monitoring": ("数据监测", "data monitoring"),
+    "request": ("企业申请", "the business's request"),
     # event types
     "discovered": ("发现", "discovered"), "registered": ("立案", "registered"),
     "inspected": ("现场检查", "inspection"), "inquired": ("询问调查", "inquiry"),
@@ -24,6 +29,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "paid": ("缴纳罚款", "payment"), "enforced": ("强制执行", "enforcement"), "revoked": ("撤销", "revocation"),
     "closed": ("结案", "closing"), "suspended": ("中止", "suspension"), "resumed": ("恢复", "resumption"),
     "seized": ("查封扣押", "seizure"), "demolished": ("强制拆除", "demolition"),
+    "released": ("解除查封扣押", "release of a seizure"), "seizure_extended": ("延长查封扣押期限", "seizure extended"),
+    "seizure_30": ("查封扣押期限（30日）", "seizure period (30 days)"),
     # pauses of the decision clock
     "public_notice": ("公告送达", "service by public notice"), "hearing": ("听证", "hearing"),
     # certificates, service methods

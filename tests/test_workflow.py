@@ -37,7 +37,7 @@ def test_guards_come_from_the_workflow_file(workflows):
     assert workflows["ordinary"].guards_for("decided") == (
         "legal_review.required_before_decision", "legal_review.reviewer_independent",
         "procedure.notice_before_decision", "procedure.statement_period", "procedure.hearing_right_notified",
-        "procedure.collective_discussion")
+        "procedure.collective_discussion", "procedure.heavier_than_notified", "procedure.hearing_not_held")
     assert workflows["ordinary"].guards_for("registered") == ("deadline.limitation_period",)
     assert workflows["ordinary"].guards_for("closed") == ("recording.documents_complete", "closing.outcome_executed")
 

@@ -15,16 +15,18 @@ from .acts import act_facts, document_facts, step_facts
 from .clocks import clock_facts
 from .context import FactContext, fen
 from .decision import decision_facts
+from .inspection import inspection_facts
 from .kinds import (FACT_KINDS, ActFact, ClosingFact, DeadlineFact, DecisionFact, DocumentFact, Fact,
-                    FirstOffenceFact, HearingFact, LimitationFact, OfficerActFact, PaymentFact, PublicityFact,
+                    FirstOffenceFact, HearingFact, InspectionFact, LimitationFact, OfficerActFact, PaymentFact, PublicityFact,
                     StepFact, condition_fields)
 from .publicity import publicity_facts
 
 __all__ = ["Fact", "FACT_KINDS", "FactContext", "build_facts", "condition_fields", "fen", "ActFact",
            "ClosingFact", "DeadlineFact", "DecisionFact", "DocumentFact", "FirstOffenceFact", "HearingFact",
-           "LimitationFact", "OfficerActFact", "PaymentFact", "PublicityFact", "StepFact"]
+           "InspectionFact", "LimitationFact", "OfficerActFact", "PaymentFact", "PublicityFact", "StepFact"]
 
-_DERIVATIONS = (step_facts, act_facts, document_facts, decision_facts, publicity_facts, clock_facts)
+_DERIVATIONS = (step_facts, act_facts, document_facts, decision_facts, publicity_facts, clock_facts,
+                inspection_facts)
 
 
 def build_facts(case: CaseFile, ctx: FactContext) -> list[Fact]:

@@ -9,6 +9,7 @@ from ..model import CaseFile, Officer
 from .context import FactContext, iso
 from .kinds import ActFact, DocumentFact, Fact, OfficerActFact, StepFact
 
+ASSISTANTS = frozenset({"auxiliary", "grid", "third_party"})   # 辅助人员, 网格员, 第三方: not officers
 ACTS = frozenset({"inspected", "inquired", "evidence_preserved", "evidence_handled", "served", "decided",
                   "hearing_held", "notified", "seized", "demolished"})
 
@@ -20,7 +21,8 @@ def step_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
         yield StepFact(key=f"s{step.index}", act_day=step.date_ordinal, events=(step.index,),
                        event_type=step.event_type, procedure=case.procedure, allowed=step.allowed,
                        reason=step.reason, state_before=step.state_before,
-                       act_date=events[step.index].date.isoformat())
+                       act_date=events[step.index].date.isoformat(),
+                       previous_date=max(e.date for e in events[:step.index]).isoformat() if step.index else "")
 
 
 def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
@@ -31,11 +33,27 @@ def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
         if event.type in ACTS:
             shown = event.certificates_shown
             yield ActFact(key=f"a{i}", act_day=event.date.toordinal(), events=(i,), event_type=event.type,
-                          procedure=case.procedure, officer_count=len(set(event.officers)),
+                          procedure=case.procedure,
+                          officer_count=sum(officers[o].role not in ASSISTANTS for o in set(event.officers)),
                           certificates="unrecorded" if shown is None else ("shown" if shown else "not_shown"),
                           has_recording=bool(event.recording), service_method=getattr(event, "method", "")
                           if event.type == "served" else "", act_date=event.date.isoformat(),
-                          recording=event.recording or "")
+                          recording=event.recording or "", staffing="named" if event.officers else "none",
+                          consented=_consented(case, i, event))
+
+
+CONSENT_WORDS = ("送达地址确认书", "电子送达确认", "同意电子送达")
+
+
+def _consented(case: CaseFile, i: int, event: object) -> bool:
+    """Electronic service only with the party's prior consent (行政处罚法 第六十一条第二款): a consent
+    date on or before the service, or a consent document (送达地址确认书) filed before it."""
+    if event.type != "served" or getattr(event, "method", "") != "electronic":   # type: ignore[attr-defined]
+        return True
+    consent = getattr(event, "consent_on", None)
+    if consent is not None:
+        return consent <= event.date                                             # type: ignore[attr-defined]
+    return any(w in d for e in case.events[:i + 1] for d in e.documents for w in CONSENT_WORDS)
 
 
 def document_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
@@ -54,7 +72,11 @@ def _officer_act(i: int, event_type: str, day: dt.date, officer: Officer) -> Off
     held = bool(officer.certificate)
     valid = held and (officer.certificate_valid_until is None or day <= officer.certificate_valid_until) \
         and (officer.certificate_valid_from is None or officer.certificate_valid_from <= day)
+    state = "none" if not held else ("not_yet" if officer.certificate_valid_from is not None
+                                     and day < officer.certificate_valid_from else ("valid" if valid else "expired"))
     return OfficerActFact(key=f"o{i}:{officer.id}", act_day=day.toordinal(), events=(i,), event_type=event_type,
+                          cert_state=state, valid_from_date=iso(officer.certificate_valid_from),
+                          role=officer.role if officer.role in ASSISTANTS else "officer",
                           has_certificate=held, certificate_valid=valid, officer_name=officer.name,
                           certificate=officer.certificate or "", act_date=day.isoformat(),
                           valid_until_date=iso(officer.certificate_valid_until))

@@ -22,17 +22,25 @@ def clock_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
     for i, event in enumerate(events):
         if isinstance(event, Decided) and event.outcome == "penalty" and case.procedure in ("ordinary", "simple"):
             served = _next(case, i, "served")
-            fact = _clock(case, ctx, "service_7", "service", i, served)
+            backdated = None if served is not None else next(
+                (j for j, e in enumerate(events[i + 1:], i + 1) if e.type == "served" and e.date < event.date), None)
+            fact = _clock(case, ctx, "service_7", "service", i, served, backdated=backdated)
             if fact:
                 yield fact
             if case.procedure == "simple":
                 fact = _clock(case, ctx, "simple_filing", "simple_filing", i, _next(case, i, "filed"))
                 if fact:
                     yield fact
+    for i, event in enumerate(events):
+        if event.type == "seized":
+            fact = _seizure_clock(case, ctx, i)
+            if fact:
+                yield fact
     preserved = [i for i, e in enumerate(events) if e.type == "evidence_preserved"]
     handled = [i for i, e in enumerate(events) if e.type == "evidence_handled"]
-    for n, i in enumerate(preserved):
-        done = next((j for j in handled[n:] if j > i), None)
+    for i in preserved:
+        # one handling decision may dispose of several preservations, each within its own period
+        done = next((j for j in handled if j > i and events[j].date >= events[i].date), None)
         fact = _clock(case, ctx, "evidence_7", "evidence_handling", i, done, key=f"k:evidence_7:{i}")
         if fact:
             yield fact
@@ -65,8 +73,15 @@ def _status(due: dt.date, done: dt.date | None, ctx: FactContext, paused: bool =
     return "open", 0, 0
 
 
+def _late_text(period: Period, days: int, workdays: int) -> tuple[str, str]:
+    """Lateness in the period's own unit: working days for 工作日 periods, calendar days for 日."""
+    if period.unit == "workdays":
+        return f"{workdays} 个工作日", f"{workdays} working days"
+    return f"{days} 日", f"{days} days"
+
+
 def _clock(case: CaseFile, ctx: FactContext, clock: str, period_id: str, start_index: int, done_index: int | None,
-           key: str | None = None) -> DeadlineFact | None:
+           key: str | None = None, backdated: int | None = None) -> DeadlineFact | None:
     start = case.events[start_index].date
     period: Period | None = ctx.periods.at(period_id, start)
     if period is None:
@@ -75,10 +90,39 @@ def _clock(case: CaseFile, ctx: FactContext, clock: str, period_id: str, start_i
     done = case.events[done_index].date if done_index is not None else None
     status, days, workdays = _status(due, done, ctx)
     shown = (start_index,) if done_index is None else (start_index, done_index)
+    if status == "missed" and backdated is not None:         # a service dated before the decision it serves
+        status, shown = "backdated", (start_index, backdated)
+    late, late_en = _late_text(period, days, workdays)
     return DeadlineFact(key=key or f"k:{clock}:{start_index}", act_day=start.toordinal(), events=shown,
                         due_date=due.isoformat(), clock=clock, status=status, overdue_days=days,
                         overdue_workdays=workdays, extension_days=0, paused_days=0, start_date=start.isoformat(),
-                        done_date=iso(done), as_of_date=ctx.as_of.isoformat(), period_text=period.text("zh"))
+                        done_date=iso(done), as_of_date=ctx.as_of.isoformat(), period_text=period.text("zh"),
+                        late_text=late, late_text_en=late_en,
+                        backdated_date=iso(case.events[backdated].date) if backdated is not None else "")
+
+
+def _seizure_clock(case: CaseFile, ctx: FactContext, i: int) -> DeadlineFact | None:
+    """A seizure (查封、扣押) is decided on (处理决定) or released within 30 days, or within the extension
+    approved before those ran out (行政强制法 第二十五条、第二十七条、第二十八条)."""
+    start = case.events[i].date
+    period = ctx.periods.at("seizure", start)
+    if period is None:
+        return None
+    first_due = period.due(start, ctx.calendar)
+    extension = min(30, sum(getattr(e, "days", 0) for e in case.events[i + 1:]
+                            if e.type == "seizure_extended" and start <= e.date <= first_due))
+    due = ctx.calendar.add_days(start, period.days + extension) if extension else first_due
+    done = next((j for j, e in enumerate(case.events[i + 1:], i + 1) if e.date >= start and (
+        e.type == "released" or (isinstance(e, Decided) and e.penalty is not None and e.penalty.kind == "confiscation"))),
+        None)                                # released, or the seized things confiscated (处理决定)
+    done_day = case.events[done].date if done is not None else None
+    status, days, workdays = _status(due, done_day, ctx)
+    shown = (i,) if done is None else (i, done)
+    return DeadlineFact(key=f"k:seizure_30:{i}", act_day=start.toordinal(), events=shown, due_date=due.isoformat(),
+                        clock="seizure_30", status=status, overdue_days=days, overdue_workdays=workdays,
+                        extension_days=extension, paused_days=0, start_date=start.isoformat(),
+                        done_date=iso(done_day), as_of_date=ctx.as_of.isoformat(),
+                        period_text=period.text("zh") + (f"（延长{extension}日）" if extension else ""))
 
 
 def _paused_days(case: CaseFile, ctx: FactContext, until: dt.date) -> tuple[int, bool]:
@@ -111,9 +155,12 @@ def _decision_clock(case: CaseFile, ctx: FactContext) -> DeadlineFact | None:
     if period is None:
         return None
     cap = ctx.profile["decision_extension_max_days"]
-    extension = min(cap, sum(getattr(e, "days", 0) for e in case.events if e.type == "extension_approved"))
     done = next(((j, e) for j, e in enumerate(case.events) if e.type in ("decided", "revoked")), None)
     paused, still = _paused_days(case, ctx, done[1].date if done else ctx.as_of)
+    # an extension counts only when approved before the period ran out (an expired period is not extended)
+    ran_out = ctx.calendar.add_days(s_event.date, period.days + paused)
+    extension = min(cap, sum(getattr(e, "days", 0) for e in case.events
+                             if e.type == "extension_approved" and e.date <= ran_out))
     due = ctx.calendar.add_days(s_event.date, period.days + extension + paused)
     status, days, workdays = _status(due, done[1].date if done else None, ctx, paused=still)
     shown = (s_index,) if done is None else (s_index, done[0])
@@ -130,17 +177,31 @@ def _hearings(case: CaseFile, ctx: FactContext) -> Iterator[HearingFact]:
             continue
         notices = [(j, e) for j, e in enumerate(case.events[:i]) if e.type == "hearing_noticed" and e.date <= event.date]
         if not notices:
+            host = _host(case, i, event)
             yield HearingFact(key=f"h{i}", act_day=event.date.toordinal(), events=(i,), noticed=False,
-                              notice_short=False, notice_state="missing", hearing_date=event.date.isoformat())
+                              notice_short=False, notice_state="missing", hearing_date=event.date.isoformat(),
+                              host_investigated=host is not None, host_name=host or "")
             continue
         j, notice = notices[-1]
+        host = _host(case, i, event)
         period = ctx.periods.at("hearing_notice", notice.date)
         earliest = period.due(notice.date, ctx.calendar) if period else notice.date
         yield HearingFact(key=f"h{i}", act_day=event.date.toordinal(), events=(j, i), noticed=True,
                           notice_short=event.date < earliest,
                           notice_state="short" if event.date < earliest else "ok", notice_date=notice.date.isoformat(),
                           hearing_date=event.date.isoformat(), period_text=period.text("zh") if period else "",
-                          due_date=earliest.isoformat())
+                          due_date=earliest.isoformat(), host_investigated=host is not None,
+                          host_name=host or "")
+
+
+def _host(case: CaseFile, i: int, event: object) -> str | None:
+    """The hearing's host, named, when the host acted in the investigation (行政处罚法 第六十四条第（四）项)."""
+    from .decision import _investigators
+
+    host = getattr(event, "host", None)
+    if host is None or host not in _investigators(case, i):
+        return None
+    return f"{host} {case.officer(host).name}"
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:
@@ -189,9 +250,23 @@ def _payment(case: CaseFile) -> PaymentFact | None:
     fine = decision.penalty.amount
     late = sum((e.late_fee for _, e in payments), Decimal(0))
     last = payments[-1][1].date
+    spot = [e for _, e in payments if e.on_the_spot]
+    allowed, limit_text = True, ""
+    if spot:
+        from ..special_laws import APL_SPOT_COLLECTION, special_limits
+
+        day = spot[0].date
+        special = special_limits(case.violation, day)
+        kind = case.party.kind if case.party else "person"
+        if special is not None and kind in special.spot_max:
+            limit, limit_text = special.spot_max[kind], special.spot_basis
+        else:
+            limit, limit_text = next((f, t) for start, f, t in reversed(APL_SPOT_COLLECTION) if day >= start)
+        allowed = fen(fine) <= limit or any(e.spot_reason for e in spot)
     return PaymentFact(key="pay", act_day=last.toordinal(), events=(i,) + tuple(j for j, _ in payments),
                        fine_fen=fen(fine), late_fee_fen=fen(late), late_fee_excess_fen=fen(late) - fen(fine),
-                       fine_yuan=_money(fine), late_fee_yuan=_money(late), paid_date=last.isoformat())
+                       fine_yuan=_money(fine), late_fee_yuan=_money(late), paid_date=last.isoformat(),
+                       spot_collected=bool(spot), spot_allowed=allowed, spot_limit_text=limit_text)
 
 
 def _closing(case: CaseFile) -> ClosingFact | None:

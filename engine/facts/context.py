@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from ..calendar import WorkCalendar
 from ..documents import DocumentRule, load_documents
@@ -27,6 +28,8 @@ class FactContext:
     periods: Periods = None             # type: ignore[assignment]  # filled from the profile
     documents: dict[str, DocumentRule] = None  # type: ignore[assignment]
     exemptions: ExemptionList = None    # type: ignore[assignment]
+    benchmarks: Any = None              # engine.discretion.Benchmark, from the profile
+
 
     def __post_init__(self) -> None:
         if self.periods is None:
@@ -35,6 +38,10 @@ class FactContext:
             object.__setattr__(self, "documents", load_documents())
         if self.exemptions is None:
             object.__setattr__(self, "exemptions", load_exemptions(self.profile["exemption_list"]))
+        if self.benchmarks is None:
+            from ..discretion import load_benchmarks
+
+            object.__setattr__(self, "benchmarks", load_benchmarks(self.profile["discretion_benchmarks"]))
 
 
 def fen(amount: Decimal | None) -> int:

@@ -14,6 +14,34 @@ from .kinds import DecisionFact, Fact, FirstOffenceFact
 INVESTIGATIVE = frozenset({"registered", "inspected", "inquired", "evidence_preserved", "evidence_handled",
                            "notified", "seized"})
 EDUCATION_WORDS = ("教育", "告诫", "承诺书")
+# how heavy a kind of penalty is, for "heavier than notified" (行政处罚法 第九条's order, lightest first);
+# "other" is not ranked: a decision of another kind is not compared
+SEVERITY = {"warning": 1, "criticism": 1, "fine": 2, "confiscation": 3, "suspension": 4, "revocation": 5,
+            "closure": 6, "detention": 7}
+
+
+def penalty_text(penalty: object, lang: str = "zh") -> str:
+    """罚款 2,000.00 元 / 警告 / 责令停产停业: a penalty in words, the amount only where there is one."""
+    from ..vocab import label
+
+    if penalty is None:
+        return ""
+    amount = getattr(penalty, "amount", None)
+    kind = label(penalty.kind, lang)      # type: ignore[attr-defined]
+    if amount is None:
+        return kind
+    return f"{kind} {amount:,.2f} 元" if lang == "zh" else f"{kind} of {amount:,.2f} yuan"
+
+
+def heavier(decided: object, proposed: object) -> bool:
+    if decided is None or proposed is None:
+        return False
+    a, b = SEVERITY.get(decided.kind), SEVERITY.get(proposed.kind)        # type: ignore[attr-defined]
+    if a is None or b is None:
+        return False
+    if a != b:
+        return a > b
+    return decided.kind == proposed.kind and (decided.amount or 0) > (proposed.amount or 0)   # type: ignore[attr-defined]
 
 
 def decision_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
@@ -76,6 +104,17 @@ def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> Decis
             window_end, period = max(ends, key=lambda pair: pair[0])
             window_text = period.text("zh")
             window_open = event.date <= window_end
+    proposed = getattr(notices[-1][1], "proposed", None) if notices else None
+    requested_in_time, request_day = False, None
+    hearing_notices = [(j, e) for j, e in notices if getattr(e, "hearing_right", False)]
+    if hearing_notices:
+        h_index, h_notice = hearing_notices[-1]
+        period = ctx.periods.at("hearing_request", h_notice.date)
+        due = period.due(h_notice.date, ctx.calendar) if period else None
+        requests = [e for e in case.events[h_index + 1:i] if e.type == "hearing_requested"]
+        if requests:
+            request_day = requests[0].date
+            requested_in_time = due is None or request_day <= due
     shown = [i] + ([last[0]] if last else []) + ([notices[-1][0]] if notices else [])
     return DecisionFact(
         key=f"d{i}", act_day=event.date.toordinal(), events=tuple(sorted(set(shown))),
@@ -96,7 +135,55 @@ def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> Decis
         decision_date=event.date.isoformat(), notice_date=iso(notices[-1][1].date) if notices else "",
         fine_yuan=f"{penalty.amount:,.2f}" if penalty and penalty.amount is not None else "",
         window_end_date=iso(window_end), window_text=window_text,
+        heavier_than_notice=heavier(penalty, proposed), hearing_requested_in_time=requested_in_time,
+        heard_before=heard, proposed_text=penalty_text(proposed), penalty_text=penalty_text(penalty),
+        request_date=iso(request_day),
+        first_review_state="recorded" if reviewer is not None and reviewer.first_review_on else "assumed",
+        first_review_date=iso(reviewer.first_review_on) if reviewer is not None else "",
+        window_name="陈述申辩和听证申请期" if notices and getattr(notices[-1][1], "hearing_right", False) else "陈述申辩期",
+        **_discretion(case, event, ctx), **_special(case, event),
     )
+
+
+def _special(case: CaseFile, event: Decided) -> dict[str, object]:
+    """A special law's own on-the-spot limit (“法律另有规定的，从其规定”)."""
+    from ..special_laws import special_limits
+
+    limits = special_limits(case.violation, event.date)
+    if limits is None:
+        if event.date >= dt.date(2021, 7, 15):
+            return {"simple_limit_text": "《行政处罚法》第五十一条：公民二百元、单位三千元以下罚款或者警告"}
+        return {"simple_limit_text": "《行政处罚法》（1996）第三十三条：公民五十元、单位一千元以下罚款或者警告"}
+    kind = case.party.kind if case.party else "person"
+    cap = limits.simple_max.get(kind)
+    amount = fen(event.penalty.amount) if event.penalty and event.penalty.kind == "fine" else 0
+    return {"special_law": limits.law_id, "over_special_limit": cap is not None and amount > cap,
+            "simple_limit_text": limits.simple_basis}
+
+
+LEVEL_ZH = {"light": "情节较轻", "ordinary": "一般情节", "serious": "情节严重"}
+
+
+def _discretion(case: CaseFile, event: Decided, ctx: FactContext) -> dict[str, object]:
+    """A fine against its matter's statutory range and the benchmark range of the circumstance applied."""
+    penalty = event.penalty
+    item = ctx.benchmarks.item(case.matter.code if case.matter else None)
+    out: dict[str, object] = {"reasons_given": bool(event.reasons)}
+    if penalty is None or penalty.kind != "fine" or item is None or case.party is None:
+        return out
+    statutory = item.statutory.get(case.party.kind)
+    if statutory is None:
+        return out
+    amount = fen(penalty.amount)
+    low, high = statutory
+    out["fine_position"] = "over_max" if amount > high else ("top" if amount == high else "within")
+    out["statutory_text"] = f"{low / 100:,.0f}–{high / 100:,.0f} 元（{item.statutory_source}）"
+    level = event.discretion_level
+    bounds = item.levels.get(case.party.kind, {}).get(level) if level else None
+    if bounds is not None:
+        out["benchmark_status"] = "within" if bounds[0] <= amount <= bounds[1] else "outside"
+        out["level_text"] = f"{LEVEL_ZH[level]} {bounds[0] / 100:,.0f}–{bounds[1] / 100:,.0f} 元"
+    return out
 
 
 def _first_offence(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> FirstOffenceFact | None:

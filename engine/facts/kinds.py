@@ -56,6 +56,14 @@ class DecisionFact(Fact):
     discussed_before: bool            # a collective discussion listed before it, dated on/before it
     exemption: str                    # "" | first_offence | minor | no_fault
     educated: bool                    # an education record (教育, 告诫, 承诺书) is in the file
+    heavier_than_notice: bool = False # the penalty is heavier than the one the last notice proposed
+    hearing_requested_in_time: bool = False   # a hearing was requested within the period after a notice with the right
+    heard_before: bool = False        # a hearing was held before the decision
+    fine_position: str = ""           # a fine against the matter's statutory range: top | within | over_max | ""
+    special_law: str = ""             # the special law (rules/special_laws.yaml) whose limits apply, else ""
+    over_special_limit: bool = False  # a simple-procedure fine above that special law's on-the-spot limit
+    reasons_given: bool = False       # the decision states reasons for the amount
+    benchmark_status: str = ""        # the fine against the benchmark range of the level applied: within | outside | ""
     review_state: str = _display()    # none | approved | returned | rejected | late_review
     review_date: str = _display()
     reviewer_name: str = _display()
@@ -64,6 +72,15 @@ class DecisionFact(Fact):
     fine_yuan: str = _display()
     window_end_date: str = _display()
     window_text: str = _display()
+    proposed_text: str = _display()   # the penalty the last notice proposed, in words
+    penalty_text: str = _display()    # the penalty decided, in words
+    request_date: str = _display()
+    first_review_state: str = _display()   # recorded (the officer's first_review_on) | assumed (this review)
+    first_review_date: str = _display()
+    window_name: str = _display()     # 陈述申辩期 | 陈述申辩和听证申请期
+    statutory_text: str = _display()  # "5,000–50,000 元（《消防法》…）"
+    simple_limit_text: str = _display()
+    level_text: str = _display()      # the circumstance applied and its benchmark range
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +116,7 @@ class PublicityFact(Fact):
     status: str                       # on_time | late | missed | open
     late_workdays: int                # working days past the due date (done, or as of the as-of date)
     start_date: str = _display()      # the decision, inspection or revocation the window runs from
+    revoked_date: str = _display()    # the decision was revoked that day (status missed_revoked)
     publicized_date: str = _display()
     as_of_date: str = _display()
 
@@ -109,12 +127,15 @@ class OfficerActFact(Fact):
 
     KIND: ClassVar[str] = "officer_act"
     event_type: str
+    role: str = "officer"             # officer | auxiliary | grid | third_party (assistants need no certificate)
     has_certificate: bool
     certificate_valid: bool           # held and valid on the date of the act
     officer_name: str = _display()
     certificate: str = _display()
     valid_until_date: str = _display()
     act_date: str = _display()
+    cert_state: str = _display()      # none | not_yet | expired | valid
+    valid_from_date: str = _display()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,12 +145,14 @@ class ActFact(Fact):
     KIND: ClassVar[str] = "act"
     event_type: str
     procedure: str
-    officer_count: int                # distinct officers named on the act
+    officer_count: int                # distinct officers named on the act (assistants not counted)
+    consented: bool = True            # electronic service: the party agreed to it beforehand (else True)
     certificates: str                 # shown | not_shown | unrecorded
     has_recording: bool               # an audio-video record id is attached
     service_method: str               # the method of a service, else ""
     act_date: str = _display()
     recording: str = _display()
+    staffing: str = _display()        # none (no one named on the act) | named
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +179,7 @@ class StepFact(Fact):
     reason: str                       # "" | wrong_state | unknown_event | date_order
     state_before: str = _display()
     act_date: str = _display()
+    previous_date: str = _display()   # the latest date of the steps before it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +197,9 @@ class DeadlineFact(Fact):
     done_date: str = _display()
     as_of_date: str = _display()
     period_text: str = _display()
+    late_text: str = _display()       # "2 个工作日" or "3 日": lateness in the period's own unit
+    late_text_en: str = _display()
+    backdated_date: str = _display()  # a service on file dated before the decision it would serve
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,7 +209,9 @@ class HearingFact(Fact):
     KIND: ClassVar[str] = "hearing"
     noticed: bool                     # a hearing notice precedes it
     notice_short: bool                # the notice came later than the lead time before the hearing
+    host_investigated: bool = False   # the host (主持人) acted in the case's investigation
     notice_state: str = _display()    # missing | short | ok
+    host_name: str = _display()
     notice_date: str = _display()
     hearing_date: str = _display()
     period_text: str = _display()
@@ -210,6 +239,9 @@ class PaymentFact(Fact):
     fine_fen: int
     late_fee_fen: int
     late_fee_excess_fen: int          # late fee minus the fine (> 0: over the cap)
+    spot_collected: bool = False      # collected on the spot by the officers (当场收缴)
+    spot_allowed: bool = True         # within the on-the-spot collection limit, or a lawful reason recorded
+    spot_limit_text: str = _display()
     fine_yuan: str = _display()
     late_fee_yuan: str = _display()
     paid_date: str = _display()
@@ -241,3 +273,33 @@ def condition_fields(kind: str) -> dict[str, type]:
     types = {"int": int, "bool": bool, "str": str}
     return {f.name: types[f.type if isinstance(f.type, str) else f.type.__name__]
             for f in dataclasses.fields(cls) if not f.metadata.get("display")}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InspectionFact(Fact):
+    """One on-site inspection of a business (涉企行政检查) in an inspection-procedure case."""
+
+    KIND: ClassVar[str] = "inspection"
+    inspection_kind: str              # routine | campaign | case | unrecorded
+    trigger: str                      # complaint | referral | monitoring | request | "" (个案 only)
+    item_status: str                  # listed | not_listed | no_list | unrecorded
+    approval: str                     # before | emergency_in_time | emergency_late | after | missing
+    plan: str                         # na (not a campaign) | ok | not_approved | not_filed | not_published
+    certified_officers: int           # officers named with a certificate valid that day
+    assistants: int                   # auxiliary staff, grid workers, third parties named on it
+    feedback: str                     # given | missing (case closed without it) | open
+    year_count: int                   # nth counted inspection of the business by this agency this year
+    over_cap: bool                    # year_count beyond the profile's yearly cap for the matter's domain
+    scan: str                         # not_required | on_time | late_with_reason | late | missing
+    act_date: str = _display()
+    item: str = _display()
+    approved_date: str = _display()
+    approval_due_date: str = _display()
+    year_cap: int = _display(0)
+    year_text: str = _display()
+    scan_date: str = _display()
+    agency_name: str = _display()
+
+
+FACT_KINDS[InspectionFact.KIND] = InspectionFact
+__all__.append("InspectionFact")

@@ -48,6 +48,9 @@ def _obligation(case: CaseFile, i: int, obligation: str, period_id: str, platfor
     if period is None:
         return
     due = period.due(start, ctx.calendar)
+    revoked = None
+    if obligation != "withdrawal":          # a decision revoked later: nothing left to publicize after that day
+        revoked = next((e.date for e in case.events[i + 1:] if e.type == "revoked"), None)
     for platform in platforms:
         found = next(((j, e) for j, e in enumerate(case.events[i + 1:], i + 1)
                       if e.type == done_type and getattr(e, "platform", None) == platform), None)
@@ -58,6 +61,10 @@ def _obligation(case: CaseFile, i: int, obligation: str, period_id: str, platfor
             shown = (i, found[0])
             status = "on_time" if day <= due else "late"
             late = max(0, ctx.calendar.workdays_between(due, day))
+        elif revoked is not None and revoked <= due:
+            continue                        # revoked within the window, never publicized: no publicity is due
+        elif revoked is not None:
+            status, late, day = "missed_revoked", ctx.calendar.workdays_between(due, revoked), None
         elif ctx.as_of > due:
             status, late, day = "missed", ctx.calendar.workdays_between(due, ctx.as_of), None
         else:
@@ -66,4 +73,4 @@ def _obligation(case: CaseFile, i: int, obligation: str, period_id: str, platfor
             key=f"p{i}:{platform}", act_day=start.toordinal(), events=shown, due_date=due.isoformat(),
             obligation=obligation, platform=platform, procedure=case.procedure, window_workdays=period.days,
             status=status, late_workdays=late, start_date=start.isoformat(), publicized_date=iso(day),
-            as_of_date=ctx.as_of.isoformat())
+            as_of_date=ctx.as_of.isoformat(), revoked_date=iso(revoked))

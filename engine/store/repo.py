@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from ..errors import CasecheckError, InputProblem
-from ..loader import LoadedCase, validate_case
+from ..loader import INSPECTION_CAP_FROM, LoadedCase, validate_case
 from ..model import CaseFile
 from .chain import GENESIS, canonical, digest, event_hash
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
@@ -377,8 +377,10 @@ def load_case_range(session: Session, low: int, high: int, agency: str | None = 
     if partition:
         query = query.where(CaseRow.id % partition[1] == partition[0])
     if decided_only:
-        query = query.where(CaseRow.id.in_(select(EventRow.case_pk).where(
-            EventRow.type == "decided", EventRow.case_pk >= low, EventRow.case_pk <= high)))
+        query = query.where(CaseRow.id.in_(select(EventRow.case_pk).where(     # + inspections under the yearly cap
+            or_(EventRow.type == "decided", and_(EventRow.type == "inspected",
+                                                 EventRow.date >= dt.date.fromisoformat(INSPECTION_CAP_FROM))),
+            EventRow.case_pk >= low, EventRow.case_pk <= high)))
     rows = session.exec(query.order_by(CaseRow.id)).all()
     if not rows:
         return [], []

@@ -1,0 +1,52 @@
+"""Inspections of businesses as the store holds them (涉企行政检查, issue 19): the party's earlier
+inspections for the live yearly-cap guard, and all inspections of a window for repeat-inspection alerts.
+
+Only ``inspected`` events of inspection-procedure cases are read, with the case's agency, id and party
+from the indexed case columns; the event's ``kind`` (个案 ones are not counted) from its payload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlmodel import Session, select
+
+from ..exemptions import PartyHistory, PriorInspection
+from .tables import CaseRow, EventRow
+
+__all__ = ["party_inspections", "inspections_between"]
+
+
+def party_inspections(session: Session, row: CaseRow, history: PartyHistory) -> PartyHistory:
+    """Add to ``history`` the stored inspections of ``row``'s party in its other inspection cases."""
+    if not row.party_id:
+        return history
+    query = (select(CaseRow.agency, CaseRow.case_id, EventRow.seq, EventRow.date, EventRow.payload)
+             .join(EventRow, EventRow.case_pk == CaseRow.id)
+             .where(CaseRow.party_id == row.party_id, CaseRow.procedure == "inspection", CaseRow.id != row.id,
+                    EventRow.type == "inspected"))
+    for agency, case_id, seq, day, payload in session.exec(query):
+        kind = json.loads(payload).get("kind") or ""
+        history.merge_inspection(row.party_id, PriorInspection(day, agency, case_id, seq - 1, kind))
+    return history
+
+
+def inspections_between(session: Session, start: dt.date, end: dt.date,
+                        agency: str | None = None) -> list[dict[str, Any]]:
+    """Every stored inspection of a business dated in [start, end]: party id and name, agency, case id,
+    day, kind. ``agency`` limits the inspections alerted on, not the ones counted against them: the
+    rows of other agencies are still returned (a business inspected by several agencies)."""
+    query = (select(CaseRow.agency, CaseRow.case_id, CaseRow.party_id, CaseRow.header, EventRow.seq, EventRow.date,
+                    EventRow.payload)
+             .join(EventRow, EventRow.case_pk == CaseRow.id)
+             .where(CaseRow.procedure == "inspection", CaseRow.party_id.is_not(None),   # type: ignore[union-attr]
+                    EventRow.type == "inspected", EventRow.date >= start, EventRow.date <= end))
+    rows = []
+    for ag, case_id, party_id, header, seq, day, payload in session.exec(query):
+        party = (json.loads(header).get("party") or {})
+        rows.append({"agency": ag, "case_id": case_id, "party_id": party_id, "party": party.get("name", ""),
+                     "day": day, "kind": json.loads(payload).get("kind") or "", "index": seq - 1,
+                     "file": f"db:{ag}/{case_id}"})
+    return rows
