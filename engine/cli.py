@@ -34,6 +34,7 @@ class ReportFormat(str, Enum):
     json = "json"
     html = "html"
     xlsx = "xlsx"
+    docx = "docx"
 
 
 def _date(value: Optional[str], option: str) -> dt.date:
@@ -45,6 +46,17 @@ def _date(value: Optional[str], option: str) -> dt.date:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
+FORMAT_HELP = "table | json | html | xlsx | docx (default: from -o's extension, else table)"
+VERBOSE_HELP = "show internal codes (rule ids, file paths, agency codes) in the terminal and HTML"
+
+
+def _format(fmt, output: Optional[Path], allowed: tuple[str, ...] | None = None) -> str:
+    """--format, else -o's extension; a contradiction is a usage error (exit 2)."""
+    from .report.render import FORMATS, resolve_format
+
+    return resolve_format(fmt.value if fmt is not None else None, output, allowed or FORMATS)
+
+
 PARTITION_HELP = "K/N: judge only the K-th of N disjoint shares of the input (files by position, stored cases by row id)"
 
 
@@ -53,7 +65,7 @@ def check(
     paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories (JSON/YAML/XLSX, read "
                                                              "recursively); none with --db: the stored cases"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="judge open deadlines as of this date (default today)"),
-    fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="zh | en"),
     profile: str = typer.Option("tianjin", "--profile", help="jurisdiction profile name or YAML path"),
     calendar_dir: Optional[Path] = typer.Option(None, "--calendar-dir", help="extra holiday schedules (<year>.yaml)"),
@@ -67,9 +79,15 @@ def check(
     from .report.json_report import render_check_json
     from .report.terminal import render_check
 
+    chosen = _format(fmt, output)
     result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check",
                            partition=partition)
-    if fmt is Format.json:
+    if chosen in ("html", "xlsx", "docx"):
+        from .report.builders import check_document
+        from .report.render import write
+
+        write(check_document(result), chosen, output)
+    elif chosen == "json":
         text = render_check_json(result)
         if output:
             output.write_text(text + "\n", encoding="utf-8")
@@ -155,8 +173,9 @@ def review(
     previous: Optional[Path] = typer.Option(None, "--previous", help="the previous quarter's review as JSON "
                                             "(with --db the stored review is used)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="judge open deadlines as of (default: quarter end)"),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="worker processes"),
@@ -167,6 +186,7 @@ def review(
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
+    chosen = _format(fmt, output)
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
     before = previous_from_report(previous) if previous else None
@@ -195,7 +215,7 @@ def review(
             save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
                      case_ids={c.case_id for c in reviewed.cases})
     doc = review_document(reviewed, lang.value, before)
-    write(doc, fmt.value, output)
+    write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
 
@@ -206,8 +226,9 @@ def alerts(
     within: Optional[int] = typer.Option(None, "--within", min=0, help="open deadlines due within N working days"),
     agency: Optional[str] = typer.Option(None, "--agency"),
     db: Optional[str] = typer.Option(None, "--db", help="the deadlines of this store (an indexed query)"),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
@@ -224,6 +245,7 @@ def alerts(
 
     day = _date(as_of, "--as-of")
     calendar = default_calendar()
+    chosen = _format(fmt, output)
     problems: list[str] = []
     if paths:
         loaded, _ = _load_cases(paths, None, agency)
@@ -240,7 +262,7 @@ def alerts(
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
                           calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems)
-    write(doc, fmt.value, output)
+    write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
 
@@ -252,8 +274,9 @@ def stats(
     agency_profile: Optional[Path] = typer.Option(None, "--agency-profile",
                                                   help="agency profile YAML (default rules/agencies/<code>.yaml)"),
     db: Optional[str] = typer.Option(None, "--db", help="the cases of this store"),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
@@ -265,6 +288,7 @@ def stats(
     from .report.render import write
     from .rulebook import catalogue_version
     from .stats import year_stats
+    chosen = _format(fmt, output)
 
     loaded, _ = _load_cases(paths, db, agency)
     cases = [c.case for c in loaded.cases]
@@ -279,7 +303,7 @@ def stats(
     doc = stats_document(items, lang.value, year=year, rules=catalogue_version(), calendar=default_calendar().describe(),
                          profile=load_profile(profile).name, as_of=dt.date(year, 12, 31),
                          problems=[str(p) for p in loaded.problems])
-    write(doc, fmt.value, output)
+    write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
 
