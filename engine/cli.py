@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -74,6 +75,7 @@ def check(
     db: Optional[str] = typer.Option(None, "--db", help="check the cases of this store (URL or SQLite path)"),
     agency: Optional[str] = typer.Option(None, "--agency", help="with --db: only this agency's cases"),
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
 ) -> None:
     """Audit case files, or the cases of a store (案卷检查)."""
     from .report.json_report import render_check_json
@@ -86,18 +88,29 @@ def check(
         from .report.builders import check_document
         from .report.render import write
 
-        write(check_document(result), chosen, output)
+        write(check_document(result), chosen, output, verbose)
     elif chosen == "json":
         text = render_check_json(result)
         if output:
             output.write_text(text + "\n", encoding="utf-8")
         else:
             sys.stdout.write(text + "\n")
-    elif output:
-        with output.open("w", encoding="utf-8") as fh:
-            Console(file=fh, width=160, force_terminal=False).print(render_check(result))
     else:
-        Console().print(render_check(result))
+        from .report.render import NARROW, render_terminal
+
+        fh = output.open("w", encoding="utf-8") if output else None
+        try:
+            console = (Console(file=fh, width=int(os.environ.get("COLUMNS") or 100), force_terminal=False) if fh
+                       else Console())
+            if console.width < NARROW:                 # one finding per paragraph, not a 3-column table
+                from .report.builders import check_document
+
+                console.print(render_terminal(check_document(result), console.width, verbose))
+            else:
+                console.print(render_check(result, verbose))
+        finally:
+            if fh:
+                fh.close()
     raise typer.Exit(result.exit_code)
 
 

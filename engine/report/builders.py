@@ -56,6 +56,19 @@ def finding_row(f, lang: str, head: dict[str, Any] | None = None) -> dict[str, A
     return row
 
 
+def agency_names(codes: Iterable[str]) -> dict[str, str]:
+    """Agency code → name from the shipped agency profiles (the code itself when there is none)."""
+    from ..agency import agency_path, load_agency
+
+    out = {}
+    for code in codes:
+        try:
+            out[code] = str(load_agency(code).name) if agency_path(code).exists() else code
+        except Exception:                 # a broken profile is reported by the jobs that use it, not here
+            out[code] = code
+    return out
+
+
 def check_document(result: CheckResult) -> Document:
     """``casecheck check`` as a Document (HTML, XLSX, DOCX): every finding explained, grouped by file."""
     lang = result.lang
@@ -63,6 +76,7 @@ def check_document(result: CheckResult) -> Document:
                    stamp(result.rules_version, result.calendar_years, result.profile, result.as_of))
     findings = result.findings
     names = {c.case_id: str(c.loaded.case.agency.name) for c in result.cases if c.loaded is not None}
+    known = agency_names({f.agency for f in findings})
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
     doc.summary = [("cases", _pick(lang, "检查案卷", "files checked"), len(result.cases)),
                    ("flagged", _pick(lang, "有问题案卷", "files with findings"),
@@ -70,7 +84,8 @@ def check_document(result: CheckResult) -> Document:
                    ("errors", _pick(lang, "违法", "errors"), counts["error"]),
                    ("warnings", _pick(lang, "瑕疵", "warnings"), counts["warning"]),
                    ("infos", _pick(lang, "提示", "info"), counts["info"])]
-    rows = [finding_row(f, lang, {"agency_name": names.get(f.case_id, f.agency)}) for f in findings]
+    rows = [finding_row(f, lang, {"agency_name": names.get(f.case_id) or known.get(f.agency, f.agency)})
+            for f in findings]
     doc.sections.append(Section("findings", "问题明细", "Findings", finding_columns(lang, scored=False), rows,
                                 group=("case_id", "agency_name"), style="veto"))
     doc.problems = [str(p) for p in result.all_problems] + [str(f) for f in result.failures]
@@ -201,6 +216,7 @@ def alerts_document(found: list[Alert], lang: str, *, as_of: dt.date, within: in
         title += _pick(lang, f"：已逾期及 {within} 个工作日内到期", f": overdue and due within {within} working days")
     doc = Document("alerts", lang, title, stamp(rules, calendar, profile, as_of))
     overdue = sum(a.overdue for a in found)
+    names = agency_names({a.agency for a in found})
     doc.summary = [("as_of", _pick(lang, "截至", "as of"), as_of.isoformat()),
                    ("within", _pick(lang, "预警范围（工作日）", "window (working days)"), within),
                    ("alerts", _pick(lang, "预警", "alerts"), len(found)),
@@ -209,14 +225,16 @@ def alerts_document(found: list[Alert], lang: str, *, as_of: dt.date, within: in
                                                                  f"{-a.workdays_left} working days overdue")
              if a.overdue else _pick(lang, f"剩 {a.workdays_left} 个工作日", f"{a.workdays_left} working days left"),
              "due": a.due.isoformat(), "case_id": a.case_id, "agency": a.agency, "deadline": a.what, "code": a.code,
+             "agency_name": names.get(a.agency, a.agency),
              "from": a.start, "officers": a.officers, "file": a.file, "overdue": a.overdue} for a in found]
     doc.sections.append(Section(
         "alerts", "期限", "Deadlines",
         [Column("status", "状态", "status"), Column("workdays_left", "剩余工作日", "working days left", "int"),
          Column("due", "到期日", "due", "date"), Column("case_id", "案件", "case"), Column("deadline", "期限", "deadline"),
          Column("from", "起算日", "from", "date"), Column("officers", "执法人员", "officers"),
-         Column("code", "期限代码", "code"), Column("agency", "执法主体", "agency"), Column("file", "文件", "file"),
-         Column("overdue", "已逾期", "overdue")], rows, style="overdue"))
+         Column("agency_name", "执法主体", "agency"), Column("overdue", "已逾期", "overdue", "bool"),
+         Column("code", "期限代码", "code", internal=True), Column("agency", "主体代码", "agency code", internal=True),
+         Column("file", "文件", "file", internal=True)], rows, style="overdue"))
     doc.problems = list(problems)
     doc.exit_code = 2 if doc.problems else (1 if overdue else 0)
     return doc

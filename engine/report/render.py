@@ -84,7 +84,32 @@ TERMINAL_ROWS = 1000          # rows needing attention listed on a terminal; fil
 NARROW = 120                  # below this width a table of more than 5 columns is shown as one record per row
 
 
-def _findings(section: Section, lang: str, verbose: bool) -> RenderableType:
+def _wrap(text: str, width: int, indent: int = 0, style: str | None = None) -> Text:
+    """Chinese text broken by display cells (rich breaks at spaces, which leaves a line with only a date on it);
+    continuation lines are indented like the first."""
+    from rich.cells import cell_len
+
+    lines, line, used = [], " " * indent, indent
+    for ch in text:
+        w = cell_len(ch)
+        if used + w > width and used > indent:
+            cut = line.rfind(" ", indent + 1)
+            if ch != " " and cut > 0 and len(line) - cut <= 12:      # keep a short word (a date) whole
+                head, tail = line[:cut], line[cut + 1:]
+            else:
+                head, tail = line, ""
+            lines.append(head.rstrip())
+            line = " " * indent + tail
+            used = cell_len(line)
+            if ch == " ":
+                continue
+        line += ch
+        used += w
+    lines.append(line.rstrip())
+    return Text("\n".join(lines), style=style or "", no_wrap=True, overflow="ignore")
+
+
+def _findings(section: Section, lang: str, verbose: bool, width: int = 100) -> RenderableType:
     """A file's heading, then each finding: title, explanation, due/late, legal basis, deduction."""
     zh = lang == "zh"
     parts: list[RenderableType] = [Text(section.title(lang), style="bold underline")]
@@ -95,13 +120,12 @@ def _findings(section: Section, lang: str, verbose: bool) -> RenderableType:
             if shown >= TERMINAL_ROWS:
                 break
             current, n = key, 0
-            head = Text.assemble(("■ ", "bold"), (str(row.get("case_id")), "bold"))
+            head = "■ " + str(row.get("case_id"))
             for k in section.group[1:]:
                 col = next(c for c in section.columns if c.key == k)
                 if row.get(k) not in (None, ""):
-                    head.append(f"  {col.title(lang)} " if k in ("score", "officers") else "  ")
-                    head.append(_cell(row.get(k), lang), style="red" if k == "grade" and row.get("veto") else None)
-            parts.append(head)
+                    head += (f"  {col.title(lang)} " if k in ("score", "officers") else "  ") + _cell(row.get(k), lang)
+            parts.append(_wrap(head, width, 0, "bold"))
         n += 1
         shown += 1
         tags = [str(row.get("category") or ""), (f"扣{row.get('deduction')}分" if zh else f"−{row.get('deduction')}")]
@@ -109,20 +133,18 @@ def _findings(section: Section, lang: str, verbose: bool) -> RenderableType:
             tags.append("否决项" if zh else "veto")
         if row.get("curable") is False:
             tags.append("无法整改" if zh else "cannot be corrected")
-        line = Text.assemble(f"  {n}. ", (str(row.get("title")), "bold red" if row.get("veto") else "bold"),
-                             ("  [" + " · ".join(t for t in tags if t) + "]", "dim"))
+        line = f"  {n}. {row.get('title')}  [" + " · ".join(t for t in tags if t) + "]"
         if verbose:
-            line.append(f"  {row.get('rule_id')}  {row.get('file')}", style="dim")
-        parts.append(line)
-        parts.append(Text("     " + str(row.get("message") or ""), overflow="fold"))
+            line += f"  {row.get('rule_id')}  {row.get('file')}"
+        parts.append(_wrap(line, width, 0, "bold red" if row.get("veto") else "bold"))
+        parts.append(_wrap(str(row.get("message") or ""), width, 5))
         if row.get("due"):
             late = row.get("late")
-            parts.append(Text("     " + (f"应于 {row['due']} 前完成" if zh else f"due {row['due']}")
-                              + ((f"，逾期 {late} 个工作日" if zh else f", {late} working days late") if late else ""),
-                              style="yellow"))
+            parts.append(_wrap((f"应于 {row['due']} 前完成" if zh else f"due {row['due']}")
+                               + ((f"，逾期 {late} 个工作日" if zh else f", {late} working days late") if late else ""),
+                               width, 5, "yellow"))
         if row.get("basis"):
-            parts.append(Text("     " + ("依据：" if zh else "basis: ") + str(row["basis"]), style="dim",
-                              overflow="fold"))
+            parts.append(_wrap(("法律依据：" if zh else "Legal basis: ") + str(row["basis"]), width, 5, "dim"))
     if shown < len(section.rows):
         parts.append(Text((f"另有 {len(section.rows) - shown} 项问题，终端只列前 {shown} 项（HTML、XLSX、DOCX、JSON 中完整列出）"
                            if zh else f"{len(section.rows) - shown} more findings; HTML, XLSX, DOCX and JSON list them all"),
@@ -132,21 +154,23 @@ def _findings(section: Section, lang: str, verbose: bool) -> RenderableType:
     return Group(*parts)
 
 
-def _records(section: Section, rows: list[dict[str, Any]], cols: list[Column], lang: str) -> RenderableType:
+def _records(section: Section, rows: list[dict[str, Any]], cols: list[Column], lang: str,
+             width: int = 80) -> RenderableType:
     """One row per paragraph: the first column bold, then ``title value`` pairs (a narrow terminal)."""
     lines: list[RenderableType] = [Text(section.title(lang), style="bold underline")]
     for row in rows:
         alarming = bool(section.style and row.get(section.style))
-        text = Text(_cell(row.get(cols[0].key), lang), style="bold red" if alarming else "bold")
         pairs = [f"{c.title(lang)} {_cell(row.get(c.key), lang)}" for c in cols[1:] if row.get(c.key) not in (None, "")]
-        text.append("  " + " · ".join(pairs))
-        lines.append(text)
+        lines.append(_wrap(_cell(row.get(cols[0].key), lang) + "  " + " · ".join(pairs), width, 0,
+                           "red" if alarming else None))
+    if not rows:
+        lines.append(Text("无" if lang == "zh" else "none", style="dim"))
     return Group(*lines)
 
 
 def _table(section: Section, lang: str, width: int = 160, verbose: bool = False) -> RenderableType:
     if section.group:
-        return _findings(section, lang, verbose)
+        return _findings(section, lang, verbose, width)
     if section.transpose:
         return _transposed(section, lang)
     zh = lang == "zh"
@@ -169,7 +193,7 @@ def _table(section: Section, lang: str, width: int = 160, verbose: bool = False)
         more, rows = len(rows) - TERMINAL_ROWS, rows[:TERMINAL_ROWS]
     cols = _visible(section, verbose)
     if width < NARROW and len(cols) > 5:
-        table: RenderableType = _records(section, list(rows), cols, lang)
+        table: RenderableType = _records(section, list(rows), cols, lang, width)
     else:
         t = Table(title=section.title(lang), expand=len(cols) > 4, title_justify="left")
         for col in cols:
@@ -202,13 +226,14 @@ def render_terminal(doc: Document, width: int = 160, verbose: bool = False) -> R
     parts: list[RenderableType] = [Text(doc.title, style="bold")]
     if doc.summary:
         sep = "：" if doc.lang == "zh" else ": "
-        parts.append(Text("  ".join(f"{label}{sep}{_cell(value, doc.lang)}" for _, label, value in doc.summary)))
+        parts.append(_wrap("  ".join(f"{label}{sep}{_cell(value, doc.lang)}" for _, label, value in doc.summary),
+                           width))
     parts += [Text(note) for note in doc.notes]
     parts += [_table(s, doc.lang, width, verbose) for s in doc.sections if not s.only or "table" in s.only]
     if doc.problems:
         parts.append(Panel(Text("\n".join(doc.problems), overflow="fold"), border_style="red",
                            title="输入错误或引擎未给出结论" if doc.lang == "zh" else "Bad input or no verdict"))
-    parts.append(Text(doc.stamp_line(), style="dim"))
+    parts.append(_wrap(doc.stamp_line(), width, 0, "dim"))
     return Group(*parts)
 
 
