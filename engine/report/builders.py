@@ -246,7 +246,9 @@ def stats_document(items: list[AgencyStats], lang: str, *, year: int, rules: str
     names = "、".join(s.name for s in items)
     doc = Document("stats", lang, _pick(lang, f"{year}年度行政执法统计 · {names}", f"Enforcement statistics {year} · {names}"),
                    stamp(rules, calendar, profile, as_of))
-    doc.summary = [("year", _pick(lang, "年度", "year"), year), ("agencies", _pick(lang, "执法主体", "agencies"), len(items))]
+    doc.summary = [("year", _pick(lang, "年度", "year"), year), ("agencies", _pick(lang, "执法主体", "agencies"), len(items)),
+                   ("cases", _pick(lang, "案件", "cases"), sum(s.total for s in items)),
+                   ("fines_wan", _pick(lang, "罚款（万元）", "fines (10k yuan)"), wan(sum((s.amount for s in items), Decimal(0))))]
     main, basis, domain, publicity, powers = [], [], [], [], []
     for s in items:
         part, exer = s.participation(), s.exercise()

@@ -101,6 +101,7 @@ class Document:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "title": self.title, "lang": self.lang, "stamp": self.stamp,
                 "summary": {key: value for key, _, value in self.summary},
+                "summary_labels": {key: label for key, label, _ in self.summary},
                 "notes": self.notes, "sections": {s.key: list(s.rows) for s in self.sections},
                 "columns": {s.key: [{"key": c.key, "title": c.title(self.lang), "kind": c.kind} for c in s.columns]
                             for s in self.sections},
