@@ -97,6 +97,14 @@ class _Writer:
             st.paragraph_format.space_after = Pt(6 if name == "Title" else 0)
             st.paragraph_format.line_spacing = Pt(36 if name == "Title" else 28)
         styles["Title"].paragraph_format.alignment = self.center
+        from docx.enum.style import WD_STYLE_TYPE
+
+        indent = styles.add_style("Body Indent", WD_STYLE_TYPE.PARAGRAPH)
+        indent.base_style = normal
+        indent.paragraph_format.first_line_indent = Pt(32)
+        self.style = {name: styles[name] for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}
+        self.ids = {name: styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Body Indent")}
+        self._opinion_table: Any = None
         ppr = styles["Title"].element.pPr
         if ppr is not None:                                   # python-docx's Title has a blue rule under it
             for border in ppr.findall(qn("w:pBdr")):
@@ -106,25 +114,30 @@ class _Writer:
         footer.alignment = self.center
         _page_number(footer)
 
+    def _p(self, text: str, style: str | None) -> Any:
+        """A paragraph with a style set by id (python-docx's by-name or by-object lookup scans every style)."""
+        p = self.d.add_paragraph(text)
+        if style:
+            p._p.style = self.ids[style]
+        return p
+
     def title(self, text: str, sub: str | None = None) -> None:
-        p = self.d.add_paragraph(text, style="Title")
+        p = self._p(text, "Title")
         p.alignment = self.center
         if sub:
             q = self.d.add_paragraph(sub)
             q.alignment = self.center
 
     def h1(self, text: str) -> None:
-        self.d.add_paragraph(text, style="Heading 1")
+        self._p(text, "Heading 1")
 
     def h2(self, text: str) -> None:
-        self.d.add_paragraph(text, style="Heading 2")
+        self._p(text, "Heading 2")
 
     def para(self, text: str, indent: bool = True, bold_lead: str | None = None) -> Any:
         from docx.shared import Pt
 
-        p = self.d.add_paragraph()
-        if indent:
-            p.paragraph_format.first_line_indent = Pt(32)
+        p = self._p("", "Body Indent" if indent else None)
         if bold_lead:
             p.add_run(bold_lead).bold = True
         p.add_run(text)
@@ -145,7 +158,7 @@ class _Writer:
         from docx.shared import Mm, Pt
 
         t = self.d.add_table(rows=1 + len(rows), cols=len(header))
-        t.style = "Table Grid"
+        t.style = self.style["Table Grid"]
         cells = t._cells
         n = len(header)
         for i, text in enumerate(header):
@@ -171,6 +184,27 @@ class _Writer:
                 for cell, w in zip(row.cells, widths):
                     cell.width = Mm(w)
         self.d.add_paragraph()
+
+    def table_like_first(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
+        """The same table again with other texts: the first is built by python-docx, the others are copies of its
+        XML with the texts replaced (a thousand opinions' header tables in a fraction of the time)."""
+        import copy
+
+        from docx.oxml.ns import qn
+
+        if self._opinion_table is None:
+            self.table(header, rows, widths, header_bold=False)
+            body = self.d.element.body
+            tbl = body.findall(qn("w:tbl"))[-1]
+            self._opinion_table = (copy.deepcopy(tbl), copy.deepcopy(tbl.getnext()))
+            return
+        tbl, after = (copy.deepcopy(x) for x in self._opinion_table)
+        texts = [*header, *(c for r in rows for c in r)]
+        for node, text in zip(tbl.iter(qn("w:t")), texts):
+            node.text = text
+        sect = self.d.element.body.find(qn("w:sectPr"))
+        sect.addprevious(tbl)
+        sect.addprevious(after)
 
     def page_break(self) -> None:
         from docx.enum.text import WD_BREAK
@@ -223,11 +257,12 @@ def _opinions(w: _Writer, doc: Document) -> None:
     for head, items in _files(doc.section("findings")):
         w.page_break()
         w.title("案卷评查意见书" if zh else "Case-file review opinion")
-        w.table(["案卷" if zh else "Case", _v(head.get("case_id")), "执法主体" if zh else "Agency",
-                 _v(head.get("agency_name"))],
-                [["承办人" if zh else "Officers", _v(head.get("officers")),
-                  "得分 / 等级" if zh else "Score / grade", f"{_v(head.get('score'))} / {_v(head.get('grade'))}"]],
-                widths=[20, 58, 22, 56], header_bold=False)
+        w.table_like_first(["案卷" if zh else "Case", _v(head.get("case_id")), "执法主体" if zh else "Agency",
+                            _v(head.get("agency_name"))],
+                           [["承办人" if zh else "Officers", _v(head.get("officers")),
+                             "得分 / 等级" if zh else "Score / grade",
+                             f"{_v(head.get('score'))} / {_v(head.get('grade'))}"]],
+                           widths=[20, 58, 22, 56])
         w.h1("一、存在问题" if zh else "1. Problems found")
         for i, f in enumerate(items, 1):
             _finding(w, i, f, zh)
