@@ -48,6 +48,8 @@ def _date(value: Optional[str], option: str) -> dt.date:
 
 
 FORMAT_HELP = "table | json | html | xlsx | docx (default: from -o's extension, else table)"
+UNMASK_HELP = ("show personal data (a person's ID number, phone, address) whole: a reviewer's internal copy; "
+               "by default it is masked, e.g. 120104********1234, and the stamp says which")
 VERBOSE_HELP = "show internal codes (rule ids, file paths, agency codes) in the terminal and HTML"
 
 
@@ -76,6 +78,7 @@ def check(
     agency: Optional[str] = typer.Option(None, "--agency", help="with --db: only this agency's cases"),
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
 ) -> None:
     """Audit case files, or the cases of a store (案卷检查)."""
     from .report.json_report import render_check_json
@@ -88,7 +91,7 @@ def check(
         from .report.builders import check_document
         from .report.render import write
 
-        write(check_document(result), chosen, output, verbose)
+        write(check_document(result, masked=not unmask), chosen, output, verbose)
     elif chosen == "json":
         text = render_check_json(result)
         if output:
@@ -105,7 +108,7 @@ def check(
             if console.width < NARROW:                 # one finding per paragraph, not a 3-column table
                 from .report.builders import check_document
 
-                console.print(render_terminal(check_document(result), console.width, verbose))
+                console.print(render_terminal(check_document(result, masked=not unmask), console.width, verbose))
             else:
                 console.print(render_check(result, verbose))
         finally:
@@ -194,6 +197,7 @@ def review(
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="worker processes"),
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP + "; the share's "
                                             "review is not kept in the store"),
+    unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
 ) -> None:
     """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
     from .report.builders import review_document
@@ -227,7 +231,7 @@ def review(
         with store.writing() as session:
             save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
                      case_ids={c.case_id for c in reviewed.cases})
-    doc = review_document(reviewed, lang.value, before)
+    doc = review_document(reviewed, lang.value, before, masked=not unmask)
     write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 

@@ -102,6 +102,7 @@ class CaseScore:
     grade: str
     rules: list[str]
     agency_name: str = ""
+    party: tuple[str, str, str] | None = None          # (kind, name, id): masked by the report, not here
     findings: list = field(default_factory=list)      # the file's findings (set by ``review``, not sent by workers)
 
     @property
@@ -243,4 +244,5 @@ def score_case(item: CaseResult, start: dt.date, end: dt.date, agency: str | Non
                      (case.matter.domain or case.matter.code) if case.matter else "—",
                      [names[o] for o in acting], day, score, {k: v for k, v in deductions.items() if v},
                      vetoes, _grade(score, bool(vetoes), grades), sorted(f.rule_id for f in item.findings),
-                     str(case.agency.name))
+                     str(case.agency.name),
+                     (case.party.kind, str(case.party.name), str(case.party.id)) if case.party else None)

@@ -307,3 +307,39 @@ def test_html_prints_on_a4_without_overflow(tmp_path, job):
     assert title in text and "规则库" in text                             # the title and the stamp
     box = reader.pages[0].mediabox
     assert abs(float(box.width) - 595) < 3 and abs(float(box.height) - 842) < 3
+
+
+# ------------------------------------------------------------------------------------------ personal data
+def test_personal_data_masked_unless_unmasked(tmp_path):
+    import yaml
+
+    ids = set()
+    for path in DEMO.rglob("*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        party = (data or {}).get("party") if isinstance(data, dict) else None
+        if party and party.get("kind") == "person":
+            ids.add(str(party["id"]))
+    assert ids
+    masked = run(REVIEW, "--format", "json")
+    assert not any(i in masked.stdout for i in ids), "a raw ID number in the masked JSON"
+    report = json.loads(masked.stdout)
+    assert report["stamp"]["masking"] == "个人信息已脱敏"
+    parties = [r["party"] for r in report["sections"]["cases"] if r["party"]]
+    people = [p for p in parties if re.search(r"（\d{6}\*{8}[\dX]{4}）", p)]
+    assert people and all("*" not in p for p in parties if p not in people)    # a company's credit code is public
+    html = tmp_path / "q2.html"
+    assert run(REVIEW, "-o", str(html)).returncode in (0, 1)
+    assert not any(i in html.read_text(encoding="utf-8") for i in ids) and "个人信息已脱敏" in html.read_text("utf-8")
+    unmasked = run(REVIEW, "--format", "json", "--unmask")
+    assert any(i in unmasked.stdout for i in ids)
+    assert json.loads(unmasked.stdout)["stamp"]["masking"].startswith("个人信息未脱敏")
+
+
+def test_mask_text_masks_ids_and_phones_in_free_text():
+    from engine.report.privacy import mask_address, mask_id, mask_text
+
+    assert mask_id("120104197208494381") == "120104********4381"
+    text = mask_text("当事人身份证 12010419720849438X，电话 13812345678，座机 022-23456789，案号 2024001")
+    assert "12010419720849438X" not in text and "120104********438X" in text
+    assert "13812345678" not in text and "138****5678" in text and "022-****6789" in text and "2024001" in text
+    assert mask_address("天津市南开区学府街道某路 12 号") == "天津市南开区****"

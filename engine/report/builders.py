@@ -18,6 +18,7 @@ from ..rulebook import CATEGORIES
 from ..stats import AgencyStats, rate, wan
 from ..vocab import label, severity_label
 from .document import Column, Document, LazyRows, Section, stamp
+from .privacy import mask_text, masking_note, party_text
 
 __all__ = ["review_document", "alerts_document", "stats_document", "check_document", "finding_row", "finding_columns"]
 
@@ -35,8 +36,8 @@ def finding_columns(lang: str, *, scored: bool) -> list[Column]:
     """The columns of one explained finding: what is wrong, why (the sentence), when, under which article."""
     cols = [Column("case_id", "案卷", "case"), Column("agency_name", "执法主体", "agency")]
     if scored:
-        cols += [Column("grade", "等级", "grade"), Column("score", "得分", "score", "int"),
-                 Column("officers", "承办人", "officers")]
+        cols += [Column("party", "当事人", "party"), Column("grade", "等级", "grade"),
+                 Column("score", "得分", "score", "int"), Column("officers", "承办人", "officers")]
     cols += [Column("title", "问题", "finding"), Column("message", "说明", "explanation"),
              Column("due", "应完成日", "due", "date"), Column("late", "逾期工作日", "working days late", "int"),
              Column("basis", "法律依据（适用版本）", "legal basis (version applied)"),
@@ -47,9 +48,9 @@ def finding_columns(lang: str, *, scored: bool) -> list[Column]:
     return cols
 
 
-def finding_row(f, lang: str, head: dict[str, Any] | None = None) -> dict[str, Any]:
+def finding_row(f, lang: str, head: dict[str, Any] | None = None, masked: bool = True) -> dict[str, Any]:
     row = dict(head or {})
-    row.update({"case_id": f.case_id, "title": f.title, "message": f.message, "due": f.due, "late": f.late,
+    row.update({"case_id": f.case_id, "title": f.title, "message": mask_text(f.message) if masked else f.message, "due": f.due, "late": f.late,
                 "basis": f.basis, "category": f.category, "severity": severity_label(f.severity, lang),
                 "deduction": f.deduction, "veto": f.veto, "curable": f.curable, "rule_id": f.rule_id, "file": f.file})
     row.setdefault("agency_name", f.agency)
@@ -69,7 +70,7 @@ def agency_names(codes: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def check_document(result: CheckResult) -> Document:
+def check_document(result: CheckResult, masked: bool = True) -> Document:
     """``casecheck check`` as a Document (HTML, XLSX, DOCX): every finding explained, grouped by file."""
     lang = result.lang
     doc = Document("check", lang, _pick(lang, "案卷合规检查报告", "Case-file compliance report"),
@@ -84,8 +85,9 @@ def check_document(result: CheckResult) -> Document:
                    ("errors", _pick(lang, "违法", "errors"), counts["error"]),
                    ("warnings", _pick(lang, "瑕疵", "warnings"), counts["warning"]),
                    ("infos", _pick(lang, "提示", "info"), counts["info"])]
-    rows = [finding_row(f, lang, {"agency_name": names.get(f.case_id) or known.get(f.agency, f.agency)})
+    rows = [finding_row(f, lang, {"agency_name": names.get(f.case_id) or known.get(f.agency, f.agency)}, masked)
             for f in findings]
+    doc.stamp["masking"] = masking_note(masked, lang)
     doc.sections.append(Section("findings", "问题明细", "Findings", finding_columns(lang, scored=False), rows,
                                 group=("case_id", "agency_name"), style="veto"))
     doc.problems = [str(p) for p in result.all_problems] + [str(f) for f in result.failures]
@@ -98,7 +100,8 @@ STATUS = {"new": ("新发现", "new"), "still_open": ("仍未整改", "still ope
           "not_curable": ("无法整改", "cannot be corrected"), "fixed": ("已整改", "fixed")}
 
 
-def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str]] | None = None) -> Document:
+def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str]] | None = None,
+                    masked: bool = True) -> Document:
     """The review, findings first: the headline, the files that lost points (worst first) each with its
     findings explained, the summaries, and the clean files listed compactly at the end.
 
@@ -109,6 +112,7 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
                    f"Case-file review {result.quarter} ({result.start} – {result.end})")
              + (f" · {result.agency}" if result.agency else ""))
     doc = Document("review", lang, title, stamp(check.rules_version, check.calendar_years, check.profile, check.as_of))
+    doc.stamp["masking"] = masking_note(masked, lang)
     ranked = result.ranked()
     changes = compare(result, previous) if previous is not None else None
     doc.summary = [("quarter", _pick(lang, "评查季度", "quarter"), result.quarter),
@@ -124,16 +128,19 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
     titles = result.rule_titles()
 
     def head(c) -> dict[str, Any]:
-        return {"case_id": c.case_id, "agency_name": c.agency_name or c.agency, "grade": c.grade, "score": c.score,
-                "officers": "、".join(c.officers)}
+        return {"case_id": c.case_id, "agency_name": c.agency_name or c.agency, "party": party(c), "grade": c.grade,
+                "score": c.score, "officers": "、".join(c.officers)}
 
-    rows = [finding_row(f, lang, head(c)) for c in ranked for f in c.findings]
+    def party(c) -> str:
+        return party_text(*c.party, masked) if c.party else ""
+
+    rows = [finding_row(f, lang, head(c), masked) for c in ranked for f in c.findings]
     doc.sections.append(Section("findings", "失分案卷及问题", "Files that lost points, with their findings",
                                 finding_columns(lang, scored=True), rows,
-                                group=("case_id", "agency_name", "grade", "score", "officers"), style="veto"))
+                                group=("case_id", "agency_name", "party", "grade", "score", "officers"), style="veto"))
 
     def file_row(c) -> dict[str, Any]:
-        return {"case_id": c.case_id, "agency": c.agency, "agency_name": c.agency_name or c.agency,
+        return {"case_id": c.case_id, "agency": c.agency, "agency_name": c.agency_name or c.agency, "party": party(c),
                 "procedure": label(c.procedure, lang), "domain": label(c.domain, lang), "date": c.day.isoformat(),
                 "score": c.score, "grade": c.grade,
                 "deductions": " ".join(f"{k}-{c.deductions[k]}" for k in CATEGORIES if k in c.deductions),
@@ -142,7 +149,7 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
                 "attention": bool(c.rules), "failed": c.grade == worst}
 
     file_columns = [Column("case_id", "案卷", "case"), Column("agency_name", "执法主体", "agency"),
-                    Column("procedure", "程序", "procedure"), Column("domain", "领域", "domain"),
+                    Column("party", "当事人", "party"), Column("procedure", "程序", "procedure"), Column("domain", "领域", "domain"),
                     Column("date", "决定/结案日", "decided/closed", "date"), Column("score", "得分", "score", "int"),
                     Column("grade", "等级", "grade"), Column("deductions", "扣分", "deductions"),
                     Column("vetoes", "否决项", "veto items"), Column("findings", "问题数", "findings", "int"),
