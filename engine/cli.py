@@ -198,12 +198,17 @@ def review(
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP + "; the share's "
                                             "review is not kept in the store"),
     unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
+    rubric_name: str = typer.Option("tianjin", "--rubric", help="scoring rubric: a name under rules/rubrics/ "
+                                    "(tianjin, zhejiang) or a YAML path"),
 ) -> None:
     """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
     chosen = _format(fmt, output)
+    from .rubric import load_rubric
+
+    rubric = load_rubric(rubric_name)                 # a bad rubric fails before the cases are judged
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
     before = previous_from_report(previous) if previous else None
@@ -223,7 +228,12 @@ def review(
 
     result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False,
                                   quarter=quarter, partition=partition, retain=retain)
-    reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
+    notes = None
+    if store is not None:
+        from .store.review_notes import load_notes
+
+        notes = load_notes(store)
+    reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency, rubric=rubric, notes=notes)
     if store is not None:
         from . import __version__
         from .store.repo import save_run
@@ -231,7 +241,7 @@ def review(
         with store.writing() as session:
             save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
                      case_ids={c.case_id for c in reviewed.cases})
-    doc = review_document(reviewed, lang.value, before, masked=not unmask)
+    doc = review_document(reviewed, lang.value, before, masked=not unmask, rubric=rubric)
     write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
@@ -612,6 +622,11 @@ def workflow_show(
         sys.stdout.write(mermaid(workflows[name], lang.value) + "\n")
     else:
         Console().print(transition_table(workflows[name], lang.value))
+
+
+from .cli_review import register as _register_review_notes  # noqa: E402  (issue 20: adjust, waive)
+
+_register_review_notes(app)
 
 
 def main() -> None:

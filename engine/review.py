@@ -103,6 +103,8 @@ class CaseScore:
     rules: list[str]
     agency_name: str = ""
     party: tuple[str, str, str] | None = None          # (kind, name, id): masked by the report, not here
+    notes: dict = field(default_factory=dict)          # rule id → waiver / adjustment note (the rubric's scoring)
+    applied: dict = field(default_factory=dict)        # rule id → points deducted (the rubric's scoring)
     findings: list = field(default_factory=list)      # the file's findings (set by ``review``, not sent by workers)
 
     @property
@@ -209,15 +211,27 @@ def _grade(score: int, vetoed: bool, grades: tuple[tuple[str, int], ...]) -> str
     return grades[-1][0]
 
 
-def review(check: CheckResult, quarter: str, grades: tuple[tuple[str, int], ...], agency: str | None = None) -> ReviewResult:
+def review(check: CheckResult, quarter: str, grades: tuple[tuple[str, int], ...], agency: str | None = None,
+           rubric: Any = None, notes: dict[str, tuple[dict, dict]] | None = None) -> ReviewResult:
     """Score the cases of ``check`` that fall in ``quarter`` (and belong to ``agency``, if given).
-    A result the parallel runner already scored (``score``, whole case dropped) is taken as it is."""
+    A result the parallel runner already scored (``score``, whole case dropped) is taken as it is, unless a
+    ``rubric`` (``engine.rubric.Rubric``) is given: then each file is scored again from its findings with it and
+    with the reviewer's ``notes`` (case id → (adjustments, waivers), each keyed by rule id)."""
     start, end = quarter_bounds(quarter)
+    if rubric is not None:
+        grades = rubric.grades
     result = ReviewResult(quarter.upper(), start, end, agency, check, tuple(g for g, _ in grades))
+    if rubric is not None:
+        from .rubric import score_findings
     for item in check.cases:
         scored = item.score if item.loaded is None else score_case(item, start, end, agency, grades)
         if scored is not None:
             scored.findings = item.findings
+            if rubric is not None:
+                adjustments, waivers = (notes or {}).get(scored.case_id, ({}, {}))
+                s = score_findings(item.findings, rubric, check.as_of, adjustments, waivers)
+                scored.score, scored.deductions, scored.vetoes, scored.grade = s.score, s.deductions, s.vetoes, s.grade
+                scored.notes, scored.applied = s.notes, s.applied
             result.cases.append(scored)
     result.cases.sort(key=lambda c: (c.agency, c.day, c.case_id))
     return result

@@ -49,7 +49,7 @@ def rendered(tmp_path_factory):
 def test_json_has_stamp_and_rows(rendered, job):
     doc = rendered[job]["json"]
     # a report that can show a person (the review's parties) says whether personal data is masked
-    assert doc["kind"] == job and set(doc["stamp"]) == STAMP_KEYS | ({"masking"} if job == "review" else set())
+    assert doc["kind"] == job and set(doc["stamp"]) == STAMP_KEYS | ({"masking", "rubric"} if job == "review" else set())
     assert any(doc["sections"].values()), "a report with no rows at all proves nothing"
 
 

@@ -43,7 +43,7 @@ def finding_columns(lang: str, *, scored: bool) -> list[Column]:
              Column("basis", "法律依据（适用版本）", "legal basis (version applied)"),
              Column("category", "类别", "category"), Column("severity", "性质", "severity"),
              Column("deduction", "扣分", "deduction", "int"), Column("veto", "否决项", "veto", "bool"),
-             Column("curable", "可整改", "curable", "bool"),
+             Column("curable", "可整改", "curable", "bool"), Column("note", "评查人意见", "reviewer's note"),
              Column("rule_id", "规则代码", "rule id", internal=True), Column("file", "文件", "file", internal=True)]
     return cols
 
@@ -52,7 +52,8 @@ def finding_row(f, lang: str, head: dict[str, Any] | None = None, masked: bool =
     row = dict(head or {})
     row.update({"case_id": f.case_id, "title": f.title, "message": mask_text(f.message) if masked else f.message, "due": f.due, "late": f.late,
                 "basis": f.basis, "category": f.category, "severity": severity_label(f.severity, lang),
-                "deduction": f.deduction, "veto": f.veto, "curable": f.curable, "rule_id": f.rule_id, "file": f.file})
+                "deduction": f.deduction, "veto": f.veto, "curable": f.curable, "note": "", "rule_id": f.rule_id,
+                "file": f.file})
     row.setdefault("agency_name", f.agency)
     return row
 
@@ -101,7 +102,7 @@ STATUS = {"new": ("新发现", "new"), "still_open": ("仍未整改", "still ope
 
 
 def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str]] | None = None,
-                    masked: bool = True) -> Document:
+                    masked: bool = True, rubric: Any = None) -> Document:
     """The review, findings first: the headline, the files that lost points (worst first) each with its
     findings explained, the summaries, and the clean files listed compactly at the end.
 
@@ -113,6 +114,8 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
              + (f" · {result.agency}" if result.agency else ""))
     doc = Document("review", lang, title, stamp(check.rules_version, check.calendar_years, check.profile, check.as_of))
     doc.stamp["masking"] = masking_note(masked, lang)
+    if rubric is not None:
+        doc.stamp["rubric"] = rubric.describe() if lang == "zh" else f"rubric {rubric.name}"
     ranked = result.ranked()
     changes = compare(result, previous) if previous is not None else None
     doc.summary = [("quarter", _pick(lang, "评查季度", "quarter"), result.quarter),
@@ -134,7 +137,19 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
     def party(c) -> str:
         return party_text(*c.party, masked) if c.party else ""
 
-    rows = [finding_row(f, lang, head(c), masked) for c in ranked for f in c.findings]
+    def explained(c) -> list[dict[str, Any]]:
+        """The file's findings; with a rubric, a rule's deduction on its first finding (已豁免, adjusted…)."""
+        out, seen = [], set()
+        for f in c.findings:
+            row = finding_row(f, lang, head(c), masked)
+            if c.applied:
+                row["deduction"] = c.applied.get(f.rule_id, 0) if f.rule_id not in seen else 0
+                row["note"] = c.notes.get(f.rule_id, "")
+                seen.add(f.rule_id)
+            out.append(row)
+        return out
+
+    rows = [row for c in ranked for row in explained(c)]
     doc.sections.append(Section("findings", "失分案卷及问题", "Files that lost points, with their findings",
                                 finding_columns(lang, scored=True), rows,
                                 group=("case_id", "agency_name", "party", "grade", "score", "officers"), style="veto"))
@@ -190,7 +205,7 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
     doc.sections.append(Section(                    # every file: JSON (the next quarter's --previous) and a sheet
         "cases", "全部案卷评分", "All files scored", file_columns, LazyRows(result.cases, file_row),
         style="failed", only=("json", "xlsx")))
-    doc.extra = {"quarter": result.quarter, "start": result.start, "end": result.end, "agency": result.agency,
+    doc.extra = {"rubric": rubric, "quarter": result.quarter, "start": result.start, "end": result.end, "agency": result.agency,
                  "grade_names": result.grade_names, "previous": previous is not None}
     doc.problems = [str(p) for p in check.all_problems] + [str(f) for f in check.failures]
     doc.exit_code = 2 if doc.problems else (1 if worst and grades.get(worst) else 0)

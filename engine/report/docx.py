@@ -250,6 +250,8 @@ def _finding(w: _Writer, i: int, f: dict[str, Any], zh: bool) -> None:
                else f"Due {f['due']}" + (f", {late} working days late." if late else "."))
     if f.get("basis"):
         w.para(("法律依据：" if zh else "Legal basis: ") + str(f["basis"]))
+    if f.get("note"):
+        w.para(("评查人意见：" if zh else "Reviewer's note: ") + str(f["note"]))
 
 
 def _opinions(w: _Writer, doc: Document) -> None:

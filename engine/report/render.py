@@ -145,6 +145,8 @@ def _findings(section: Section, lang: str, verbose: bool, width: int = 100) -> R
                                width, 5, "yellow"))
         if row.get("basis"):
             parts.append(_wrap(("法律依据：" if zh else "Legal basis: ") + str(row["basis"]), width, 5, "dim"))
+        if row.get("note"):
+            parts.append(_wrap(("评查人意见：" if zh else "Reviewer: ") + str(row["note"]), width, 5, "cyan"))
     if shown < len(section.rows):
         parts.append(Text((f"另有 {len(section.rows) - shown} 项问题，终端只列前 {shown} 项（HTML、XLSX、DOCX、JSON 中完整列出）"
                            if zh else f"{len(section.rows) - shown} more findings; HTML, XLSX, DOCX and JSON list them all"),

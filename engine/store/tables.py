@@ -143,3 +143,4 @@ class DeadlineRow(SQLModel, table=True):
     due: dt.date
     open_until: dt.date
     officers: str = Field(default="", max_length=1000)
+from .review_notes import ReviewNoteRow  # noqa: E402,F401  (issue 20: reviewers' adjustments and waivers)
