@@ -13,7 +13,9 @@ font draws them.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
+from xml.sax.saxutils import escape
 
 from .document import Document, Section
 
@@ -21,6 +23,13 @@ __all__ = ["render_docx"]
 
 BODY, HEI, KAI, TITLE = "仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体"
 CN_NUM = "一二三四五六七八九十"
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: Any) -> str:
+    """Text for WordprocessingML: escaped, without the control characters XML cannot hold."""
+    return escape(_NOT_XML.sub("", str(text)))
 
 
 def _font(style_or_run: Any, name: str, size: float | None = None, bold: bool | None = None) -> None:
@@ -105,6 +114,8 @@ class _Writer:
         self.style = {name: styles[name] for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}
         self.ids = {name: styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Body Indent")}
         self._opinion_table: Any = None
+        self._sect: Any = None
+        self.buf: list[str] | None = None          # buffered mode: paragraphs as XML text, parsed at once
         ppr = styles["Title"].element.pPr
         if ppr is not None:                                   # python-docx's Title has a blue rule under it
             for border in ppr.findall(qn("w:pBdr")):
@@ -114,18 +125,60 @@ class _Writer:
         footer.alignment = self.center
         _page_number(footer)
 
+    def add_paragraph(self, text: str = "") -> Any:
+        """A paragraph put before the section properties directly: python-docx's ``add_paragraph`` looks for
+        them among all the body's children each time, which is quadratic in a long document."""
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+        from docx.text.paragraph import Paragraph
+
+        if self._sect is None:
+            self._sect = self.d.element.body.find(qn("w:sectPr"))
+        el = OxmlElement("w:p")
+        self._sect.addprevious(el)
+        p = Paragraph(el, self.d._body)
+        if text:
+            p.add_run(text)
+        return p
+
+    def _raw(self, text: str, style: str | None = None, bold_lead: str | None = None,
+             align: str | None = None) -> None:
+        ppr = ((f'<w:pStyle w:val="{self.ids[style]}"/>' if style else "") + (f'<w:jc w:val="{align}"/>' if align else ""))
+        runs = (f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{_x(bold_lead)}</w:t></w:r>' if bold_lead else "")
+        runs += f'<w:r><w:t xml:space="preserve">{_x(text)}</w:t></w:r>' if text else ""
+        assert self.buf is not None
+        self.buf.append(f"<w:p>{'<w:pPr>' + ppr + '</w:pPr>' if ppr else ''}{runs}</w:p>")
+
+    def flush(self) -> None:
+        """Parse the buffered XML once and put it before the section properties."""
+        from docx.oxml.ns import qn
+        from docx.oxml.parser import parse_xml
+
+        if not self.buf:
+            return
+        body = parse_xml(f'<w:body xmlns:w="{W_NS}">' + "".join(self.buf) + "</w:body>")
+        if self._sect is None:
+            self._sect = self.d.element.body.find(qn("w:sectPr"))
+        for child in list(body):
+            self._sect.addprevious(child)
+        self.buf = []
+
     def _p(self, text: str, style: str | None) -> Any:
         """A paragraph with a style set by id (python-docx's by-name or by-object lookup scans every style)."""
-        p = self.d.add_paragraph(text)
+        if self.buf is not None:
+            return self._raw(text, style, align="center" if style == "Title" else None)
+        p = self.add_paragraph(text)
         if style:
             p._p.style = self.ids[style]
         return p
 
     def title(self, text: str, sub: str | None = None) -> None:
         p = self._p(text, "Title")
+        if p is None:
+            return
         p.alignment = self.center
         if sub:
-            q = self.d.add_paragraph(sub)
+            q = self.add_paragraph(sub)
             q.alignment = self.center
 
     def h1(self, text: str) -> None:
@@ -134,10 +187,12 @@ class _Writer:
     def h2(self, text: str) -> None:
         self._p(text, "Heading 2")
 
-    def para(self, text: str, indent: bool = True, bold_lead: str | None = None) -> Any:
-        from docx.shared import Pt
-
+    def para(self, text: str, indent: bool = True, bold_lead: str | None = None, align: str | None = None) -> Any:
+        if self.buf is not None:
+            return self._raw(text, "Body Indent" if indent else None, bold_lead, align)
         p = self._p("", "Body Indent" if indent else None)
+        if align:
+            p.alignment = self.right if align == "right" else self.center
         if bold_lead:
             p.add_run(bold_lead).bold = True
         p.add_run(text)
@@ -146,7 +201,7 @@ class _Writer:
     def small(self, text: str) -> None:
         from docx.shared import Pt
 
-        p = self.d.add_paragraph()
+        p = self.add_paragraph()
         r = p.add_run(text)
         r.font.size = Pt(10.5)
         p.paragraph_format.line_spacing = Pt(16)
@@ -180,10 +235,13 @@ class _Writer:
                 for run in p.runs:
                     run.font.size = Pt(self.table_font)
         if widths:
+            t.autofit = False
+            for col, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths):   # what LibreOffice reads
+                col.set(qn("w:w"), str(int(Mm(w).twips)))
             for row in t.rows:
                 for cell, w in zip(row.cells, widths):
                     cell.width = Mm(w)
-        self.d.add_paragraph()
+        self.add_paragraph()
 
     def table_like_first(self, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
         """The same table again with other texts: the first is built by python-docx, the others are copies of its
@@ -192,6 +250,13 @@ class _Writer:
 
         from docx.oxml.ns import qn
 
+        if self.buf is not None and isinstance(self._opinion_table, str):
+            texts = [*header, *(c for r in rows for c in r)]
+            xml = self._opinion_table
+            for i, text in enumerate(texts):
+                xml = xml.replace(f"@@{i}@@", _x(text), 1)
+            self.buf.append(xml)
+            return
         if self._opinion_table is None:
             self.table(header, rows, widths, header_bold=False)
             body = self.d.element.body
@@ -202,14 +267,33 @@ class _Writer:
         texts = [*header, *(c for r in rows for c in r)]
         for node, text in zip(tbl.iter(qn("w:t")), texts):
             node.text = text
-        sect = self.d.element.body.find(qn("w:sectPr"))
-        sect.addprevious(tbl)
-        sect.addprevious(after)
+        if self._sect is None:
+            self._sect = self.d.element.body.find(qn("w:sectPr"))
+        self._sect.addprevious(tbl)
+        self._sect.addprevious(after)
+
+    def table_template(self, cells: int, widths: list[float]) -> None:
+        """The opinion's header table, built once by python-docx, kept as XML text with numbered slots."""
+        from lxml import etree
+        from docx.oxml.ns import qn
+
+        n = len(widths)
+        slots = [f"@@{i}@@" for i in range(cells)]
+        self.table(slots[:n], [slots[i:i + n] for i in range(n, cells, n)], widths, header_bold=False)
+        body = self.d.element.body
+        tbl = body.findall(qn("w:tbl"))[-1]
+        after = tbl.getnext()
+        self._opinion_table = (etree.tostring(tbl, encoding="unicode") + etree.tostring(after, encoding="unicode"))
+        body.remove(tbl)
+        body.remove(after)
 
     def page_break(self) -> None:
         from docx.enum.text import WD_BREAK
 
-        self.d.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        if self.buf is not None:
+            self.buf.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
+            return
+        self.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     def bytes(self) -> bytes:
         buf = io.BytesIO()
@@ -256,15 +340,22 @@ def _finding(w: _Writer, i: int, f: dict[str, Any], zh: bool) -> None:
 
 def _opinions(w: _Writer, doc: Document) -> None:
     zh = doc.lang == "zh"
-    for head, items in _files(doc.section("findings")):
+    files = _files(doc.section("findings"))
+    if not files:
+        return
+    w.table_template(12, [22, 56, 24, 54])
+    w.buf = []                                     # a thousand opinions: XML text, parsed once at the end
+    for head, items in files:
         w.page_break()
         w.title("案卷评查意见书" if zh else "Case-file review opinion")
         w.table_like_first(["案卷" if zh else "Case", _v(head.get("case_id")), "执法主体" if zh else "Agency",
                             _v(head.get("agency_name"))],
-                           [["承办人" if zh else "Officers", _v(head.get("officers")),
+                           [["当事人" if zh else "Party", _v(head.get("party")),
                              "得分 / 等级" if zh else "Score / grade",
-                             f"{_v(head.get('score'))} / {_v(head.get('grade'))}"]],
-                           widths=[20, 58, 22, 56])
+                             f"{_v(head.get('score'))} / {_v(head.get('grade'))}"],
+                            ["承办人" if zh else "Officers", _v(head.get("officers")),
+                             "评查季度" if zh else "Quarter", _v(doc.extra.get("quarter"))]],
+                           widths=[22, 56, 24, 54])
         w.h1("一、存在问题" if zh else "1. Problems found")
         for i, f in enumerate(items, 1):
             _finding(w, i, f, zh)
@@ -284,7 +375,9 @@ def _opinions(w: _Writer, doc: Document) -> None:
         w.para("", indent=False)
         for line in (("评查单位（盖章）：　　　　　　　　", "评查人：　　　　　　　　", "　　年　　月　　日") if zh
                      else ("Reviewing body (seal):", "Reviewer:", "Date:")):
-            w.para(line, indent=False).alignment = w.right
+            w.para(line, indent=False, align="right")
+    w.flush()
+    w.buf = None
 
 
 def _review_report(w: _Writer, doc: Document) -> None:
