@@ -33,15 +33,18 @@ datasets: $(DATA)/xuefu-2024/expected.yaml $(DATA)/nkcgw-2023/expected.yaml $(DA
 # of the demo; exit 2 (bad input or a crash) still fails make.
 demo: venv $(DATA)/xuefu-2024/expected.yaml
 	@mkdir -p build/reports
-	$(VENV)/bin/casecheck check fixtures/demo --as-of $(AS_OF); rc=$$?; [ $$rc -le 1 ]
-	$(VENV)/bin/casecheck check fixtures/demo-2025 --as-of 2025-12-31; rc=$$?; [ $$rc -le 1 ]
-	$(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 -o build/reports/review-2024Q4.txt; rc=$$?; [ $$rc -le 1 ] \
-	  && tail -n 40 build/reports/review-2024Q4.txt
-	$(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 --format html -o build/reports/review-2024Q4.html; [ $$? -le 1 ]
-	$(VENV)/bin/casecheck alerts $(DATA)/xuefu-2024 --as-of 2024-12-31 --within 5; rc=$$?; [ $$rc -le 1 ]
-	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024
-	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024 --format xlsx -o build/reports/stats-2024.xlsx
-	@echo "reports: build/reports/ (review-2024Q4.txt/.html, stats-2024.xlsx)"
+	$(VENV)/bin/casecheck check fixtures/demo --as-of $(AS_OF) -o build/reports/check-demo.json; rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck check fixtures/demo-2025 --as-of 2025-12-31 -o build/reports/check-demo-2025.json; rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 -o build/reports/review-2024Q4.txt; rc=$$?; [ $$rc -le 1 ]
+	@for ext in json html xlsx docx; do \
+	  $(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 -o build/reports/review-2024Q4.$$ext; rc=$$?; [ $$rc -le 1 ] || exit 1; done
+	$(VENV)/bin/casecheck alerts $(DATA)/xuefu-2024 --as-of 2024-12-31 --within 5 -o build/reports/alerts.json; rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck alerts $(DATA)/xuefu-2024 --as-of 2024-12-31 --within 5 -o build/reports/alerts.html; rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024 -o build/reports/stats-2024.json
+	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024 -o build/reports/stats-2024.xlsx
+	@echo "reports: build/reports/ (review-2024Q4 .txt .html .xlsx .docx .json, alerts.html, stats-2024.xlsx)"
+	@$(PY) -m engine.report.headline build/reports/check-demo.json build/reports/check-demo-2025.json build/reports/review-2024Q4.json \
+	  build/reports/alerts.json build/reports/stats-2024.json
 
 # Headless Chromium, a CJK font, LibreOffice (DOCX to PDF) and poppler (PDF to text/PNG) for the browser,
 # print and document tests (Debian packages; needs root or sudo).

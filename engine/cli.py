@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -34,6 +35,7 @@ class ReportFormat(str, Enum):
     json = "json"
     html = "html"
     xlsx = "xlsx"
+    docx = "docx"
 
 
 def _date(value: Optional[str], option: str) -> dt.date:
@@ -45,6 +47,19 @@ def _date(value: Optional[str], option: str) -> dt.date:
         raise typer.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
+FORMAT_HELP = "table | json | html | xlsx | docx (default: from -o's extension, else table)"
+UNMASK_HELP = ("show personal data (a person's ID number, phone, address) whole: a reviewer's internal copy; "
+               "by default it is masked, e.g. 120104********1234, and the stamp says which")
+VERBOSE_HELP = "show internal codes (rule ids, file paths, agency codes) in the terminal and HTML"
+
+
+def _format(fmt, output: Optional[Path], allowed: tuple[str, ...] | None = None) -> str:
+    """--format, else -o's extension; a contradiction is a usage error (exit 2)."""
+    from .report.render import FORMATS, resolve_format
+
+    return resolve_format(fmt.value if fmt is not None else None, output, allowed or FORMATS)
+
+
 PARTITION_HELP = "K/N: judge only the K-th of N disjoint shares of the input (files by position, stored cases by row id)"
 
 
@@ -53,7 +68,7 @@ def check(
     paths: Optional[list[Path]] = typer.Argument(None, help="case files or directories (JSON/YAML/XLSX, read "
                                                              "recursively); none with --db: the stored cases"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="judge open deadlines as of this date (default today)"),
-    fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="zh | en"),
     profile: str = typer.Option("tianjin", "--profile", help="jurisdiction profile name or YAML path"),
     calendar_dir: Optional[Path] = typer.Option(None, "--calendar-dir", help="extra holiday schedules (<year>.yaml)"),
@@ -62,24 +77,43 @@ def check(
     db: Optional[str] = typer.Option(None, "--db", help="check the cases of this store (URL or SQLite path)"),
     agency: Optional[str] = typer.Option(None, "--agency", help="with --db: only this agency's cases"),
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
+    unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
 ) -> None:
     """Audit case files, or the cases of a store (案卷检查)."""
     from .report.json_report import render_check_json
     from .report.terminal import render_check
 
+    chosen = _format(fmt, output)
     result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check",
                            partition=partition)
-    if fmt is Format.json:
+    if chosen in ("html", "xlsx", "docx"):
+        from .report.builders import check_document
+        from .report.render import write
+
+        write(check_document(result, masked=not unmask), chosen, output, verbose)
+    elif chosen == "json":
         text = render_check_json(result)
         if output:
             output.write_text(text + "\n", encoding="utf-8")
         else:
             sys.stdout.write(text + "\n")
-    elif output:
-        with output.open("w", encoding="utf-8") as fh:
-            Console(file=fh, width=160, force_terminal=False).print(render_check(result))
     else:
-        Console().print(render_check(result))
+        from .report.render import NARROW, render_terminal
+
+        fh = output.open("w", encoding="utf-8") if output else None
+        try:
+            console = (Console(file=fh, width=int(os.environ.get("COLUMNS") or 100), force_terminal=False) if fh
+                       else Console())
+            if console.width < NARROW:                 # one finding per paragraph, not a 3-column table
+                from .report.builders import check_document
+
+                console.print(render_terminal(check_document(result, masked=not unmask), console.width, verbose))
+            else:
+                console.print(render_check(result, verbose))
+        finally:
+            if fh:
+                fh.close()
     raise typer.Exit(result.exit_code)
 
 
@@ -155,18 +189,26 @@ def review(
     previous: Optional[Path] = typer.Option(None, "--previous", help="the previous quarter's review as JSON "
                                             "(with --db the stored review is used)"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="judge open deadlines as of (default: quarter end)"),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
     workers: int = typer.Option(2, "--workers", min=1, max=64, help="worker processes"),
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP + "; the share's "
                                             "review is not kept in the store"),
+    unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
+    rubric_name: str = typer.Option("tianjin", "--rubric", help="scoring rubric: a name under rules/rubrics/ "
+                                    "(tianjin, zhejiang) or a YAML path"),
 ) -> None:
     """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
+    chosen = _format(fmt, output)
+    from .rubric import load_rubric
+
+    rubric = load_rubric(rubric_name)                 # a bad rubric fails before the cases are judged
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
     before = previous_from_report(previous) if previous else None
@@ -186,7 +228,12 @@ def review(
 
     result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False,
                                   quarter=quarter, partition=partition, retain=retain)
-    reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
+    notes = None
+    if store is not None:
+        from .store.review_notes import load_notes
+
+        notes = load_notes(store)
+    reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency, rubric=rubric, notes=notes)
     if store is not None:
         from . import __version__
         from .store.repo import save_run
@@ -194,8 +241,8 @@ def review(
         with store.writing() as session:
             save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
                      case_ids={c.case_id for c in reviewed.cases})
-    doc = review_document(reviewed, lang.value, before)
-    write(doc, fmt.value, output)
+    doc = review_document(reviewed, lang.value, before, masked=not unmask, rubric=rubric)
+    write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
 
@@ -206,8 +253,9 @@ def alerts(
     within: Optional[int] = typer.Option(None, "--within", min=0, help="open deadlines due within N working days"),
     agency: Optional[str] = typer.Option(None, "--agency"),
     db: Optional[str] = typer.Option(None, "--db", help="the deadlines of this store (an indexed query)"),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
@@ -224,6 +272,7 @@ def alerts(
 
     day = _date(as_of, "--as-of")
     calendar = default_calendar()
+    chosen = _format(fmt, output)
     problems: list[str] = []
     if paths:
         loaded, _ = _load_cases(paths, None, agency)
@@ -241,7 +290,7 @@ def alerts(
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
                           calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems)
     _repeat_inspections(doc, paths and loaded.cases, db, day, agency, load_profile(profile), lang.value)
-    write(doc, fmt.value, output)
+    write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
 
@@ -271,8 +320,9 @@ def stats(
     agency_profile: Optional[Path] = typer.Option(None, "--agency-profile",
                                                   help="agency profile YAML (default rules/agencies/<code>.yaml)"),
     db: Optional[str] = typer.Option(None, "--db", help="the cases of this store"),
-    fmt: ReportFormat = typer.Option(ReportFormat.table, "--format", help="table | json | html | xlsx"),
+    fmt: Optional[ReportFormat] = typer.Option(None, "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="write the report to this file"),
+    verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
@@ -284,14 +334,15 @@ def stats(
     from .report.render import write
     from .rulebook import catalogue_version
     from .stats import year_stats
+    chosen = _format(fmt, output)
 
     loaded, _ = _load_cases(paths, db, agency)
     cases = [c.case for c in loaded.cases]
     profiles = {}
     for code in sorted({c.agency.code for c in cases}):
         if agency_profile is not None:
-            chosen = load_agency(agency_profile)
-            profiles[code] = chosen if chosen.code == code else None
+            given = load_agency(agency_profile)
+            profiles[code] = given if given.code == code else None
         else:
             profiles[code] = load_agency(code) if agency_path(code).exists() else None
     items = year_stats(cases, year, profiles, agency)
@@ -301,7 +352,7 @@ def stats(
     from .inspections import add_counts_section, inspection_counts, rows_from_cases
 
     add_counts_section(doc, inspection_counts(rows_from_cases(loaded.cases), year, agency), lang.value)
-    write(doc, fmt.value, output)
+    write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
 
@@ -604,6 +655,10 @@ from .cli_api import api_app, client_app, decisions_app  # noqa: E402  (the HTTP
 app.add_typer(api_app, name="api")
 app.add_typer(client_app, name="api-client")
 app.add_typer(decisions_app, name="decisions")
+
+from .cli_review import register as _register_review_notes  # noqa: E402  (issue 20: adjust, waive)
+
+_register_review_notes(app)
 
 
 def main() -> None:

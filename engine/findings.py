@@ -38,6 +38,8 @@ class Finding(BaseModel):
     basis: str
     message: str
     due: str | None = None
+    late: int | None = None             # working days past ``due`` (done late, or still not done at the as-of date)
+    curable: bool = True                # False: the act was done, late — no correction can make it timely (无法整改)
     events: list[int] = []
     fact: str = ""
 
@@ -68,7 +70,15 @@ def make_finding(rulebook: Rulebook, rule: Rule, fact: Fact, *, case_id: str, ag
     return Finding(case_id=case_id, agency=agency, file=file, rule_id=rule.id, severity=rule.severity_for(fact, version),
                    category=rule.category, deduction=rule.deduction, veto=rule.veto,
                    title=rule.title[lang], basis=version.basis_text(), message=message,
-                   due=fact.due_date or None, events=list(fact.events), fact=fact.key)
+                   due=fact.due_date or None, late=_late(fact), curable=getattr(fact, "status", None) != "late",
+                   events=list(fact.events), fact=fact.key)
+
+
+def _late(fact: Fact) -> int | None:
+    if getattr(fact, "status", None) in ("late", "missed"):
+        value = getattr(fact, "overdue_workdays", None)
+        return getattr(fact, "late_workdays", None) if value is None else value
+    return None
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

@@ -61,6 +61,7 @@ def compare(result: "ReviewResult", previous: dict[str, set[str]]) -> list[tuple
     """
     now = {c.case_id: {f.rule_id for f in c.findings} for c in result.check.cases
            if not (c.failure or c.problem)}
+    cured = {(c.case_id, f.rule_id) for c in result.check.cases for f in c.findings if f.curable}
     out: list[tuple[str, str, str]] = []
     for c in result.cases:
         for rule in sorted(set(c.rules)):
@@ -70,8 +71,11 @@ def compare(result: "ReviewResult", previous: dict[str, set[str]]) -> list[tuple
         if case_id not in now:
             continue
         for rule in sorted(rules):
-            out.append((case_id, rule, "still_open" if rule in now[case_id] else "fixed"))
-    order = {"new": 0, "still_open": 1, "fixed": 2}
+            if rule not in now[case_id]:
+                out.append((case_id, rule, "fixed"))
+            else:                      # a late act stays late: no correction makes it timely (无法整改)
+                out.append((case_id, rule, "still_open" if (case_id, rule) in cured else "not_curable"))
+    order = {"new": 0, "still_open": 1, "not_curable": 2, "fixed": 3}
     return sorted(out, key=lambda x: (order[x[2]], x[0], x[1]))
 
 
@@ -97,6 +101,15 @@ class CaseScore:
     vetoes: list[str]
     grade: str
     rules: list[str]
+    agency_name: str = ""
+    party: tuple[str, str, str] | None = None          # (kind, name, id): masked by the report, not here
+    notes: dict = field(default_factory=dict)          # rule id → waiver / adjustment note (the rubric's scoring)
+    applied: dict = field(default_factory=dict)        # rule id → points deducted (the rubric's scoring)
+    findings: list = field(default_factory=list)      # the file's findings (set by ``review``, not sent by workers)
+
+    @property
+    def lost_points(self) -> bool:
+        return bool(self.rules) or self.score < 100
 
 
 @dataclass
@@ -116,6 +129,19 @@ class ReviewResult:
     @property
     def average(self) -> float:
         return round(sum(c.score for c in self.cases) / len(self.cases), 1) if self.cases else 0.0
+
+    @property
+    def vetoed(self) -> int:
+        return sum(bool(c.vetoes) for c in self.cases)
+
+    def rule_titles(self) -> dict[str, str]:
+        return {f.rule_id: f.title for c in self.cases for f in c.findings}
+
+    def ranked(self) -> list[CaseScore]:
+        """The files that lost points, worst first: by grade (the lowest grade first), then score, then case."""
+        rank = {g: i for i, g in enumerate(self.grade_names)}
+        return sorted((c for c in self.cases if c.lost_points),
+                      key=lambda c: (-rank.get(c.grade, 0), c.score, c.agency, c.case_id))
 
     def by_rule(self) -> list[tuple[str, int, int]]:
         """(rule id, findings, cases) most frequent first."""
@@ -185,14 +211,27 @@ def _grade(score: int, vetoed: bool, grades: tuple[tuple[str, int], ...]) -> str
     return grades[-1][0]
 
 
-def review(check: CheckResult, quarter: str, grades: tuple[tuple[str, int], ...], agency: str | None = None) -> ReviewResult:
+def review(check: CheckResult, quarter: str, grades: tuple[tuple[str, int], ...], agency: str | None = None,
+           rubric: Any = None, notes: dict[str, tuple[dict, dict]] | None = None) -> ReviewResult:
     """Score the cases of ``check`` that fall in ``quarter`` (and belong to ``agency``, if given).
-    A result the parallel runner already scored (``score``, whole case dropped) is taken as it is."""
+    A result the parallel runner already scored (``score``, whole case dropped) is taken as it is, unless a
+    ``rubric`` (``engine.rubric.Rubric``) is given: then each file is scored again from its findings with it and
+    with the reviewer's ``notes`` (case id → (adjustments, waivers), each keyed by rule id)."""
     start, end = quarter_bounds(quarter)
+    if rubric is not None:
+        grades = rubric.grades
     result = ReviewResult(quarter.upper(), start, end, agency, check, tuple(g for g, _ in grades))
+    if rubric is not None:
+        from .rubric import score_findings
     for item in check.cases:
         scored = item.score if item.loaded is None else score_case(item, start, end, agency, grades)
         if scored is not None:
+            scored.findings = item.findings
+            if rubric is not None:
+                adjustments, waivers = (notes or {}).get(scored.case_id, ({}, {}))
+                s = score_findings(item.findings, rubric, check.as_of, adjustments, waivers)
+                scored.score, scored.deductions, scored.vetoes, scored.grade = s.score, s.deductions, s.vetoes, s.grade
+                scored.notes, scored.applied = s.notes, s.applied
             result.cases.append(scored)
     result.cases.sort(key=lambda c: (c.agency, c.day, c.case_id))
     return result
@@ -218,4 +257,6 @@ def score_case(item: CaseResult, start: dt.date, end: dt.date, agency: str | Non
     return CaseScore(case.case_id, case.agency.code, case.procedure,
                      (case.matter.domain or case.matter.code) if case.matter else "—",
                      [names[o] for o in acting], day, score, {k: v for k, v in deductions.items() if v},
-                     vetoes, _grade(score, bool(vetoes), grades), sorted(f.rule_id for f in item.findings))
+                     vetoes, _grade(score, bool(vetoes), grades), sorted(f.rule_id for f in item.findings),
+                     str(case.agency.name),
+                     (case.party.kind, str(case.party.name), str(case.party.id)) if case.party else None)

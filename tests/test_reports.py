@@ -48,8 +48,25 @@ def rendered(tmp_path_factory):
 @pytest.mark.parametrize("job", list(JOBS))
 def test_json_has_stamp_and_rows(rendered, job):
     doc = rendered[job]["json"]
-    assert doc["kind"] == job and set(doc["stamp"]) == STAMP_KEYS
+    # a report that can show a person (the review's parties) says whether personal data is masked
+    assert doc["kind"] == job and set(doc["stamp"]) == STAMP_KEYS | ({"masking", "rubric"} if job == "review" else set())
     assert any(doc["sections"].values()), "a report with no rows at all proves nothing"
+
+
+def _typed(value, kind):
+    """A JSON cell as the workbook holds it: ISO dates as dates (read back as datetimes), booleans as 是/否,
+    rates as fractions."""
+    import datetime as dt
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if kind == "date":
+        return dt.datetime.fromisoformat(value)
+    if kind == "pct" and isinstance(value, str) and value.endswith("%"):
+        return pytest.approx(float(value[:-1]) / 100)
+    return value
 
 
 @pytest.mark.parametrize("job", list(JOBS))
@@ -64,7 +81,7 @@ def test_xlsx_holds_the_same_rows_as_json(rendered, job):
         columns = doc["columns"][key]
         cells = list(wb[name].iter_rows(values_only=True))
         assert list(cells[0]) == [c["title"] for c in columns]
-        want = [[None if row[c["key"]] == "" else row[c["key"]] for c in columns] for row in rows]
+        want = [[_typed(row[c["key"]], c["kind"]) for c in columns] for row in rows]
         assert [list(r) for r in cells[1:]] == want, f"{job}: sheet {name} differs from JSON section {key}"
 
 

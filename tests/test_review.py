@@ -81,7 +81,7 @@ def _changes(report):
     return {(r["case_id"], r["rule_id"]): r["status_code"] for r in report["sections"]["changes"]}
 
 
-FIXED_CASE = "津南城管罚〔2024〕12号"       # Q1: no legal review, and its publicity missed
+FIXED_CASE = "津南城管罚〔2024〕12号"       # Q1: no legal review, and its publicity late
 
 
 def _add_review(path):
@@ -113,7 +113,8 @@ def test_previous_quarter_marks_new_still_open_and_fixed_from_the_store(tmp_path
     second = _review_json(["--db", db, "--quarter", "2024Q2"])
     changes = _changes(second)
     assert changes[(FIXED_CASE, "legal_review.required_before_decision")] == "fixed"
-    assert changes[(FIXED_CASE, "publicity.penalty_within_7_workdays")] == "still_open"
+    # published late (3-29 for a decision of 3-18): a late act stays late, so the finding cannot be corrected
+    assert changes[(FIXED_CASE, "publicity.penalty_within_7_workdays")] == "not_curable"
     q2 = {(r["case_id"], rule.split("×")[0]) for r in second["sections"]["cases"] for rule in r["rules"].split("、") if rule}
     assert q2 and all(changes[k] == "new" for k in q2)
     assert {k for k, v in changes.items() if v != "new"} == q1      # every Q1 finding is accounted for
@@ -124,7 +125,8 @@ def test_previous_quarter_from_a_json_report(tmp_path):
     report = tmp_path / "q1.json"
     report.write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
     second = _review_json([str(DEMO), "--quarter", "2024Q2", "--previous", str(report)])
-    assert set(_changes(second).values()) == {"new", "still_open"}  # nothing was corrected in the files
+    # nothing was corrected in the files: each Q1 finding is still open, or cannot be corrected (a late act)
+    assert set(_changes(second).values()) == {"new", "still_open", "not_curable"}
     bad = tmp_path / "bad.json"
     bad.write_text("{}", encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "engine.cli", "review", str(DEMO), "--quarter", "2024Q2",

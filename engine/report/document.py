@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 __all__ = ["Column", "Section", "Document", "stamp"]
 
-Kind = Literal["text", "int", "number", "money", "date", "pct"]
+Kind = Literal["text", "int", "number", "money", "date", "pct", "bool"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Column:
     zh: str
     en: str
     kind: Kind = "text"
+    internal: bool = False          # a code or path for other systems: the terminal shows it with --verbose only
 
     def title(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -59,6 +60,9 @@ class Section:
     brief: str | None = None                # the terminal lists only rows where this column is truthy
     style: str | None = None                # a column whose truthy value marks a row as alarming (red)
     transpose: bool = False                 # terminal and HTML show one column per row (few, wide rows)
+    group: tuple[str, ...] = ()             # columns shared by consecutive rows (a file): shown once, as a heading
+    only: tuple[str, ...] = ()              # the formats that show it (none: all), e.g. the all-files list
+    compact: bool = False                   # few columns, many rows: HTML lists them inline, the terminal counts them
 
     def title(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -78,20 +82,28 @@ class Document:
     problems: list[str] = field(default_factory=list)                     # bad input, engine failures
     notes: list[str] = field(default_factory=list)                        # paragraphs, e.g. report wording
     exit_code: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)                  # what a renderer needs beyond the rows
 
     def stamp_line(self) -> str:
         s = self.stamp
         if self.lang == "zh":
-            return (f"引擎 {s['engine']} · 规则库 {s['rules']} · 日历 {s['calendar']} · 配置 {s['profile']} · "
+            line = (f"引擎 {s['engine']} · 规则库 {s['rules']} · 日历 {s['calendar']} · 配置 {s['profile']} · "
                     f"截至 {s['as_of']} · 生成于 {s['generated']}")
-        return (f"engine {s['engine']} · rules {s['rules']} · calendar {s['calendar']} · profile {s['profile']} · "
-                f"as of {s['as_of']} · generated {s['generated']}")
+        else:
+            line = (f"engine {s['engine']} · rules {s['rules']} · calendar {s['calendar']} · profile {s['profile']} · "
+                    f"as of {s['as_of']} · generated {s['generated']}")
+        extra = [s[k] for k in ("rubric", "masking", "checkpoint") if s.get(k)]   # checkpoint: the store's root (issue 17)
+        return " · ".join([line, *extra])
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "title": self.title, "lang": self.lang, "stamp": self.stamp,
                 "summary": {key: value for key, _, value in self.summary},
+                "summary_labels": {key: label for key, label, _ in self.summary},
                 "notes": self.notes, "sections": {s.key: list(s.rows) for s in self.sections},
-                "columns": {s.key: [{"key": c.key, "title": c.title(self.lang)} for c in s.columns]
+                "columns": {s.key: [{"key": c.key, "title": c.title(self.lang), "kind": c.kind} for c in s.columns]
                             for s in self.sections},
                 "problems": self.problems, "exit_code": self.exit_code}
 

@@ -17,7 +17,8 @@ from .text import t
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def render_check(result: CheckResult) -> RenderableType:
+def render_check(result: CheckResult, verbose: bool = False) -> RenderableType:
+    """Findings grouped by file; rule ids and file paths only with ``verbose``."""
     lang = result.lang
     parts: list[RenderableType] = []
     problems = result.all_problems
@@ -35,9 +36,12 @@ def render_check(result: CheckResult) -> RenderableType:
     for (_agency, case_id), group in groupby(findings, key=lambda f: (f.agency, f.case_id)):
         items = list(group)
         table.add_section()
-        table.add_row("", Text.assemble((case_id, "bold"), "  ", (items[0].file, "dim")), "")
+        table.add_row("", Text.assemble((case_id, "bold"), "  ", (items[0].file if verbose else "", "dim")), "")
         for f in items:
-            body = Text.assemble((f.title, "bold"), " ", (f.rule_id, "dim"), "\n", f.message)
+            body = Text.assemble((f.title, "bold"), " ", (f.rule_id if verbose else "", "dim"), "\n", f.message)
+            if f.due and f.late:
+                body.append(("\n应于 {} 前完成，逾期 {} 个工作日" if lang == "zh" else "\ndue {}, {} working days late")
+                            .format(f.due, f.late), style="yellow")
             table.add_row(Text(severity_label(f.severity, lang), style=STYLE[f.severity]), body,
                           Text(f.basis, style="dim"))
     if findings:

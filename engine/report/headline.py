@@ -1,0 +1,31 @@
+"""``python -m engine.report.headline REPORT.json …``: each report's title and headline figures, two lines
+per report (what ``make demo`` ends with). Reads the JSON that ``--format json`` / ``-o x.json`` writes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def headline(data: dict) -> str:
+    if "kind" in data:                                    # a Document: review, alerts, stats
+        labels = data.get("summary_labels", {})
+        figures = "  ".join(f"{labels.get(k, k)} {v}" for k, v in data.get("summary", {}).items())
+        return f"{data['title']}\n  {figures}"
+    counts: dict[str, int] = {}                           # casecheck check --format json
+    for f in data.get("findings", []):
+        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    flagged = len({(f["agency"], f["case_id"]) for f in data.get("findings", [])})
+    return (f"案卷合规检查报告\n  检查案卷 {data.get('cases')}  有问题案卷 {flagged}  违法 {counts.get('error', 0)}  "
+            f"瑕疵 {counts.get('warning', 0)}  提示 {counts.get('info', 0)}")
+
+
+def main(argv: list[str]) -> int:
+    for name in argv:
+        print(headline(json.loads(Path(name).read_text(encoding="utf-8"))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
