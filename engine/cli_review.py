@@ -17,22 +17,6 @@ import typer
 from .errors import CasecheckError
 
 
-def _check_rule(rule_id: str, value: int | None, rubric_name: str) -> None:
-    from .profile import load_profile
-    from .rubric import allowed_range, load_rubric
-    from .rulebook import load_rulebook
-    from .workflow import default_workflows
-
-    rules = load_rulebook(load_profile("tianjin"), workflows=default_workflows()).rules
-    if rule_id not in rules:
-        raise CasecheckError(f"{rule_id}: 没有这条规则（casecheck rules 列出全部）/ no such rule (casecheck rules lists them)")
-    if value is not None:
-        lo, hi = allowed_range(load_rubric(rubric_name), rule_id, rules[rule_id].deduction)
-        if not lo <= value <= hi:
-            raise CasecheckError(f"--value {value}: 评分标准 {rubric_name} 对 {rule_id} 的扣分范围是 {lo}–{hi} / "
-                                 f"the rubric {rubric_name} allows {lo}–{hi} points for {rule_id}")
-
-
 def adjust(
     case_id: str = typer.Argument(..., help="案卷 (case id)"),
     rule_id: str = typer.Argument(..., help="rule id, e.g. publicity.penalty_within_7_workdays"),
@@ -45,11 +29,12 @@ def adjust(
     """A reviewer's adjustment of one finding's deduction (评查扣分调整), kept with the reviews."""
     from .cli import _actor
     from .store import Store
+    from .rubric import check_note
     from .store.review_notes import add_note
 
     if not reason.strip():
         raise CasecheckError("--reason: 请写明调整理由 / give the reason")
-    _check_rule(rule_id, value, rubric)
+    check_note(rule_id, value, rubric)
     add_note(Store.open(db), case_id=case_id, rule_id=rule_id, kind="adjust", value=value, reason=reason.strip(),
              by=_actor(by))
     typer.echo(f"已记录：{case_id} {rule_id} 扣分调整为 {value}（{reason.strip()}）")
@@ -66,6 +51,7 @@ def waive(
     """A waiver (豁免) of one finding until a date: shown as 已豁免, deducts nothing until it expires."""
     from .cli import _actor
     from .store import Store
+    from .rubric import check_note
     from .store.review_notes import add_note
 
     try:
@@ -74,7 +60,7 @@ def waive(
         raise typer.BadParameter(f"{until!r} is not a date YYYY-MM-DD", param_hint="--until") from None
     if not reason.strip():
         raise CasecheckError("--reason: 请写明豁免理由 / give the reason")
-    _check_rule(rule_id, None, "tianjin")
+    check_note(rule_id, None)
     add_note(Store.open(db), case_id=case_id, rule_id=rule_id, kind="waive", until=day, reason=reason.strip(),
              by=_actor(by))
     typer.echo(f"已记录：{case_id} {rule_id} 豁免至 {day}（{reason.strip()}）")

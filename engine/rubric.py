@@ -206,3 +206,21 @@ def score_findings(findings: Iterable[Any], rubric: Rubric, as_of: dt.date,
         (g for g, floor in rubric.grades if score >= floor), rubric.grades[-1][0])
     return Scored(score, {k: v for k, v in deductions.items() if v}, sorted(r for r, _ in vetoes), grade, notes,
                   applied)
+
+
+def check_note(rule_id: str, value: int | None, rubric_name: str = "tianjin") -> None:
+    """A reviewer's note names a rule of the catalogue and, for an adjustment, a deduction within the
+    rubric's range for that rule; else ``CasecheckError`` saying which and why."""
+    from .errors import CasecheckError
+    from .profile import load_profile
+    from .rulebook import load_rulebook
+    from .workflow import default_workflows
+
+    rules = load_rulebook(load_profile("tianjin"), workflows=default_workflows()).rules
+    if rule_id not in rules:
+        raise CasecheckError(f"{rule_id}: 没有这条规则（casecheck rules 列出全部）/ no such rule (casecheck rules lists them)")
+    if value is not None:
+        lo, hi = allowed_range(load_rubric(rubric_name), rule_id, rules[rule_id].deduction)
+        if not lo <= value <= hi:
+            raise CasecheckError(f"{value}: 评分标准 {rubric_name} 对 {rule_id} 的扣分范围是 {lo}–{hi} / "
+                                 f"the rubric {rubric_name} allows {lo}–{hi} points for {rule_id}")

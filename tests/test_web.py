@@ -365,32 +365,46 @@ def test_a_request_body_larger_than_the_bound_is_refused_before_it_is_read(app):
     assert r.status_code == 413 and r.headers["x-frame-options"] == "DENY"
 
 
-def test_a_reviewers_adjustment_is_appended_shown_and_downloaded(app, store_url):
+def test_a_reviewers_adjustment_and_waiver_are_appended_shown_and_downloaded(app, store_url):
+    """A case-file reviewer sets one finding's deduction (within the rubric's range) or waives it: the notes
+    are appended to the store as the logged-in reviewer and shown, escaped, in the page and the downloads."""
     from engine.store import Store
     from engine.users import add_user
 
     c = client(app, "pingcha")
     c.post("/review", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2"})
     data = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)
-    first = data["sections"]["cases"][0]
-    r = c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2",
-                                       "case_id": first["case_id"], "points": "-5", "reason": "送达回证缺签名<b>"})
+    first = next(r for r in data["sections"]["findings"] if r["deduction"])
+    case_id, rule_id = first["case_id"], first["rule_id"]
+    r = c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2", "kind": "adjust",
+                                       "case_id": case_id, "rule_id": rule_id, "value": "0",
+                                       "reason": "送达回证缺签名<b>"})
     assert r.status_code == 303 and r.headers["location"] == "/review?quarter=2024Q2&show=1"
     page = c.get(r.headers["location"]).text
-    assert "评查员调整" in page and "送达回证缺签名&lt;b&gt;" in page
-    adjusted = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)["sections"]["adjustments"]
-    assert adjusted == [{"case_id": first["case_id"], "score": first["score"], "points": -5,
-                         "adjusted": max(0, first["score"] - 5), "reason": "送达回证缺签名<b>", "by": "pingcha",
-                         "at": adjusted[0]["at"]}]
-    assert c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2",
-                                          "case_id": first["case_id"], "points": "3", "reason": " "}).status_code == 400
+    assert "扣分调整为 0：送达回证缺签名&lt;b&gt;（pingcha）" in page
+    after = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)["sections"]["findings"]
+    row = next(r for r in after if r["case_id"] == case_id and r["rule_id"] == rule_id)
+    assert row["deduction"] == 0 and row["note"] == "扣分调整为 0：送达回证缺签名<b>（pingcha）"
+    waived = c.post("/review/adjust", data={"csrf": form_csrf(c, "/review"), "quarter": "2024Q2", "kind": "waive",
+                                            "case_id": case_id, "rule_id": rule_id, "until": "2099-12-31",
+                                            "reason": "法院裁定暂缓公示"})
+    assert waived.status_code == 303
+    after = json.loads(c.get("/review/download?quarter=2024Q2&format=json").text)["sections"]["findings"]
+    row = next(r for r in after if r["case_id"] == case_id and r["rule_id"] == rule_id)
+    assert row["note"].startswith("已豁免：法院裁定暂缓公示（pingcha，至 2099-12-31）"), row["note"]
+    for bad in ({"value": "3", "reason": " "}, {"value": "999", "reason": "x"}, {"value": "abc", "reason": "x"},
+                {"rule_id": "no.such_rule", "value": "1", "reason": "x"}):
+        form = {"csrf": form_csrf(c, "/review"), "quarter": "2024Q2", "kind": "adjust", "case_id": case_id,
+                "rule_id": rule_id, **bad}
+        assert c.post("/review/adjust", data=form).status_code == 400, bad
     head = client(app, "head")
-    assert head.post("/review/adjust", data={"csrf": form_csrf(head), "quarter": "2024Q2",
-                                             "case_id": first["case_id"], "points": "1",
+    assert head.post("/review/adjust", data={"csrf": form_csrf(head), "quarter": "2024Q2", "kind": "adjust",
+                                             "case_id": case_id, "rule_id": rule_id, "value": "1",
                                              "reason": "x"}).status_code == 403
     add_user(Store.open(store_url, migrate=False), "pc_cg", "城管评查", PASSWORD, roles=["case_reviewer"],
              agencies=["nkcgw"])
     other = client(app, "pc_cg")
     xuefu_case = "津南学罚〔2026〕903号"
-    assert other.post("/review/adjust", data={"csrf": form_csrf(other), "quarter": "2024Q2", "case_id": xuefu_case,
-                                              "points": "1", "reason": "x"}).status_code == 404
+    assert other.post("/review/adjust", data={"csrf": form_csrf(other), "quarter": "2024Q2", "kind": "adjust",
+                                              "case_id": xuefu_case, "rule_id": rule_id, "value": "1",
+                                              "reason": "x"}).status_code == 404

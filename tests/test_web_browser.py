@@ -170,13 +170,20 @@ def test_decision_refused_then_review_then_decision_then_quarter_review(server, 
     assert "津南学罚〔2026〕901号" in page.content()
     if os.environ.get("CASECHECK_SCREENSHOTS"):
         page.screenshot(path=str(Path(os.environ["CASECHECK_SCREENSHOTS"]) / "review-run.png"))
-    for fmt in ("xlsx", "html"):
+    for fmt in ("docx", "xlsx", "html"):
         with page.expect_download() as info:
             page.click(f"p.downloads a:text-is('{fmt.upper()}')")
         saved = tmp_path / f"review.{fmt}"
         info.value.save_as(saved)
         data = saved.read_bytes()
-        assert (data[:2] == b"PK") if fmt == "xlsx" else ("津南学罚〔2026〕901号" in data.decode("utf-8"))
+        if fmt == "docx":                                   # the Word 评查意见书 names the file that lost points
+            import docx
+
+            text = "\n".join(p.text for p in docx.Document(str(saved)).paragraphs)
+            text += "\n".join(cell.text for t in docx.Document(str(saved)).tables for row in t.rows for cell in row.cells)
+            assert "评查" in text and "津南学罚〔2026〕901号" in text, text[:500]
+        else:
+            assert (data[:2] == b"PK") if fmt == "xlsx" else ("津南学罚〔2026〕901号" in data.decode("utf-8"))
     logout(page)
 
     login(page, base, "chengguan")                          # an officer of 城管委

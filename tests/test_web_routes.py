@@ -106,7 +106,7 @@ def _request(c, method: str, path: str, pk: int, csrf: str):
     if method == "GET":
         return c.get(concrete + query)
     data = {"csrf": csrf, "type": "closed", "expect": "0", "date": "2026-11-30", "quarter": "2024Q2",
-            "login": "x y", "password": "short", "case_id": "nope", "points": "1", "reason": "r"}
+            "login": "x y", "password": "short", "case_id": "nope", "rule_id": "nope", "kind": "adjust", "value": "1", "reason": "r"}
     files = [("files", ("bad.json", b"{}", "application/json"))] if path == "/import" else None
     return c.post(concrete, data=data, files=files)
 

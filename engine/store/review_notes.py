@@ -45,13 +45,17 @@ def add_note(store: Any, *, case_id: str, rule_id: str, kind: str, reason: str, 
         return int(row.id)
 
 
-def load_notes(store: Any) -> dict[str, tuple[dict, dict]]:
-    """Case id → (adjustments, waivers), each rule id → the latest note of its kind."""
+def load_notes(store: Any, agencies: Any = None) -> dict[str, tuple[dict, dict]]:
+    """Case id → (adjustments, waivers), each rule id → the latest note of its kind; with ``agencies``, only
+    the notes on those agencies' files (and those recorded without an agency, from the command line)."""
     from ..rubric import Adjustment, Waiver
 
     out: dict[str, tuple[dict, dict]] = {}
     with store.reading() as session:
-        for r in session.exec(select(ReviewNoteRow).order_by(ReviewNoteRow.id)):
+        query = select(ReviewNoteRow).order_by(ReviewNoteRow.id)
+        if agencies is not None:
+            query = query.where(ReviewNoteRow.agency.is_(None) | ReviewNoteRow.agency.in_(sorted(agencies)))
+        for r in session.exec(query):
             adjustments, waivers = out.setdefault(r.case_id, ({}, {}))
             at = r.at.isoformat(timespec="seconds")
             if r.kind == "adjust":

@@ -145,6 +145,6 @@ class DeadlineRow(SQLModel, table=True):
     officers: str = Field(default="", max_length=1000)
 
 
-from .users import FeedTokenRow, LoginAttemptRow, ReviewAdjustmentRow, SessionRow, UserRow  # noqa: E402,F401  (the web workspace: issue 21)
+from .users import FeedTokenRow, LoginAttemptRow, SessionRow, UserRow  # noqa: E402,F401  (the web workspace: issue 21)
 from .api_tables import ApiClientRow, DecisionRow  # noqa: E402,F401  (the HTTP API's tables, issue 22)
 from .review_notes import ReviewNoteRow  # noqa: E402,F401  (issue 20: reviewers' adjustments and waivers)

@@ -13,7 +13,7 @@ from typing import Optional
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-__all__ = ["UserRow", "SessionRow", "LoginAttemptRow", "FeedTokenRow", "ReviewAdjustmentRow"]
+__all__ = ["UserRow", "SessionRow", "LoginAttemptRow", "FeedTokenRow"]
 
 
 class UserRow(SQLModel, table=True):
@@ -61,18 +61,3 @@ class FeedTokenRow(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: dt.datetime
     revoked_at: Optional[dt.datetime] = None
-
-
-class ReviewAdjustmentRow(SQLModel, table=True):
-    """A case-file reviewer's adjustment of one file's review score in a quarter, with the reason: appended,
-    never changed (a later adjustment of the same file is the one that counts)."""
-
-    __tablename__ = "review_adjustments"
-
-    id: Optional[int] = Field(default=None, primary_key=True)
-    quarter: str = Field(max_length=20, index=True)
-    case_pk: int = Field(foreign_key="cases.id", index=True)
-    points: int                                             # added to the file's score (negative: deducted)
-    reason: str = Field(max_length=1000)
-    user_login: str = Field(max_length=60)
-    at: dt.datetime

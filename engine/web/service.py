@@ -16,7 +16,7 @@ import io
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import select
@@ -30,6 +30,7 @@ from ..findings import Finding
 from ..loader import LoadedCase
 from ..model import CaseFile
 from ..report.document import Document
+from ..report.render import MEDIA_TYPES
 from ..rulebook import Rulebook, catalogue_version, default_rulebook
 from ..store import Store
 from ..store.repo import load_cases, load_raw_cases
@@ -353,76 +354,61 @@ def scoped_cases(store: Store, user: User, agency: str | None = None) -> list[Lo
     return out
 
 
-def adjust_review(store: Store, user: User, quarter: str, case_id: str, points: int, reason: str) -> None:
-    """Append a reviewer's adjustment of one file's score in ``quarter``; the file must be in the scope."""
-    from ..review import quarter_bounds
-    from ..store.repo import now
-    from ..store.users import ReviewAdjustmentRow
+def add_review_note(store: Store, user: User, kind: str, case_id: str, rule_id: str, reason: str, *,
+                    value: int | None = None, until: dt.date | None = None, rubric: str = "tianjin") -> None:
+    """A reviewer's adjustment of one finding's deduction (within the rubric's range) or waiver of it until a
+    day, on a file of the user's scope, appended to the store's review notes as the logged-in user."""
+    from ..rubric import check_note
+    from ..store.review_notes import add_note
 
-    quarter_bounds(quarter)
     reason = reason.strip()
     if not reason or len(reason) > 1000:
-        raise CasecheckError("调整须写明理由（1–1000 字） / an adjustment needs a reason (1–1000 characters)")
-    if not -100 <= points <= 100 or points == 0:
-        raise CasecheckError("调整分值应在 −100 到 100 之间且不为 0 / points: −100 to 100, not 0")
-    with store.writing() as session:
-        rows = session.exec(scoped(select(CaseRow.id), user).where(CaseRow.case_id == case_id.strip())).all()
-        if len(rows) != 1:
-            raise CaseNotVisible(f"no case {case_id!r}")
-        session.add(ReviewAdjustmentRow(quarter=quarter, case_pk=rows[0], points=points, reason=reason,
-                                        user_login=user.login, at=now()))
-
-
-def _adjustments_section(store: Store, user: User, quarter: str, reviewed: Any, lang: str) -> Any:
-    """The reviewers' adjustments of this quarter's files in the scope (the latest of each file counts)."""
-    from ..report.document import Column, Section
-    from ..store.users import ReviewAdjustmentRow
-
+        raise CasecheckError("须写明理由（1–1000 字） / give the reason (1–1000 characters)")
+    if kind not in ("adjust", "waive"):
+        raise CasecheckError(f"{kind!r}: adjust | waive")
+    if kind == "adjust" and value is None:
+        raise CasecheckError("调整须给出扣分 / an adjustment needs the deduction")
+    if kind == "waive" and until is None:
+        raise CasecheckError("豁免须给出截止日期 / a waiver needs its last day")
     with store.reading() as session:
-        rows = session.exec(scoped(select(CaseRow.case_id, ReviewAdjustmentRow.points, ReviewAdjustmentRow.reason,
-                                          ReviewAdjustmentRow.user_login, ReviewAdjustmentRow.at)
-                                   .join(CaseRow, CaseRow.id == ReviewAdjustmentRow.case_pk), user)
-                            .where(ReviewAdjustmentRow.quarter == quarter)
-                            .order_by(ReviewAdjustmentRow.at, ReviewAdjustmentRow.id)).all()
-    scores = {c.case_id: c.score for c in reviewed.cases}
-    latest = {case_id: (points, reason, login, at) for case_id, points, reason, login, at in rows}
-    out = [{"case_id": case_id, "score": scores.get(case_id), "points": points,
-            "adjusted": None if scores.get(case_id) is None else max(0, min(100, scores[case_id] + points)),
-            "reason": reason, "by": login, "at": at.strftime("%Y-%m-%d %H:%M")}
-           for case_id, (points, reason, login, at) in sorted(latest.items())]
-    return Section("adjustments", "评查员调整", "Reviewers' adjustments",
-                   [Column("case_id", "案卷", "case"), Column("score", "评查得分", "score", "int"),
-                    Column("points", "调整", "adjustment", "int"), Column("adjusted", "调整后得分", "adjusted", "int"),
-                    Column("reason", "理由", "reason"), Column("by", "评查员", "reviewer"), Column("at", "时间", "at")],
-                   out)
+        rows = session.exec(scoped(select(CaseRow.agency), user).where(CaseRow.case_id == case_id.strip())).all()
+    if len(rows) != 1:
+        raise CaseNotVisible(f"no case {case_id!r}")
+    check_note(rule_id.strip(), value if kind == "adjust" else None, rubric)
+    add_note(store, case_id=case_id.strip(), rule_id=rule_id.strip(), kind=kind, reason=reason, by=user.login,
+             value=value if kind == "adjust" else None, until=until if kind == "waive" else None, agency=rows[0])
 
 
-def run_review(store: Store, user: User, quarter: str, lang: str, *, keep: bool = True) -> Document:
+def run_review(store: Store, user: User, quarter: str, lang: str, *, keep: bool = True,
+               rubric_name: str = "tianjin") -> Document:
     """The quarter's review of the user's scope (kept in the store under that scope, so the next quarter
-    compares with it), as the report document the CLI renders."""
+    compares with it), scored with the rubric and the reviewers' notes on the scope's files, as the report
+    document the CLI renders (personal data masked)."""
     from .. import __version__
     from ..report.builders import review_document
     from ..review import previous_quarter, quarter_bounds, review
+    from ..rubric import load_rubric
     from ..store.repo import load_review, save_run
+    from ..store.review_notes import load_notes
 
     quarter = quarter.strip().upper()
     _, end = quarter_bounds(quarter)
+    rubric = load_rubric(rubric_name)
     rulebook = default_rulebook()
     cases = scoped_cases(store, user)
     checker = Checker(rulebook, default_calendar(), default_workflows(), end, engine="oracle", lang=lang,
                       history=PartyHistory(c.case for c in cases))
     check = CheckResult(list(checker.check(cases)), [], end, rulebook.profile.name, rulebook.version,
                         default_calendar().describe(), lang)
-    reviewed = review(check, quarter, rulebook.profile["review_grades"])
+    reviewed = review(check, quarter, rulebook.profile["review_grades"], rubric=rubric,
+                      notes=load_notes(store, user.agencies))
     key = _scope_key(user)
     before = load_review(store, previous_quarter(quarter), key)
     if keep:
         with store.writing() as session:
             save_run(session, check, "review", __version__, scope=quarter, agency=key,
                      case_ids={c.case_id for c in reviewed.cases})
-    doc = review_document(reviewed, lang, before)
-    doc.sections.append(_adjustments_section(store, user, quarter, reviewed, lang))
-    return doc
+    return review_document(reviewed, lang, before, masked=True, rubric=rubric)
 
 
 def alerts_report(store: Store, user: User, as_of: dt.date, within: int | None, lang: str) -> tuple[Document, list[int]]:
@@ -450,38 +436,17 @@ def stats_report(store: Store, user: User, year: int, lang: str) -> Document:
 
 
 # ---------------------------------------------------------------------------------------------- downloads
-def _xlsx(doc: Document) -> bytes:
-    from ..report.render import render_xlsx
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "report.xlsx"
-        render_xlsx(doc, path)
-        return path.read_bytes()
-
-
-def _html(doc: Document) -> bytes:
-    from ..report.render import render_html
-
-    return render_html(doc).encode("utf-8")
-
-
-def _json(doc: Document) -> bytes:
-    return (doc.to_json() + "\n").encode("utf-8")
-
-
-# format → (renderer, media type, file suffix). MERGE NOTE (issue 20): the new renderers and DOCX go here.
-RENDERERS: dict[str, tuple[Callable[[Document], bytes], str, str]] = {
-    "html": (_html, "text/html; charset=utf-8", "html"),
-    "xlsx": (_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "json": (_json, "application/json", "json"),
-}
+# format → (media type, file suffix): the report renderers of engine.report.render, one per format.
+RENDERERS: dict[str, tuple[str, str]] = {fmt: (MEDIA_TYPES[fmt], fmt) for fmt in ("html", "xlsx", "docx", "json")}
 
 
 def render_download(doc: Document, fmt: str) -> tuple[bytes, str, str]:
+    from ..report.render import render
+
     if fmt not in RENDERERS:
         raise CasecheckError(f"unknown format {fmt!r}: one of {', '.join(RENDERERS)}")
-    make, media, suffix = RENDERERS[fmt]
-    return make(doc), media, suffix
+    media, suffix = RENDERERS[fmt]
+    return render(doc, fmt), media, suffix
 
 
 # ---------------------------------------------------------------------------------------------- import

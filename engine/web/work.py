@@ -13,7 +13,7 @@ from ..loader import MAX_FILE_BYTES
 from ..review import previous_quarter, quarter_bounds
 from ..users import User, feed_user, has_feed, new_feed_token, revoke_feed_tokens
 from .deps import ADJUST, ALL, IMPORT, REPORTS, REVIEW, STATS, BadForm, NotFound, allow, checked_form, get_lang, get_store, render
-from .service import (RENDERERS, CaseNotVisible, adjust_review, alerts_report, dashboard, ics_feed, import_upload, render_download, rule_catalogue,
+from .service import (RENDERERS, CaseNotVisible, add_review_note, alerts_report, dashboard, ics_feed, import_upload, render_download, rule_catalogue,
                       run_review, stats_report)
 
 router = APIRouter()
@@ -84,6 +84,12 @@ def _this_quarter() -> str:
     return previous_quarter(f"{today.year}Q{(today.month - 1) // 3 + 1}")
 
 
+def _found(doc: Any) -> dict[str, list[str]]:
+    """The files and rules of the review's findings, offered in the adjustment form."""
+    rows = [r for s in (doc.sections if doc else []) if s.key == "findings" for r in s.rows]
+    return {"found_cases": sorted({r["case_id"] for r in rows}), "found_rules": sorted({r["rule_id"] for r in rows})}
+
+
 @router.get("/review")
 def review_page(request: Request, user: User = Depends(allow(*REVIEW)), quarter: str = "", show: str = "") -> Any:
     """The form; with ``show``, the quarter's review (not kept again) with its adjustments."""
@@ -93,19 +99,26 @@ def review_page(request: Request, user: User = Depends(allow(*REVIEW)), quarter:
     else:
         doc = None
     return render(request, "review.html", quarter=quarter or _this_quarter(), doc=doc, rows=SHOWN_ROWS,
-                  formats=list(RENDERERS), error=None)
+                  formats=list(RENDERERS), error=None, **_found(doc))
 
 
 @router.post("/review/adjust")
 def review_adjust(request: Request, user: User = Depends(allow(*ADJUST)), form: Any = Depends(checked_form)) -> Any:
+    """A reviewer's adjustment of one finding's deduction, or a waiver of it until a day (engine.rubric)."""
     quarter = _quarter(str(form.get("quarter") or ""))
+    kind = str(form.get("kind") or "adjust")
+    value = until = None
     try:
-        points = int(str(form.get("points") or "").strip())
+        if kind == "adjust":
+            value = int(str(form.get("value") or "").strip())
+        else:
+            until = dt.date.fromisoformat(str(form.get("until") or "").strip())
     except ValueError:
-        raise BadForm("points: 调整分值应为整数 / a whole number of points") from None
+        raise BadForm("扣分应为整数，截止日期应为 YYYY-MM-DD / the deduction is a whole number, the last day "
+                      "YYYY-MM-DD") from None
     try:
-        adjust_review(get_store(request), user, quarter, str(form.get("case_id") or ""), points,
-                      str(form.get("reason") or ""))
+        add_review_note(get_store(request), user, kind, str(form.get("case_id") or ""), str(form.get("rule_id") or ""),
+                        str(form.get("reason") or ""), value=value, until=until)
     except CaseNotVisible:
         raise
     except CasecheckError as bad:
@@ -118,7 +131,7 @@ def review_run(request: Request, user: User = Depends(allow(*REVIEW)), form: Any
     quarter = _quarter(str(form.get("quarter") or ""))
     doc = run_review(get_store(request), user, quarter, get_lang(request))
     return render(request, "review.html", quarter=quarter, doc=doc, rows=SHOWN_ROWS, formats=list(RENDERERS),
-                  error=None)
+                  error=None, **_found(doc))
 
 
 @router.get("/review/download")

@@ -65,20 +65,6 @@ def upgrade() -> None:
     )
     op.create_index('ix_feed_tokens_user_id', 'feed_tokens', ['user_id'])
     op.create_index('ix_feed_tokens_token_hash', 'feed_tokens', ['token_hash'], unique=True)
-    op.create_table(
-        'review_adjustments',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('quarter', sa.String(length=20), nullable=False),
-        sa.Column('case_pk', sa.Integer(), nullable=False),
-        sa.Column('points', sa.Integer(), nullable=False),
-        sa.Column('reason', sa.String(length=1000), nullable=False),
-        sa.Column('user_login', sa.String(length=60), nullable=False),
-        sa.Column('at', sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['case_pk'], ['cases.id']),
-        sa.PrimaryKeyConstraint('id'),
-    )
-    op.create_index('ix_review_adjustments_quarter', 'review_adjustments', ['quarter'])
-    op.create_index('ix_review_adjustments_case_pk', 'review_adjustments', ['case_pk'])
     op.create_index('ix_cases_agency_id', 'cases', ['agency', 'id'])
     op.create_index('ix_cases_agency_state_id', 'cases', ['agency', 'state', 'id'])
 
@@ -86,7 +72,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_cases_agency_state_id', table_name='cases')
     op.drop_index('ix_cases_agency_id', table_name='cases')
-    op.drop_table('review_adjustments')
     op.drop_table('feed_tokens')
     op.drop_table('login_attempts')
     op.drop_table('web_sessions')
