@@ -95,7 +95,7 @@ def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional
     from .loader import LoadResult
     from .store import Store
 
-    store = Store.open(db)
+    store = Store.open(db, create=False)
     return LoadResult(cases=stored_cases(store, agency)), store
 
 
@@ -122,7 +122,7 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     else:
         from .store import Store, default_url
 
-        store = Store.open(db)
+        store = Store.open(db, create=False)
         source = StoreSource(default_url(db), agency)
     rulebook = load_rulebook(load_profile(profile), workflows=default_workflows())  # fails early on a bad profile
     calendar = default_calendar(str(calendar_dir) if calendar_dir else None)
@@ -175,7 +175,7 @@ def review(
         from .store import Store                      # only with a store: SQLAlchemy takes a while to import
         from .store.repo import load_review
 
-        store = Store.open(db)
+        store = Store.open(db, create=False)
         if before is None:
             before = load_review(store, previous_quarter(quarter.strip().upper()), agency)
     wanted = set(before or ())
@@ -235,7 +235,7 @@ def alerts(
         from .store import Store
         from .store.deadlines import store_alerts
 
-        found = store_alerts(Store.open(db), calendar, day, within=within, agency=agency, lang=lang.value)
+        found = store_alerts(Store.open(db, create=False), calendar, day, within=within, agency=agency, lang=lang.value)
     else:
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
@@ -341,9 +341,14 @@ def import_(
     paths: list[Path] = typer.Argument(..., help="case files, directories, Excel ledgers (.xlsx)"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     by: Optional[str] = typer.Option(None, "--by", help="who imports (default $CASECHECK_USER or the login)"),
+    key: Optional[Path] = typer.Option(None, "--key", help="signing key: seal a checkpoint after the import "
+                                       "(default $CASECHECK_KEY)"),
+    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="append-only checkpoint directory "
+                                               "(default $CASECHECK_CHECKPOINTS)"),
 ) -> None:
     """Import case files into the store (案卷导入): any bad file, nothing stored; written in committed
-    chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent."""
+    chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent. Stored
+    events are never rewritten: a file that contradicts them is a conflict (exit 1)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .cases import import_paths
@@ -362,27 +367,23 @@ def import_(
         console.print(f"[red]{len(report.problems)} 处错误，未导入任何案卷 / {len(report.problems)} problems: "
                       f"nothing was imported[/red]")
         raise typer.Exit(2)
-    Console().print(f"{report.files} 个文件：新增 {report.new}，更新 {report.updated}，未变 {report.unchanged} / "
-                    f"{report.files} files: {report.new} new, {report.updated} updated, {report.unchanged} unchanged")
+    from .trail_cli import import_outcome
+
+    import_outcome(store, report, key, checkpoints)
 
 
 @app.command()
-def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Check the audit trail: every event's hash chain (防篡改校验). Exit 1 if anything was altered."""
-    from .store import Store
-    from .store.repo import verify as verify_store
+def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+           key: Optional[Path] = typer.Option(None, "--key", help="the signing key or its .pub (default "
+                                              "$CASECHECK_KEY)"),
+           checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="the checkpoint directory "
+                                                      "(default $CASECHECK_CHECKPOINTS)")) -> None:
+    """Check the audit trail (防篡改校验): every event's chain, case header, officer and party rows, the
+    deadlines against the events, and the store against its newest signed checkpoint. Exit 1 if anything
+    was altered."""
+    from .trail_cli import run_verify
 
-    store = Store.open(db)
-    with store.reading() as session:
-        broken = verify_store(session)
-    console = Console()
-    if not broken:
-        console.print("审计链完整 / audit trail intact")
-        return
-    for b in broken:
-        where = f"{b.agency}/{b.case_id}" + (f" #{b.seq}" if b.seq else "")
-        console.print(f"[red]✗ {where}[/red]: {b.problem}", soft_wrap=True)
-    raise typer.Exit(1)
+    raise typer.Exit(run_verify(db, key, checkpoints))
 
 
 case_app = typer.Typer(no_args_is_help=True, help="stored cases: new, record a step, show, history")
@@ -468,7 +469,7 @@ def case_record(
         _set_path(event, key, value)
     console = Console()
     try:
-        result = record(Store.open(db), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
+        result = record(Store.open(db, create=False), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
                         lang=lang.value, expect=expect)
     except (RecorderRefused, ConcurrentChange) as refused:
         Console(stderr=True).print(f"[red bold]拒绝记录 / refused[/red bold]: {refused}", soft_wrap=True)
@@ -516,7 +517,7 @@ def case_show(
     from .vocab import label
     from .workflow import default_workflows
 
-    row, case, events = show(Store.open(db), case_id, agency)
+    row, case, events = show(Store.open(db, create=False), case_id, agency)
     console = Console()
     workflow = default_workflows()[case.procedure]
     pairs = [(e.type, e.date.toordinal()) for e in case.events]
@@ -525,10 +526,12 @@ def case_show(
         return
     console.print(f"[bold]{row.case_id}[/bold]  {row.agency} · {label(case.procedure, lang.value)} · "
                   f"{workflow.state_label(row.state, lang.value)}")
-    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "hash")
+    from .trail_cli import origin_label
+
+    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "来源 origin", "hash")
     for e in events:
         table.add_row(str(e.seq), e.date.isoformat(), label(e.type, lang.value), e.recorded_by,
-                      e.recorded_at.isoformat(timespec="seconds"), e.hash[:12])
+                      e.recorded_at.isoformat(timespec="seconds"), origin_label(e), e.hash[:12])
     console.print(table)
     if diagram:
         console.print(transition_table(workflow, lang.value, pairs))
@@ -544,11 +547,14 @@ def case_history(
     from .cases import history
     from .store import Store
 
-    table = Table("时间 at", "人员 by", "类型 kind", "说明 summary")
-    for change in history(Store.open(db), case_id, agency):
-        table.add_row(change.at.isoformat(timespec="seconds"), change.actor, change.kind, change.summary)
-    Console().print(table)
+    from .trail_cli import print_history
 
+    print_history(Store.open(db, create=False), case_id, agency)
+
+
+from .trail_cli import register as _register_trail  # noqa: E402  (keys, case correct: issue 17)
+
+_register_trail(app, case_app)
 
 workflow_app = typer.Typer(no_args_is_help=True, help="the procedures as state machines")
 app.add_typer(workflow_app, name="workflow")

@@ -59,9 +59,11 @@ def _leaf_stream(blob: bytes) -> Iterator[list[Any]]:
 
 
 def verify_store(session: Session, *, derived: bool = True, public_key: Any = None,
-                 directory: Path | None = None, ctx: Any = None) -> VerifyReport:
+                 directory: Path | None = None, ctx: Any = None, trail: bool = True) -> VerifyReport:
+    """``derived``: check officers, parties and (with ``ctx``, the deadline context) deadlines; ``trail``:
+    check against the newest signed checkpoint (``public_key`` from outside the store)."""
     report = VerifyReport()
-    sealed = _reference(session, report, public_key, directory)
+    sealed = _reference(session, report, public_key, directory) if trail else None
     leaves = _leaf_stream(sealed[1]) if sealed else iter(())
     root = hashlib.sha256()
     pending = next(leaves, None)

@@ -500,7 +500,7 @@ def verify(session: Session) -> list[Broken]:
     rows, signed checkpoints) is ``engine.store.audit.verify_store``."""
     from .audit import verify_store
 
-    return verify_store(session, derived=False).broken
+    return verify_store(session, derived=False, trail=False).broken
 
 
 def events_by_case(session: Session, low: int, high: int) -> dict[int, list[EventRow]]:

@@ -196,21 +196,27 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
         upto = session.exec(select(func.coalesce(func.max(ChangeRow.id), 0))).one()
         count, changes = changes_digest(session, upto)
         seq = (previous.seq + 1) if previous else 1
-        at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
-        statement = {"format": FORMAT, "seq": seq, "at": at.isoformat() + "Z", "cases": len(leaves),
+        at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        statement = {"format": FORMAT, "seq": seq, "at": at.replace(tzinfo=None).isoformat() + "Z", "cases": len(leaves),
                      "root": leaves_root(leaves), "changes": {"upto": upto, "count": count, "digest": changes},
                      "previous": digest(previous.statement) if previous else None, "key": key_id}
         text = canonical(statement)
         signature = base64.b64encode(private.sign(text.encode("utf-8"))).decode("ascii")
         row = CheckpointRow(seq=seq, at=at, cases=len(leaves), root=statement["root"], key_id=key_id,
                             statement=text, signature=signature, leaves=_encode(leaves))
-        if directory is not None:
-            _write_file(directory, row)          # before the commit: a checkpoint only in the store is not kept
         session.add(row)
+        session.flush()
+        written = _write_file(directory, row) if directory is not None else None
+        try:
+            session.commit()
+        except BaseException:
+            if written is not None:
+                written.unlink(missing_ok=True)  # not kept in the store: no copy of it either
+            raise
     return row
 
 
-def _write_file(directory: Path, row: CheckpointRow) -> None:
+def _write_file(directory: Path, row: CheckpointRow) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{row.seq:08d}.json"
     data = {"statement": row.statement, "signature": row.signature,
@@ -224,6 +230,7 @@ def _write_file(directory: Path, row: CheckpointRow) -> None:
                              f"(another store writes to this directory?); nothing was sealed") from None
     finally:
         tmp.unlink(missing_ok=True)
+    return target
 
 
 @dataclass
