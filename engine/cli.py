@@ -66,17 +66,20 @@ def check(
     """Audit case files, or the cases of a store (案卷检查)."""
     from .report.json_report import render_check_json
     from .report.terminal import render_check
+    from .safe_io import atomic_output, check_output
 
+    check_output(output)
     result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check",
                            partition=partition)
     if fmt is Format.json:
         text = render_check_json(result)
         if output:
-            output.write_text(text + "\n", encoding="utf-8")
+            with atomic_output(output) as target:
+                target.write_text(text + "\n", encoding="utf-8")
         else:
             sys.stdout.write(text + "\n")
     elif output:
-        with output.open("w", encoding="utf-8") as fh:
+        with atomic_output(output) as target, target.open("w", encoding="utf-8") as fh:
             Console(file=fh, width=160, force_terminal=False).print(render_check(result))
     else:
         Console().print(render_check(result))
@@ -140,9 +143,9 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     if store is not None and keep and share is None:      # a check of the whole store is kept in it
         from . import __version__
         from .store.repo import save_run
+        from .trail_cli import keep_run
 
-        with store.writing() as session:
-            save_run(session, result, kind, __version__)
+        keep_run(store, lambda session: save_run(session, result, kind, __version__), None)
     return result, rulebook
 
 
@@ -167,6 +170,9 @@ def review(
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
+    from .safe_io import atomic_output, check_output
+
+    check_output(output)
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
     before = previous_from_report(previous) if previous else None
@@ -187,15 +193,24 @@ def review(
     result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False,
                                   quarter=quarter, partition=partition, retain=retain)
     reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency)
+    not_kept = None
     if store is not None:
         from . import __version__
         from .store.repo import save_run
+        from .trail_cli import keep_run
 
-        with store.writing() as session:
-            save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
-                     case_ids={c.case_id for c in reviewed.cases})
+        not_kept = keep_run(store, lambda session: save_run(
+            session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
+            case_ids={c.case_id for c in reviewed.cases}), lang.value)
     doc = review_document(reviewed, lang.value, before)
-    write(doc, fmt.value, output)
+    if store is not None:
+        from .trail_cli import stamp_checkpoint
+
+        stamp_checkpoint(doc, store)
+        if not_kept:
+            doc.notes.append(not_kept)
+    with atomic_output(output) as target:
+        write(doc, fmt.value, target)
     raise typer.Exit(doc.exit_code)
 
 
@@ -220,8 +235,10 @@ def alerts(
     from .report.builders import alerts_document
     from .report.render import write
     from .rulebook import catalogue_version
+    from .safe_io import atomic_output, check_output
     from .workflow import default_workflows
 
+    check_output(output)
     day = _date(as_of, "--as-of")
     calendar = default_calendar()
     problems: list[str] = []
@@ -240,7 +257,8 @@ def alerts(
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
                           calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems)
-    write(doc, fmt.value, output)
+    with atomic_output(output) as target:
+        write(doc, fmt.value, target)
     raise typer.Exit(doc.exit_code)
 
 
@@ -264,9 +282,11 @@ def stats(
     from .report.builders import stats_document
     from .report.render import write
     from .rulebook import catalogue_version
+    from .safe_io import atomic_output, check_output
     from .stats import year_stats
 
-    loaded, _ = _load_cases(paths, db, agency)
+    check_output(output)
+    loaded, stats_store = _load_cases(paths, db, agency)
     cases = [c.case for c in loaded.cases]
     profiles = {}
     for code in sorted({c.agency.code for c in cases}):
@@ -279,7 +299,12 @@ def stats(
     doc = stats_document(items, lang.value, year=year, rules=catalogue_version(), calendar=default_calendar().describe(),
                          profile=load_profile(profile).name, as_of=dt.date(year, 12, 31),
                          problems=[str(p) for p in loaded.problems])
-    write(doc, fmt.value, output)
+    if stats_store is not None:
+        from .trail_cli import stamp_checkpoint
+
+        stamp_checkpoint(doc, stats_store)
+    with atomic_output(output) as target:
+        write(doc, fmt.value, target)
     raise typer.Exit(doc.exit_code)
 
 
@@ -290,7 +315,10 @@ def schema(output: Optional[Path] = typer.Option(None, "-o", "--output")) -> Non
 
     text = json.dumps(CaseFile.model_json_schema(), ensure_ascii=False, indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        from .safe_io import atomic_output
+
+        with atomic_output(output) as target:
+            target.write_text(text + "\n", encoding="utf-8")
     else:
         sys.stdout.write(text + "\n")
 
@@ -596,8 +624,12 @@ def main() -> None:
             err.print(f"[red]✗[/red] {problem}", soft_wrap=True)
         sys.exit(2)
     except CasecheckError as exc:
-        Console(stderr=True).print(f"[red]错误 / error:[/red] {exc}", soft_wrap=True)
-        sys.exit(2)
+        from .cases import ConcurrentChange, RecorderRefused, StepRefused
+
+        refused = isinstance(exc, (StepRefused, RecorderRefused, ConcurrentChange))
+        Console(stderr=True).print(f"[red]{'拒绝记录 / refused' if refused else '错误 / error'}:[/red] "
+                                   f"{_neutral(str(exc))}", soft_wrap=True, markup=True)
+        sys.exit(1 if refused else 2)
     except typer.TyperException as exc:      # usage errors (bad option, bad value): typer's ClickException
         show = getattr(exc, "show", None)
         if show:
@@ -605,6 +637,23 @@ def main() -> None:
         else:
             Console(stderr=True).print(f"[red]用法错误 / usage error:[/red] {exc}")
         sys.exit(2)
+    except Exception as exc:                 # noqa: BLE001 - never a traceback: one line, a log file, exit 3
+        from .safe_io import EXIT_INTERNAL, internal_error
+
+        try:
+            Console(stderr=True).print(_neutral(internal_error(exc)), soft_wrap=True, markup=False)
+        except Exception:                    # noqa: BLE001 - the terminal itself failed
+            pass
+        sys.exit(EXIT_INTERNAL)
+
+
+def _neutral(text: str) -> str:
+    """Text from case files and the store made safe for a terminal: rich markup escaped, control and
+    escape characters (ANSI sequences a file could carry) shown as \\xNN instead of acted on."""
+    from rich.markup import escape
+
+    return escape("".join(c if c in "\n\t" or (ord(c) >= 32 and not 0x7f <= ord(c) < 0xa0) else f"\\x{ord(c):02x}"
+                          for c in text))
 
 
 if __name__ == "__main__":

@@ -147,7 +147,10 @@ def _must_exist(url: str) -> None:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if not path or path == ":memory:":
             return
-        if not Path(path.split("?", 1)[0]).is_file():
+        path = path.split("?", 1)[0]
+        if path.startswith("file:"):                 # sqlite:///file:PATH?mode=ro&uri=true
+            path = path[5:]
+        if not Path(path).is_file():
             raise StoreError(_missing(url))
 
 
