@@ -391,7 +391,7 @@ def import_(
                               progress=lambda n, total: bar.update(task, completed=n, total=total))
     if report.problems:
         for problem in report.problems:
-            console.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+            console.print(f"[red]✗[/red] {_neutral(str(problem))}", soft_wrap=True)
         console.print(f"[red]{len(report.problems)} 处错误，未导入任何案卷 / {len(report.problems)} problems: "
                       f"nothing was imported[/red]")
         raise typer.Exit(2)
@@ -621,7 +621,7 @@ def main() -> None:
     except InputError as exc:
         err = Console(stderr=True)
         for problem in exc.problems:
-            err.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+            err.print(f"[red]✗[/red] {_neutral(str(problem))}", soft_wrap=True)
         sys.exit(2)
     except CasecheckError as exc:
         from .cases import ConcurrentChange, RecorderRefused, StepRefused
