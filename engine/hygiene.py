@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -37,8 +38,20 @@ def clean_id(value: Any) -> Any:
     return unicodedata.normalize("NFKC", value)
 
 
+_SUSPECT = re.compile(r"\\u00[01][0-9a-fA-F]|\\[bf]|\\u007[fF]|[\x7f-\x9f]")
+
+
 def control_problems(raw: Any, limit: int = 20) -> list[tuple[str, str]]:
-    """(field path, message) for each text value or key holding a control character (at most ``limit``)."""
+    """(field path, message) for each text value or key holding a control character (at most ``limit``).
+    Fast path: the document as JSON (C encoder; control characters come out escaped) is searched once,
+    and only a document that may hold one is walked (a literal backslash can look like an escape: the
+    walk then finds nothing)."""
+    try:
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = None
+    if text is not None and not _SUSPECT.search(text):
+        return []
     out: list[tuple[str, str]] = []
     stack: list[tuple[str, Any]] = [("", raw)]
     while stack and len(out) < limit:

@@ -69,7 +69,7 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
     pending = next(leaves, None)
 
     def brk(row_or_key: Any, seq: int | None, problem: str) -> None:
-        if isinstance(row_or_key, CaseRow):
+        if not isinstance(row_or_key, str):
             report.broken.append(Broken(row_or_key.agency, row_or_key.case_id, seq, problem))
         else:
             agency, _, case_id = str(row_or_key).partition("/")
@@ -85,21 +85,24 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
             pending = next(leaves, None)
 
     parties_seen: dict[str, tuple[int, Any]] = {}
+    conn = session.connection()             # plain rows, not ORM objects: a million cases stay cheap
+    cases = CaseRow.__table__
+    officer_t, deadline_t = OfficerRow.__table__, DeadlineRow.__table__
     last = 0
     while True:
-        rows = session.exec(select(CaseRow).where(CaseRow.id > last).order_by(CaseRow.id).limit(CHUNK)).all()
+        rows = conn.execute(cases.select().where(cases.c.id > last).order_by(cases.c.id).limit(CHUNK)).all()
         if not rows:
             break
         last = rows[-1].id
         events = events_by_case(session, rows[0].id, last)
-        officers: dict[int, list[OfficerRow]] = {}
-        deadlines: dict[int, list[DeadlineRow]] = {}
+        officers: dict[int, list[Any]] = {}
+        deadlines: dict[int, list[Any]] = {}
         if derived:
-            for o in session.exec(select(OfficerRow).where(OfficerRow.case_pk >= rows[0].id,
-                                                           OfficerRow.case_pk <= last)):
+            for o in conn.execute(officer_t.select().where(officer_t.c.case_pk >= rows[0].id,
+                                                           officer_t.c.case_pk <= last)):
                 officers.setdefault(o.case_pk, []).append(o)
-            for d in session.exec(select(DeadlineRow).where(DeadlineRow.case_pk >= rows[0].id,
-                                                            DeadlineRow.case_pk <= last)):
+            for d in conn.execute(deadline_t.select().where(deadline_t.c.case_pk >= rows[0].id,
+                                                            deadline_t.c.case_pk <= last)):
                 deadlines.setdefault(d.case_pk, []).append(d)
         for row in rows:
             report.cases += 1

@@ -262,8 +262,9 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
                      "header": canonical(header), "content_hash": content, "head_hash": head,
                      "event_count": len(events), "source": source[:1000], "updated_at": at})
         chained.append((events, content, f"imported from {source}: {len(events)} events"))
-    ids = [pk for (pk,) in session.execute(
-        insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True), rows)]
+    conn = session.connection()              # Core executemany: no ORM bookkeeping per row
+    table = CaseRow.__table__
+    ids = [pk for (pk,) in conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
     events, officers, changes, deadline_rows = [], [], [], []
     parties: dict[str, tuple[str, str]] = {}
     for pk, (case, _), (case_events, content, summary) in zip(ids, cases, chained):
@@ -278,13 +279,12 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
         if deadlines is not None:
             deadline_rows.extend(dict(r, case_pk=pk) for r in deadlines(case))
         cache.keys.add((case.agency.code, case.case_id))
-    for table, values in ((EventRow, events), (OfficerRow, officers), (ChangeRow, changes)):
-        if values:
-            session.execute(insert(table), values)
-    if deadline_rows:
-        from .tables import DeadlineRow
+    from .tables import DeadlineRow
 
-        session.execute(insert(DeadlineRow), deadline_rows)
+    for model, values in ((EventRow, events), (OfficerRow, officers), (ChangeRow, changes),
+                          (DeadlineRow, deadline_rows)):
+        if values:
+            conn.execute(insert(model.__table__), values)
     fresh = [{"id": pid, "kind": kind, "name": name} for pid, (kind, name) in parties.items()
              if pid not in cache.parties]
     for pid, (kind, name) in parties.items():
@@ -292,7 +292,7 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
             known = cache.parties[pid] or session.get(PartyRow, pid)
             known.kind, known.name = kind, name
     if fresh:
-        session.execute(insert(PartyRow), fresh)
+        conn.execute(insert(PartyRow.__table__), fresh)
         cache.parties.update((p["id"], None) for p in fresh)        # stored; loaded only if needed
 
 
@@ -503,15 +503,17 @@ def verify(session: Session) -> list[Broken]:
     return verify_store(session, derived=False, trail=False).broken
 
 
-def events_by_case(session: Session, low: int, high: int) -> dict[int, list[EventRow]]:
-    out: dict[int, list[EventRow]] = {}
-    for e in session.exec(select(EventRow).where(EventRow.case_pk >= low, EventRow.case_pk <= high)
-                          .order_by(EventRow.case_pk, EventRow.seq)):
+def events_by_case(session: Session, low: int, high: int) -> dict[int, list[Any]]:
+    """The event rows (plain rows, with the columns as attributes) of the cases with ids in [low, high]."""
+    t = EventRow.__table__
+    out: dict[int, list[Any]] = {}
+    for e in session.connection().execute(t.select().where(t.c.case_pk >= low, t.c.case_pk <= high)
+                                          .order_by(t.c.case_pk, t.c.seq)):
         out.setdefault(e.case_pk, []).append(e)
     return out
 
 
-def check_chain(row: CaseRow, events: list[EventRow]) -> tuple[int | None, str] | None:
+def check_chain(row: Any, events: list[Any]) -> tuple[int | None, str] | None:
     """The first break of one case's chain (its events by seq), or None."""
     prev = GENESIS
     key = case_key(row.agency, row.case_id)
