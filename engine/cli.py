@@ -405,13 +405,15 @@ def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
            key: Optional[Path] = typer.Option(None, "--key", help="the signing key or its .pub (default "
                                               "$CASECHECK_KEY)"),
            checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="the checkpoint directory "
-                                                      "(default $CASECHECK_CHECKPOINTS)")) -> None:
+                                                      "(default $CASECHECK_CHECKPOINTS)"),
+           workers: int = typer.Option(2, "--workers", min=1, max=64, help="processes recomputing the deadlines")
+           ) -> None:
     """Check the audit trail (防篡改校验): every event's chain, case header, officer and party rows, the
     deadlines against the events, and the store against its newest signed checkpoint. Exit 1 if anything
     was altered."""
     from .trail_cli import run_verify
 
-    raise typer.Exit(run_verify(db, key, checkpoints))
+    raise typer.Exit(run_verify(db, key, checkpoints, workers))
 
 
 case_app = typer.Typer(no_args_is_help=True, help="stored cases: new, record a step, show, history")

@@ -166,3 +166,31 @@ def test_a_store_whose_deadlines_were_never_filled_gets_them_on_migration(url):
     store.close()
     again = Store.open(url)
     assert [(a.case_id, a.code, a.due) for a in store_alerts(again, default_calendar(), day)] == expected
+
+
+def test_cli_keys_import_seals_verify_with_workers_names_an_edited_deadline(tmp_path):
+    import os
+    import sqlite3
+
+    env = dict(os.environ, CASECHECK_KEY=str(tmp_path / "k" / "cc.key"), CASECHECK_CHECKPOINTS=str(tmp_path / "cp"))
+    db = str(tmp_path / "s.db")
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+                              cwd=ROOT, env=env, timeout=600)
+
+    assert cli("keys", "init").returncode == 0
+    assert cli("keys", "init").returncode == 2                      # never overwrites a key
+    done = cli("import", str(DEMO), "--db", db)
+    assert done.returncode == 0 and "sealed checkpoint #1" in done.stdout.replace("\n", " ")
+    assert (tmp_path / "cp" / "00000001.json").exists()
+    done = cli("verify", "--db", db, "--workers", "2")
+    assert done.returncode == 0 and "intact" in done.stdout, done.stdout + done.stderr
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE deadlines SET due = '2030-01-01' WHERE case_pk = (SELECT id FROM cases "
+                     "WHERE case_id = ?)", (CASE,))
+    done = cli("verify", "--db", db, "--workers", "2")
+    out = done.stdout.replace("\n", " ")
+    assert done.returncode == 1 and CASE in out and "deadlines rows differ" in out, out
+    stats = cli("stats", "--db", db, "--year", "2024", "--format", "json")
+    assert json.loads(stats.stdout)["stamp"]["checkpoint"]["seq"] == 1

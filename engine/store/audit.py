@@ -59,10 +59,25 @@ def _leaf_stream(blob: bytes) -> Iterator[list[Any]]:
 
 
 def verify_store(session: Session, *, derived: bool = True, public_key: Any = None,
-                 directory: Path | None = None, ctx: Any = None, trail: bool = True) -> VerifyReport:
+                 directory: Path | None = None, ctx: Any = None, trail: bool = True,
+                 url: str | None = None, workers: int = 1) -> VerifyReport:
     """``derived``: check officers, parties and (with ``ctx``, the deadline context) deadlines; ``trail``:
-    check against the newest signed checkpoint (``public_key`` from outside the store)."""
+    check against the newest signed checkpoint (``public_key`` from outside the store). ``workers`` > 1
+    (with the store's ``url``): the deadlines, which are recomputed from every case's events (most of the
+    work), are checked by that many processes, a chunk of rows each, while this one checks the rest."""
     report = VerifyReport()
+    pool = None
+    pending_checks: list[Any] = []
+    if derived and ctx is not None and url is not None and workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        local_ctx, ctx = ctx, None
+
+    def collect(block: bool) -> None:
+        while pending_checks and (block or pending_checks[0].done() or len(pending_checks) > 2 * workers):
+            report.broken.extend(pending_checks.pop(0).result())
     sealed = _reference(session, report, public_key, directory) if trail else None
     leaves = _leaf_stream(sealed[1]) if sealed else iter(())
     root = hashlib.sha256()
@@ -94,6 +109,9 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
         if not rows:
             break
         last = rows[-1].id
+        if pool is not None:
+            pending_checks.append(pool.submit(_deadline_range, url, rows[0].id, last))
+            collect(False)
         events = events_by_case(session, rows[0].id, last)
         officers: dict[int, list[Any]] = {}
         deadlines: dict[int, list[Any]] = {}
@@ -121,6 +139,12 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
                     report.added_since += 1
             if derived:
                 _derived(row, own, officers.get(row.id, []), deadlines.get(row.id, []), ctx, brk, parties_seen)
+    if pool is not None:
+        try:
+            collect(True)
+        finally:
+            pool.shutdown(cancel_futures=True)
+        ctx = local_ctx
     if sealed:
         consume_missing(None)
         if root.hexdigest() != sealed[0]["root"]:
@@ -225,8 +249,11 @@ def _derived(row: CaseRow, events: list[EventRow], officers: list[OfficerRow], d
     party = raw.get("party")
     if party and party.get("id"):
         parties_seen[party["id"]] = (row.id, (party.get("kind"), party.get("name")))
-    if ctx is None:
-        return
+    if ctx is not None:
+        _deadlines_of(row, raw, deadlines, ctx, brk)
+
+
+def _deadlines_of(row: Any, raw: dict[str, Any], deadlines: list[Any], ctx: Any, brk: Any) -> None:
     from ..loader import validate_case
     from .deadlines import deadline_rows_for
 
@@ -257,3 +284,35 @@ def _parties(session: Session, seen: dict[str, tuple[int, Any]], report: VerifyR
         elif have != want:
             report.broken.append(Broken("", "", None, f"当事人表（parties）中 {pid} 与最新案件记载不符 / the parties "
                                                       f"row of {pid} differs from the newest case naming it"))
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _deadline_range(url: str, low: int, high: int) -> list[Broken]:
+    """A worker's share of ``verify``: the deadlines of the cases with ids in [low, high]."""
+    if _WORKER.get("url") != url:
+        from ..cases import _deadline_context
+        from . import Store
+
+        _WORKER.update(url=url, store=Store.open(url, migrate=False, create=False), ctx=_deadline_context())
+    out: list[Broken] = []
+
+    def brk(row: Any, seq: int | None, problem: str) -> None:
+        out.append(Broken(row.agency, row.case_id, seq, problem))
+
+    with _WORKER["store"].reading() as session:
+        conn = session.connection()
+        cases, deadline_t = CaseRow.__table__, DeadlineRow.__table__
+        rows = conn.execute(cases.select().where(cases.c.id >= low, cases.c.id <= high).order_by(cases.c.id)).all()
+        events = events_by_case(session, low, high)
+        deadlines: dict[int, list[Any]] = {}
+        for d in conn.execute(deadline_t.select().where(deadline_t.c.case_pk >= low, deadline_t.c.case_pk <= high)):
+            deadlines.setdefault(d.case_pk, []).append(d)
+        for row in rows:
+            try:
+                raw = _as_stored(row.header, [(e.seq, e.payload, e.corrects) for e in events.get(row.id, [])])
+            except ValueError:
+                continue
+            _deadlines_of(row, raw, deadlines.get(row.id, []), _WORKER["ctx"], brk)
+    return out
