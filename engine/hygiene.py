@@ -4,7 +4,8 @@
   key, with the field's path and the character's position: PostgreSQL never sees a NUL, and no escape
   sequence from a file reaches a terminal.
 - Identifiers (``Id`` fields: case, agency, party, officer, matter, certificate, record ids) are
-  Unicode-normalised (NFKC: full-width "ＡＢ１" is "AB1") and refused when they hold zero-width or
+  Unicode-normalised (NFKC: full-width "ＡＢ１" is "AB1"; the full-width punctuation of Chinese document
+  numbers, （）［］：；，。！？、, is kept as written) and refused when they hold zero-width or
   bidirectional-control characters, so two ids that look the same are the same id.
 """
 
@@ -35,7 +36,14 @@ def clean_id(value: Any) -> Any:
         raise ValueError(f"标识含不可见字符 {_name(bad.group())}（第 {bad.start() + 1} 个字符），请删除 / the "
                          f"identifier holds an invisible character {_name(bad.group())} at position "
                          f"{bad.start() + 1}: two ids that look the same must be the same id; remove it")
-    return unicodedata.normalize("NFKC", value)
+    return "".join(part if part in KEPT else unicodedata.normalize("NFKC", part) for part in _KEPT_SPLIT.split(value))
+
+
+# Full-width punctuation Chinese document numbers are written with (（2024）, ［2024］): kept as written, so a
+# case id reads as on the document; everything else (full-width letters and digits, compatibility forms)
+# takes its NFKC form.
+KEPT = set("（）［］｛｝：；，。！？、")
+_KEPT_SPLIT = re.compile("([" + re.escape("".join(sorted(KEPT))) + "])")
 
 
 _SUSPECT = re.compile(r"\\u00[01][0-9a-fA-F]|\\[bf]|\\u007[fF]|[\x7f-\x9f]")
