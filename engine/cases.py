@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -35,27 +36,34 @@ from .model import CaseFile
 from .profile import Profile, load_profile
 from .rulebook import Rulebook, default_rulebook
 from .store import Store
-from .store.repo import (ImportCache, append_event, find_case, insert_new_cases, iter_cases, load_case,
-                         load_with_party, put_case)
+from .store.repo import (Conflict, ImportCache, _content_hash, _effective, append_event, append_imported, compare_stored,
+                         dump_case, find_case, insert_new_cases, iter_cases, live_case_pks, load_case,
+                         load_with_party, put_case, stored_effective)
 from .store.deadlines import deadline_rows_for, refresh_deadlines
 from .store.tables import CaseRow, ChangeRow, EventRow
 from .workflow import default_workflows
 
-__all__ = ["ImportReport", "import_paths", "new_case", "record", "RecordResult", "StepRefused", "RecorderRefused",
+__all__ = ["ImportReport", "import_paths", "new_case", "record", "correct", "RecordResult", "StepRefused", "RecorderRefused",
            "ConcurrentChange", "show", "history"]
 
 
 @dataclass
 class ImportReport:
+    """``updated``: stored cases the file carries further (its later events appended; nothing stored is
+    ever rewritten). ``conflicts``: files that contradict what is stored (both versions; nothing of that
+    case written). ``refused``: live cases whose new events the guard refused (nothing of that case written)."""
+
     files: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     problems: list[InputProblem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    refused: list[tuple[str, "StepRefused"]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.problems else 0
+        return 2 if self.problems else 1 if (self.conflicts or self.refused) else 0
 
 
 def _deadline_context(profile: Profile | None = None) -> FactContext:
@@ -85,6 +93,7 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
     for start in range(0, total, IMPORT_CHUNK):
         chunk = loaded.cases[start:start + IMPORT_CHUNK]
         counts = {"new": 0, "updated": 0, "unchanged": 0}
+        stored: list[LoadedCase] = []
         with store.writing() as session, session.no_autoflush:
             cache = ImportCache(session, [(c.case.agency.code, c.case.case_id) for c in chunk],
                                 [c.case.party.id for c in chunk if c.case.party])
@@ -99,12 +108,15 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
                                          deadlines=rows_of)
                         fresh = []
                 else:
-                    outcome = put_case(session, item.case, source=item.ref, actor=actor, workflows=workflows,
-                                       cache=cache)
-                    if outcome != "unchanged":
-                        refresh_deadlines(session, cache.rows[key], item.case, ctx)
-                    counts[outcome] += 1
+                    stored.append(item)
             insert_new_cases(session, fresh, actor=actor, workflows=workflows, cache=cache, deadlines=rows_of)
+            live = live_case_pks(session, [cache.rows[(i.case.agency.code, i.case.case_id)].id for i in stored
+                                           if (i.case.agency.code, i.case.case_id) in cache.rows])
+            for item in stored:
+                outcome = _reimport(session, cache, item, live, actor=actor, workflows=workflows, ctx=ctx,
+                                    report=report)
+                if outcome:
+                    counts[outcome] += 1
         for name, value in counts.items():              # counted once the chunk is committed
             setattr(report, name, getattr(report, name) + value)
         done += len(chunk)
@@ -115,6 +127,59 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
 
 IMPORT_CHUNK = 5000
 IMPORT_BATCH = 1000
+
+
+def _reimport(session: Any, cache: ImportCache, item: LoadedCase, live: set[int], *, actor: str,
+              workflows: dict[str, Any], ctx: FactContext, report: ImportReport) -> str | None:
+    """A file of a case already stored: ``unchanged`` (same, or the store is further along), ``updated``
+    (the file's further events appended), or None (a conflict or a refusal, listed in ``report``; nothing
+    of the case written). Events a file adds to a live case are judged one by one like ``case record``."""
+    key = (item.case.agency.code, item.case.case_id)
+    if key not in cache.rows:                     # stored by this import, earlier in the same chunk
+        cache.rows.update(ImportCache(session, [key]).rows)
+    row = cache.rows[key]
+    header, events = dump_case(item.case)
+    if row.content_hash == _content_hash(header, events):
+        return "unchanged"
+    stored_header, stored_events = stored_effective(session, row)
+    conflicts, extra = compare_stored(row, stored_header, stored_events, item.case, item.ref)
+    if conflicts:
+        report.conflicts.extend(conflicts)
+        return None
+    if not extra:
+        return "unchanged"                        # the store has later steps than the file: they stand
+    if row.id in live:
+        rulebook = default_rulebook()
+        stored_raw, party_history = _with_history(session, row)
+        so_far = list(stored_raw["events"])
+        for payload in extra:
+            candidate, problems = validate_case({**stored_raw, "events": so_far + [payload]}, item.ref)
+            if problems:
+                raise InputError(problems)
+            index = len(candidate.events) - 1
+            blocking, _ = _judge(candidate, index, rulebook, party_history, None, "zh", item.ref)
+            if blocking:
+                report.refused.append((item.ref, StepRefused(row.case_id, payload["type"], blocking)))
+                return None
+            so_far.append(payload)
+    append_imported(session, row, item.case, extra, source=item.ref, actor=actor, workflows=workflows)
+    refresh_deadlines(session, row, item.case, ctx)
+    return "updated"
+
+
+def _judge(candidate: Any, index: int, rulebook: Rulebook, party_history: PartyHistory, as_of: dt.date | None,
+           lang: str, source: str) -> tuple[list[Finding], list[Finding]]:
+    """The live guard on event ``index`` of ``candidate``: (the blocking findings, every finding)."""
+    new = candidate.events[index]
+    day = as_of or max(dt.date.today(), new.date)
+    checker = _checker(rulebook, day, party_history, lang)
+    [result] = list(checker.check([LoadedCase(candidate, source)]))
+    if result.problem or result.failure:
+        raise CasecheckError(str(result.problem or result.failure))
+    blocking = [f for f in result.findings
+                if (f.rule_id == "workflow.illegal_step" and index in f.events)
+                or (rulebook.rules[f.rule_id].blocks == new.type)]
+    return blocking, result.findings
 
 
 class StepRefused(CasecheckError):
@@ -210,12 +275,20 @@ def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "ca
     return case.case_id
 
 
+# How the author of a live step was established (stored with the event, hashed into its chain).
+PROOFS = ("asserted", "authenticated", "platform")
+
+
 def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, agency: str | None = None,
            as_of: dt.date | None = None, rulebook: Rulebook | None = None, lang: str = "zh",
-           expect: int | None = None) -> RecordResult:
+           expect: int | None = None, proof: str = "asserted") -> RecordResult:
     """Judge and store one step. ``actor``: the recording officer (id, or unique name, of an officer of
-    the case). ``expect``: how many events the recorder saw; when another step landed meanwhile the
+    the case). ``proof``: how that was established, stored with the event: ``asserted`` (named on the
+    command line, ``--by``), ``authenticated`` (a user logged in to the web workspace, or calling the API with
+    their session) or ``platform`` (named by a platform client that authenticated with its API token). ``expect``: how many events the recorder saw; when another step landed meanwhile the
     step is refused (``ConcurrentChange``) instead of being appended to a case the recorder has not seen."""
+    if proof not in PROOFS:
+        raise CasecheckError(f"proof must be one of {', '.join(PROOFS)}, not {proof!r}")
     rulebook = rulebook or default_rulebook()
     with store.writing_case(case_id, agency) as (session, row):
         if expect is not None and row.event_count != expect:
@@ -230,20 +303,47 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
         index = len(candidate.events) - 1
         new = candidate.events[index]
         recorder = _check_duties(candidate, index, actor, rulebook)
-        day = as_of or max(dt.date.today(), new.date)
-        checker = _checker(rulebook, day, party_history, lang)
-        [result] = list(checker.check([LoadedCase(candidate, source)]))
-        if result.problem or result.failure:
-            raise CasecheckError(str(result.problem or result.failure))
-        blocking = [f for f in result.findings
-                    if (f.rule_id == "workflow.illegal_step" and index in f.events)
-                    or (rulebook.rules[f.rule_id].blocks == new.type)]
+        blocking, findings = _judge(candidate, index, rulebook, party_history, as_of, lang, source)
         if blocking:
             raise StepRefused(case_id, new.type, blocking)
         payload = new.model_dump(mode="json", exclude_none=True)
-        stored = append_event(session, row, candidate, payload, recorder, default_workflows())
+        stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof)
         refresh_deadlines(session, row, candidate, _deadline_context(rulebook.profile))
-        return RecordResult(case_id, stored.seq, row.state, result.findings)
+        return RecordResult(case_id, stored.seq, row.state, findings)
+
+
+def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, actor: str, reason: str,
+            agency: str | None = None, proof: str = "asserted") -> RecordResult:
+    """Correct stored event ``seq`` of a case: a new event, attributed to ``actor`` (an officer of the
+    case) and naming the one it corrects, takes its place in the case; the corrected event stays stored,
+    chained and shown. ``reason`` is kept in the change log. Nothing stored is rewritten."""
+    if proof not in PROOFS:
+        raise CasecheckError(f"proof must be one of {', '.join(PROOFS)}, not {proof!r}")
+    if not reason.strip():
+        raise CasecheckError("更正须说明理由 / a correction needs a reason (--reason)")
+    with store.writing_case(case_id, agency) as (session, row):
+        target = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq == seq)).first()
+        if target is None or target.corrects is not None:
+            raise CasecheckError(f"{case_id}: 没有可更正的第 {seq} 个环节 / no event #{seq} to correct "
+                                 f"(name the original event, not a correction)")
+        header, _ = stored_effective(session, row)
+        items = session.exec(select(EventRow.seq, EventRow.payload, EventRow.corrects)
+                             .where(EventRow.case_pk == row.id).order_by(EventRow.seq)).all()
+        originals = [i for i in items if i[2] is None]
+        position = [i[0] for i in originals].index(seq)
+        events = [json.loads(p) for p in _effective(items)]
+        events[position] = event
+        source = f"correct {case_id} #{seq}"
+        candidate, problems = validate_case({**header, "events": events}, source)
+        if problems:
+            raise InputError([dataclasses.replace(p, field=p.field.replace(f"events.{position}", "event", 1))
+                              for p in problems])
+        recorder = _recorder(candidate, actor).id
+        payload = candidate.events[position].model_dump(mode="json", exclude_none=True)
+        stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof,
+                              corrects=seq, note=f"理由 / reason: {reason.strip()[:500]}")
+        refresh_deadlines(session, row, candidate, _deadline_context())
+        return RecordResult(case_id, stored.seq, row.state, [])
 
 
 def _changed_since(session: Any, row: CaseRow, expect: int) -> str:

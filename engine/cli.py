@@ -83,8 +83,10 @@ def check(
     """Audit case files, or the cases of a store (案卷检查)."""
     from .report.json_report import render_check_json
     from .report.terminal import render_check
+    from .safe_io import atomic_output, check_output
 
     chosen = _format(fmt, output)
+    check_output(output)
     result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check",
                            partition=partition)
     if chosen in ("html", "xlsx", "docx"):
@@ -95,25 +97,27 @@ def check(
     elif chosen == "json":
         text = render_check_json(result)
         if output:
-            output.write_text(text + "\n", encoding="utf-8")
+            with atomic_output(output) as target:
+                target.write_text(text + "\n", encoding="utf-8")
         else:
             sys.stdout.write(text + "\n")
     else:
         from .report.render import NARROW, render_terminal
 
-        fh = output.open("w", encoding="utf-8") if output else None
-        try:
-            console = (Console(file=fh, width=int(os.environ.get("COLUMNS") or 100), force_terminal=False) if fh
-                       else Console())
-            if console.width < NARROW:                 # one finding per paragraph, not a 3-column table
-                from .report.builders import check_document
+        with atomic_output(output) as target:
+            fh = target.open("w", encoding="utf-8") if target else None
+            try:
+                console = (Console(file=fh, width=int(os.environ.get("COLUMNS") or 100), force_terminal=False) if fh
+                           else Console())
+                if console.width < NARROW:                 # one finding per paragraph, not a 3-column table
+                    from .report.builders import check_document
 
-                console.print(render_terminal(check_document(result, masked=not unmask), console.width, verbose))
-            else:
-                console.print(render_check(result, verbose))
-        finally:
-            if fh:
-                fh.close()
+                    console.print(render_terminal(check_document(result, masked=not unmask), console.width, verbose))
+                else:
+                    console.print(render_check(result, verbose))
+            finally:
+                if fh:
+                    fh.close()
     raise typer.Exit(result.exit_code)
 
 
@@ -129,7 +133,7 @@ def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional
     from .loader import LoadResult
     from .store import Store
 
-    store = Store.open(db)
+    store = Store.open(db, create=False)
     return LoadResult(cases=stored_cases(store, agency)), store
 
 
@@ -156,7 +160,7 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     else:
         from .store import Store, default_url
 
-        store = Store.open(db)
+        store = Store.open(db, create=False)
         source = StoreSource(default_url(db), agency)
     rulebook = load_rulebook(load_profile(profile), workflows=default_workflows())  # fails early on a bad profile
     calendar = default_calendar(str(calendar_dir) if calendar_dir else None)
@@ -174,9 +178,9 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
     if store is not None and keep and share is None:      # a check of the whole store is kept in it
         from . import __version__
         from .store.repo import save_run
+        from .trail_cli import keep_run
 
-        with store.writing() as session:
-            save_run(session, result, kind, __version__)
+        keep_run(store, lambda session: save_run(session, result, kind, __version__), None)
     return result, rulebook
 
 
@@ -205,9 +209,11 @@ def review(
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
+    from .safe_io import check_output
     chosen = _format(fmt, output)
     from .rubric import load_rubric
 
+    check_output(output)
     rubric = load_rubric(rubric_name)                 # a bad rubric fails before the cases are judged
     _, end = quarter_bounds(quarter)
     day = _date(as_of, "--as-of") if as_of else end
@@ -217,7 +223,7 @@ def review(
         from .store import Store                      # only with a store: SQLAlchemy takes a while to import
         from .store.repo import load_review
 
-        store = Store.open(db)
+        store = Store.open(db, create=False)
         if before is None:
             before = load_review(store, previous_quarter(quarter.strip().upper()), agency)
     wanted = set(before or ())
@@ -234,14 +240,22 @@ def review(
 
         notes = load_notes(store)
     reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency, rubric=rubric, notes=notes)
+    not_kept = None
     if store is not None:
         from . import __version__
         from .store.repo import save_run
+        from .trail_cli import keep_run
 
-        with store.writing() as session:
-            save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
-                     case_ids={c.case_id for c in reviewed.cases})
+        not_kept = keep_run(store, lambda session: save_run(
+            session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
+            case_ids={c.case_id for c in reviewed.cases}), lang.value)
     doc = review_document(reviewed, lang.value, before, masked=not unmask, rubric=rubric)
+    if store is not None:
+        from .trail_cli import stamp_checkpoint
+
+        stamp_checkpoint(doc, store)
+        if not_kept:
+            doc.notes.append(not_kept)
     write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
@@ -268,8 +282,10 @@ def alerts(
     from .report.builders import alerts_document
     from .report.render import write
     from .rulebook import catalogue_version
+    from .safe_io import check_output
     from .workflow import default_workflows
 
+    check_output(output)
     day = _date(as_of, "--as-of")
     calendar = default_calendar()
     chosen = _format(fmt, output)
@@ -284,7 +300,7 @@ def alerts(
         from .store import Store
         from .store.deadlines import store_alerts
 
-        found = store_alerts(Store.open(db), calendar, day, within=within, agency=agency, lang=lang.value)
+        found = store_alerts(Store.open(db, create=False), calendar, day, within=within, agency=agency, lang=lang.value)
     else:
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
@@ -333,10 +349,12 @@ def stats(
     from .report.builders import stats_document
     from .report.render import write
     from .rulebook import catalogue_version
+    from .safe_io import check_output
     from .stats import year_stats
     chosen = _format(fmt, output)
 
-    loaded, _ = _load_cases(paths, db, agency)
+    check_output(output)
+    loaded, stats_store = _load_cases(paths, db, agency)
     cases = [c.case for c in loaded.cases]
     profiles = {}
     for code in sorted({c.agency.code for c in cases}):
@@ -352,6 +370,10 @@ def stats(
     from .inspections import add_counts_section, inspection_counts, rows_from_cases
 
     add_counts_section(doc, inspection_counts(rows_from_cases(loaded.cases), year, agency), lang.value)
+    if stats_store is not None:
+        from .trail_cli import stamp_checkpoint
+
+        stamp_checkpoint(doc, stats_store)
     write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
@@ -363,7 +385,10 @@ def schema(output: Optional[Path] = typer.Option(None, "-o", "--output")) -> Non
 
     text = json.dumps(CaseFile.model_json_schema(), ensure_ascii=False, indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        from .safe_io import atomic_output
+
+        with atomic_output(output) as target:
+            target.write_text(text + "\n", encoding="utf-8")
     else:
         sys.stdout.write(text + "\n")
 
@@ -414,9 +439,14 @@ def import_(
     paths: list[Path] = typer.Argument(..., help="case files, directories, Excel ledgers (.xlsx)"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     by: Optional[str] = typer.Option(None, "--by", help="who imports (default $CASECHECK_USER or the login)"),
+    key: Optional[Path] = typer.Option(None, "--key", help="signing key: seal a checkpoint after the import "
+                                       "(default $CASECHECK_KEY)"),
+    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="append-only checkpoint directory "
+                                               "(default $CASECHECK_CHECKPOINTS)"),
 ) -> None:
     """Import case files into the store (案卷导入): any bad file, nothing stored; written in committed
-    chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent."""
+    chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent. Stored
+    events are never rewritten: a file that contradicts them is a conflict (exit 1)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .cases import import_paths
@@ -431,31 +461,29 @@ def import_(
                               progress=lambda n, total: bar.update(task, completed=n, total=total))
     if report.problems:
         for problem in report.problems:
-            console.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+            console.print(f"[red]✗[/red] {_neutral(str(problem))}", soft_wrap=True)
         console.print(f"[red]{len(report.problems)} 处错误，未导入任何案卷 / {len(report.problems)} problems: "
                       f"nothing was imported[/red]")
         raise typer.Exit(2)
-    Console().print(f"{report.files} 个文件：新增 {report.new}，更新 {report.updated}，未变 {report.unchanged} / "
-                    f"{report.files} files: {report.new} new, {report.updated} updated, {report.unchanged} unchanged")
+    from .trail_cli import import_outcome
+
+    import_outcome(store, report, key, checkpoints)
 
 
 @app.command()
-def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Check the audit trail: every event's hash chain (防篡改校验). Exit 1 if anything was altered."""
-    from .store import Store
-    from .store.repo import verify as verify_store
+def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+           key: Optional[Path] = typer.Option(None, "--key", help="the signing key or its .pub (default "
+                                              "$CASECHECK_KEY)"),
+           checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="the checkpoint directory "
+                                                      "(default $CASECHECK_CHECKPOINTS)"),
+           workers: int = typer.Option(2, "--workers", min=1, max=64, help="processes recomputing the deadlines")
+           ) -> None:
+    """Check the audit trail (防篡改校验): every event's chain, case header, officer and party rows, the
+    deadlines against the events, and the store against its newest signed checkpoint. Exit 1 if anything
+    was altered."""
+    from .trail_cli import run_verify
 
-    store = Store.open(db)
-    with store.reading() as session:
-        broken = verify_store(session)
-    console = Console()
-    if not broken:
-        console.print("审计链完整 / audit trail intact")
-        return
-    for b in broken:
-        where = f"{b.agency}/{b.case_id}" + (f" #{b.seq}" if b.seq else "")
-        console.print(f"[red]✗ {where}[/red]: {b.problem}", soft_wrap=True)
-    raise typer.Exit(1)
+    raise typer.Exit(run_verify(db, key, checkpoints, workers))
 
 
 case_app = typer.Typer(no_args_is_help=True, help="stored cases: new, record a step, show, history")
@@ -541,7 +569,7 @@ def case_record(
         _set_path(event, key, value)
     console = Console()
     try:
-        result = record(Store.open(db), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
+        result = record(Store.open(db, create=False), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
                         lang=lang.value, expect=expect)
     except (RecorderRefused, ConcurrentChange) as refused:
         Console(stderr=True).print(f"[red bold]拒绝记录 / refused[/red bold]: {refused}", soft_wrap=True)
@@ -589,7 +617,7 @@ def case_show(
     from .vocab import label
     from .workflow import default_workflows
 
-    row, case, events = show(Store.open(db), case_id, agency)
+    row, case, events = show(Store.open(db, create=False), case_id, agency)
     console = Console()
     workflow = default_workflows()[case.procedure]
     pairs = [(e.type, e.date.toordinal()) for e in case.events]
@@ -598,10 +626,12 @@ def case_show(
         return
     console.print(f"[bold]{row.case_id}[/bold]  {row.agency} · {label(case.procedure, lang.value)} · "
                   f"{workflow.state_label(row.state, lang.value)}")
-    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "hash")
+    from .trail_cli import origin_label
+
+    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "来源 origin", "hash")
     for e in events:
         table.add_row(str(e.seq), e.date.isoformat(), label(e.type, lang.value), e.recorded_by,
-                      e.recorded_at.isoformat(timespec="seconds"), e.hash[:12])
+                      e.recorded_at.isoformat(timespec="seconds"), origin_label(e), e.hash[:12])
     console.print(table)
     if diagram:
         console.print(transition_table(workflow, lang.value, pairs))
@@ -617,11 +647,14 @@ def case_history(
     from .cases import history
     from .store import Store
 
-    table = Table("时间 at", "人员 by", "类型 kind", "说明 summary")
-    for change in history(Store.open(db), case_id, agency):
-        table.add_row(change.at.isoformat(timespec="seconds"), change.actor, change.kind, change.summary)
-    Console().print(table)
+    from .trail_cli import print_history
 
+    print_history(Store.open(db, create=False), case_id, agency)
+
+
+from .trail_cli import register as _register_trail  # noqa: E402  (keys, case correct: issue 17)
+
+_register_trail(app, case_app)
 
 workflow_app = typer.Typer(no_args_is_help=True, help="the procedures as state machines")
 app.add_typer(workflow_app, name="workflow")
@@ -675,11 +708,15 @@ def main() -> None:
     except InputError as exc:
         err = Console(stderr=True)
         for problem in exc.problems:
-            err.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+            err.print(f"[red]✗[/red] {_neutral(str(problem))}", soft_wrap=True)
         sys.exit(2)
     except CasecheckError as exc:
-        Console(stderr=True).print(f"[red]错误 / error:[/red] {exc}", soft_wrap=True)
-        sys.exit(2)
+        from .cases import ConcurrentChange, RecorderRefused, StepRefused
+
+        refused = isinstance(exc, (StepRefused, RecorderRefused, ConcurrentChange))
+        Console(stderr=True).print(f"[red]{'拒绝记录 / refused' if refused else '错误 / error'}:[/red] "
+                                   f"{_neutral(str(exc))}", soft_wrap=True, markup=True)
+        sys.exit(1 if refused else 2)
     except typer.TyperException as exc:      # usage errors (bad option, bad value): typer's ClickException
         show = getattr(exc, "show", None)
         if show:
@@ -687,6 +724,23 @@ def main() -> None:
         else:
             Console(stderr=True).print(f"[red]用法错误 / usage error:[/red] {exc}")
         sys.exit(2)
+    except Exception as exc:                 # noqa: BLE001 - never a traceback: one line, a log file, exit 3
+        from .safe_io import EXIT_INTERNAL, internal_error
+
+        try:
+            Console(stderr=True).print(_neutral(internal_error(exc)), soft_wrap=True, markup=False)
+        except Exception:                    # noqa: BLE001 - the terminal itself failed
+            pass
+        sys.exit(EXIT_INTERNAL)
+
+
+def _neutral(text: str) -> str:
+    """Text from case files and the store made safe for a terminal: rich markup escaped, control and
+    escape characters (ANSI sequences a file could carry) shown as \\xNN instead of acted on."""
+    from rich.markup import escape
+
+    return escape("".join(c if c in "\n\t" or (ord(c) >= 32 and not 0x7f <= ord(c) < 0xa0) else f"\\x{ord(c):02x}"
+                          for c in text))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import json
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import InputProblem
+from .hygiene import CONTROL, control_problems
 from .model import EVENT_TYPES, CaseFile, LocatedValueError
 
 __all__ = ["LoadedCase", "LoadResult", "load_paths", "iter_case_files", "parse_document", "validate_case"]
@@ -65,18 +67,64 @@ class LoadResult:
     files: int = 0
 
 
+class PathProblem(FileNotFoundError):
+    """A path that cannot be read as case files: missing, an unreadable directory, a FIFO or a device.
+    ``str()`` is the path; ``message`` says what is wrong with it."""
+
+    def __init__(self, path: str, message: str = "no such file or directory"):
+        super().__init__(path)
+        self.path, self.message = path, message
+
+    def __str__(self) -> str:
+        return self.path
+
+
 def iter_case_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Every case file under the given paths (directories recursively, sorted); a missing path raises."""
+    """Every case file under the given paths (directories recursively, sorted); a missing path, an
+    unreadable subdirectory, a FIFO or a device raises ``PathProblem`` (never skipped in silence)."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*")
-                              if p.is_file() and p.suffix.lower() in CASE_SUFFIXES
-                              and not p.name.startswith(".") and p.name != EXPECTED_FILE)
+            found = []
+
+            def unreadable(err: OSError) -> None:
+                raise PathProblem(err.filename or str(path), f"目录不可读 / unreadable directory: "
+                                                             f"{err.strerror or err}")
+
+            for root, _dirs, names in os.walk(path, onerror=unreadable):
+                found.extend(p for p in (Path(root) / n for n in names)
+                             if p.suffix.lower() in CASE_SUFFIXES and not p.name.startswith(".")
+                             and p.name != EXPECTED_FILE and p.is_file())
+            for p in sorted(found):
+                yield _clean_name(p)
         elif path.is_file():
-            yield path
+            yield _clean_name(path)
         else:
-            raise FileNotFoundError(str(path))
+            raise PathProblem(str(path), _not_a_file(path))
+
+
+def _clean_name(path: Path) -> Path:
+    """A path whose name holds a control character (an escape sequence for the terminal) is refused."""
+    bad = CONTROL.search(str(path))
+    if bad:
+        raise PathProblem(repr(str(path)), f"文件名含控制字符 U+{ord(bad.group()):04X}，请改名 / the file name holds the "
+                                           f"control character U+{ord(bad.group()):04X}: rename the file")
+    return path
+
+
+def _not_a_file(path: Path) -> str:
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "符号链接指向不存在的文件 / a broken symbolic link" if path.is_symlink() else "no such file or directory"
+    except OSError as exc:
+        return f"无法读取 / cannot read it: {exc.strerror or exc}"
+    kind = ("命名管道 FIFO / a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
+            "设备文件 / a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+            "套接字 / a socket" if stat.S_ISSOCK(mode) else "不是普通文件 / not a regular file")
+    return f"{kind}，不是案卷文件；只读取普通文件与目录 / not a case file: casecheck reads regular files and directories only"
 
 
 def _reject_constant(name: str) -> Any:
@@ -154,6 +202,10 @@ def validate_case(raw: Any, file: str, index: int | None = None) -> tuple[CaseFi
         return None, [InputProblem(file, None, prefix.rstrip(".") or "<document>",
                                    "expected a mapping with case_id, agency, procedure, events",
                                    raw, True)]
+    dirty = control_problems(raw)
+    if dirty:
+        return None, [InputProblem(file, case_id if case_id and not CONTROL.search(case_id) else None,
+                                   prefix + where, message) for where, message in dirty]
     try:
         return CaseFile.model_validate(raw), []
     except ValidationError as exc:
@@ -254,7 +306,7 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
     try:
         files = list(iter_case_files(paths))
     except FileNotFoundError as exc:
-        result.problems.append(InputProblem(str(exc), None, "", "no such file or directory"))
+        result.problems.append(InputProblem(str(exc), None, "", getattr(exc, "message", "no such file or directory")))
         return result
     seen: dict[tuple[str, str], str] = {}
     for path in files:

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from .hygiene import clean_id
+
 __all__ = ["CaseFile", "Event", "Officer", "Penalty", "EVENT_TYPES", "FORMAT"]
 
 FORMAT = "casecheck/1"
@@ -43,7 +45,7 @@ def _iso_date(value: Any) -> Any:
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+Id = Annotated[str, BeforeValidator(clean_id), StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
 Yuan = Annotated[Decimal, Field(ge=0, le=Decimal("1e10"), decimal_places=2, allow_inf_nan=False)]
 
 

@@ -197,7 +197,7 @@ def step_day(event: dict[str, Any], as_of: dt.date | None) -> dt.date:
 
 
 def record_step(store: Store, row: CaseRow, event: dict[str, Any], *, officer: str, as_of: dt.date,
-                lang: str = "zh", expect: int | None = None, attempts: int = 3) -> StepDone:
+                lang: str = "zh", expect: int | None = None, attempts: int = 3, proof: str = "platform") -> StepDone:
     """Judge and store one step of the case of ``row`` (the live guard, ``engine.cases.record``), always
     against a known event count: the caller's ``expect`` (a stale one raises ``ConcurrentChange``), else
     the count just read, read again when another step landed meanwhile (``attempts`` times at most).
@@ -208,9 +208,9 @@ def record_step(store: Store, row: CaseRow, event: dict[str, Any], *, officer: s
     seen = expect if expect is not None else row.event_count
     for attempt in range(attempts):
         try:
-            # The one call of the live guard from the API. At merge with issue 17: pass proof="authenticated".
+            # The one call of the live guard from the API: ``proof`` says how the officer was established.
             result = record(store, row.case_id, event, actor=officer, agency=row.agency, as_of=as_of, lang=lang,
-                            expect=seen)
+                            expect=seen, proof=proof)
         except ConcurrentChange:
             if expect is not None or attempt == attempts - 1:
                 raise

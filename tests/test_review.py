@@ -107,14 +107,19 @@ def test_previous_quarter_marks_new_still_open_and_fixed_from_the_store(tmp_path
     q1 = {(r["case_id"], rule.split("×")[0]) for r in first["sections"]["cases"] for rule in r["rules"].split("、") if rule}
     assert (FIXED_CASE, "legal_review.required_before_decision") in q1
     [path] = [p for p in data.rglob("*.yaml") if p.name != "expected.yaml" and FIXED_CASE in p.read_text(encoding="utf-8")]
-    _add_review(path)                                                # 整改: the review is added to the file
-    subprocess.run([sys.executable, "-m", "engine.cli", "import", str(data), "--db", db], check=True, cwd=ROOT,
-                   capture_output=True, timeout=180)
+    _add_review(path)                 # a review written into the past file afterwards: the store keeps its record
+    rewritten = subprocess.run([sys.executable, "-m", "engine.cli", "import", str(data), "--db", db], cwd=ROOT,
+                               capture_output=True, text=True, timeout=180)
+    assert rewritten.returncode == 1 and "event #7" in rewritten.stderr.replace("\n", "")   # a conflict, not an overwrite
+    fix = subprocess.run([sys.executable, "-m", "engine.cli", "case", "correct", FIXED_CASE, "10", "--json",
+                          json.dumps({"type": "publicized", "date": "2024-03-22", "platform": "supervision_platform"}),
+                          "--reason", "公示日期录入错误（以平台记录为准）", "--by", "O1", "--db", db],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180)   # 整改: an attributed correction
+    assert fix.returncode == 0, fix.stderr
     second = _review_json(["--db", db, "--quarter", "2024Q2"])
     changes = _changes(second)
-    assert changes[(FIXED_CASE, "legal_review.required_before_decision")] == "fixed"
-    # published late (3-29 for a decision of 3-18): a late act stays late, so the finding cannot be corrected
-    assert changes[(FIXED_CASE, "publicity.penalty_within_7_workdays")] == "not_curable"
+    assert changes[(FIXED_CASE, "legal_review.required_before_decision")] == "still_open"
+    assert changes[(FIXED_CASE, "publicity.penalty_within_7_workdays")] == "fixed"
     q2 = {(r["case_id"], rule.split("×")[0]) for r in second["sections"]["cases"] for rule in r["rules"].split("、") if rule}
     assert q2 and all(changes[k] == "new" for k in q2)
     assert {k for k, v in changes.items() if v != "new"} == q1      # every Q1 finding is accounted for

@@ -55,19 +55,28 @@ def test_a_bad_file_stores_nothing(url, tmp_path):
     assert counts(store) == before
 
 
-def test_a_changed_case_is_updated_and_the_change_recorded(url, tmp_path):
+def test_a_changed_event_is_a_reported_conflict_never_an_overwrite(url, tmp_path):
+    """Stored events are never rewritten (issue 17): a file whose event differs from the stored one is a
+    conflict with both versions; the store keeps what it had and the chain is intact."""
     store = Store.open(url)
     src = tmp_path / "one"
     shutil.copytree(DEMO / "xuefu", src)
     import_paths(store, [src], actor="t")
+    before = counts(store)
+    with store.reading() as s:
+        payloads = [e.payload for e in s.exec(select(EventRow).order_by(EventRow.id)).all()]
     path = src / "xuefu-ordinary-01.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("certificates_shown: true", "certificates_shown: false", 1),
                     encoding="utf-8")
     report = import_paths(store, [src], actor="法制员")
-    assert (report.updated, report.new) == (1, 0)
+    assert (report.updated, report.new) == (0, 0) and report.exit_code == 1
+    [conflict] = report.conflicts
+    assert conflict.where.startswith("event #") and conflict.stored["certificates_shown"] is True
+    assert conflict.file["certificates_shown"] is False and "xuefu-ordinary-01" in str(conflict)
+    assert counts(store) == before
     with store.reading() as s:
-        change = s.exec(select(ChangeRow).where(ChangeRow.kind == "updated")).one()
-        assert change.actor == "法制员" and "events from #" in change.summary
+        assert [e.payload for e in s.exec(select(EventRow).order_by(EventRow.id)).all()] == payloads
+        assert s.exec(select(ChangeRow).where(ChangeRow.kind != "imported")).all() == []
         assert verify(s) == []
 
 

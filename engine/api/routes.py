@@ -235,7 +235,7 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
 
     try:
         done = services.record_step(state.store, row, body.event, officer=officer, as_of=day, lang=body.lang,
-                                    expect=expect)
+                                    expect=expect, proof="authenticated" if who.kind == "session" else "platform")
     except ConcurrentChange as exc:
         zh, en = split_bilingual(str(exc))
         raise Problem(412, "stale-event-count", zh, en, expected_event_count=expect)

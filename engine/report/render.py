@@ -439,8 +439,11 @@ def write(doc: Document, fmt: str, output: Path | None, verbose: bool = False) -
         else:
             sys.stdout.write(render(doc, fmt, verbose=verbose).decode("utf-8"))
         return
-    if fmt == "xlsx":
-        render_xlsx(doc, output)
-        return
-    width = int(os.environ.get("COLUMNS") or 100) if fmt == "table" else 100
-    output.write_bytes(render(doc, fmt, width=width, verbose=verbose))
+    from ..safe_io import atomic_output                  # a failed run leaves no half-written report
+
+    with atomic_output(output) as target:
+        if fmt == "xlsx":
+            render_xlsx(doc, target)
+            return
+        width = int(os.environ.get("COLUMNS") or 100) if fmt == "table" else 100
+        target.write_bytes(render(doc, fmt, width=width, verbose=verbose))

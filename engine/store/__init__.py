@@ -50,8 +50,12 @@ class Store:
         self._writer = engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":
+    def open(cls, url: str | None = None, *, migrate: bool = True, create: bool = True) -> "Store":
+        """``create=False`` (every command that only reads or adds to an existing store): refuse a store
+        that does not exist, instead of creating an empty one that reports "intact" and "0 alerts"."""
         url = default_url(url)
+        if not create:
+            _must_exist(url)
         try:
             if url.startswith("sqlite"):
                 engine = create_engine(url, connect_args={"timeout": 60})
@@ -59,6 +63,12 @@ class Store:
             else:
                 engine = create_engine(url, pool_pre_ping=True)
             store = cls(engine)
+            if not create:
+                from sqlalchemy import inspect
+
+                with engine.connect() as conn:
+                    if not inspect(conn).has_table("alembic_version"):
+                        raise StoreError(_missing(url))
             if migrate:
                 store.migrate()
         except CasecheckError:
@@ -125,6 +135,23 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _missing(url: str) -> str:
+    return (f"没有这个案件库 / no casecheck store at {_safe(url)}: 只有 import 与 case new 会新建案件库，请检查 --db / "
+            f"only `casecheck import` and `casecheck case new` create one; check --db or CASECHECK_DB")
+
+
+def _must_exist(url: str) -> None:
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if not path or path == ":memory:":
+            return
+        path = path.split("?", 1)[0]
+        if path.startswith("file:"):                 # sqlite:///file:PATH?mode=ro&uri=true
+            path = path[5:]
+        if not Path(path).is_file():
+            raise StoreError(_missing(url))
 
 
 def _safe(url: str) -> str:

@@ -19,7 +19,13 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def event_hash(prev_hash: str, case_key: str, seq: int, payload: str, recorded_by: str, recorded_at: str) -> str:
+def event_hash(prev_hash: str, case_key: str, seq: int, payload: str, recorded_by: str, recorded_at: str,
+               proof: str | None = None, corrects: int | None = None) -> str:
     """Chains one event to the previous one of its case: any change to it, its position, its author or
-    time, or to anything before it, changes every hash after it."""
-    return digest(canonical([prev_hash, case_key, seq, payload, recorded_by, recorded_at]))
+    time, how its author was established (``proof``), the event it corrects, or to anything before it,
+    changes every hash after it. Events stored before revision 0004 have no ``proof`` and were hashed
+    without it (setting one on them, or clearing one, breaks the chain all the same)."""
+    parts: list[Any] = [prev_hash, case_key, seq, payload, recorded_by, recorded_at]
+    if proof is not None:
+        parts += [proof, corrects]
+    return digest(canonical(parts))

@@ -111,12 +111,12 @@ def load_with_party(session: Session, row: CaseRow) -> tuple[dict[str, Any], lis
     by_party = bool(row.party_id and row.matter_code)
     params = {"pk": row.id, "party": row.party_id, "matter": row.matter_code}
     headers: dict[int, str] = {}
-    payloads: dict[int, list[str]] = {}
-    for case_pk, header, payload in session.exec(_party_statement(by_party), params=params):
+    payloads: dict[int, list[Any]] = {}
+    for case_pk, header, seq, payload, corrects in session.exec(_party_statement(by_party), params=params):
         headers[case_pk] = header
         events = payloads.setdefault(case_pk, [])
         if payload is not None:
-            events.append(payload)
+            events.append((seq, payload, corrects))
     cases = {pk: _as_stored(headers[pk], events) for pk, events in payloads.items()}
     stored = cases.pop(row.id)          # type: ignore[arg-type]
     return stored, list(cases.values())
@@ -124,7 +124,7 @@ def load_with_party(session: Session, row: CaseRow) -> tuple[dict[str, Any], lis
 
 @functools.cache
 def _party_statement(by_party: bool) -> Any:
-    query = select(CaseRow.id, CaseRow.header, EventRow.payload).outerjoin(EventRow, EventRow.case_pk == CaseRow.id)
+    query = select(CaseRow.id, CaseRow.header, EventRow.seq, EventRow.payload, EventRow.corrects).outerjoin(EventRow, EventRow.case_pk == CaseRow.id)
     this = CaseRow.id == bindparam("pk")
     if by_party:
         decision = aliased(EventRow)
@@ -135,9 +135,10 @@ def _party_statement(by_party: bool) -> Any:
     return query.where(this).order_by(CaseRow.id, EventRow.seq)
 
 
-def _as_stored(header: str, payloads: Sequence[str]) -> dict[str, Any]:
-    """A case as it was stored: its header with its events (JSON text in, not yet validated)."""
-    return {**json.loads(header), "events": [json.loads(p) for p in payloads]}
+def _as_stored(header: str, items: Sequence[Any]) -> dict[str, Any]:
+    """A case as it stands: its header with its events (``(seq, payload, corrects)`` rows by seq; JSON text
+    in, corrections applied, not yet validated)."""
+    return {**json.loads(header), "events": [json.loads(p) for p in _effective(items)]}
 
 
 def load_raw_cases(session: Session, rows: Sequence[CaseRow]) -> list[dict[str, Any]]:
@@ -145,11 +146,12 @@ def load_raw_cases(session: Session, rows: Sequence[CaseRow]) -> list[dict[str, 
     validated, in that order: their events in one query."""
     if not rows:
         return []
-    payloads: dict[int, list[str]] = {row.id: [] for row in rows}   # type: ignore[misc]
-    for case_pk, payload in session.exec(select(EventRow.case_pk, EventRow.payload)
-                                         .where(EventRow.case_pk.in_(list(payloads)))       # type: ignore[attr-defined]
-                                         .order_by(EventRow.case_pk, EventRow.seq)):
-        payloads[case_pk].append(payload)
+    payloads: dict[int, list[Any]] = {row.id: [] for row in rows}   # type: ignore[misc]
+    for case_pk, seq, payload, corrects in session.exec(
+            select(EventRow.case_pk, EventRow.seq, EventRow.payload, EventRow.corrects)
+            .where(EventRow.case_pk.in_(list(payloads)))       # type: ignore[attr-defined]
+            .order_by(EventRow.case_pk, EventRow.seq)):
+        payloads[case_pk].append((seq, payload, corrects))
     return [_as_stored(row.header, payloads[row.id]) for row in rows]
 
 
@@ -203,35 +205,39 @@ def _write_side_rows(session: Session, row: CaseRow, case: CaseFile, is_new: boo
             party.kind, party.name = case.party.kind, case.party.name
 
 
-def _append(session: Session, row: CaseRow, payload: dict[str, Any], actor: str, at: dt.datetime) -> EventRow:
+def _append(session: Session, row: CaseRow, payload: dict[str, Any], actor: str, at: dt.datetime,
+            proof: str = "asserted", corrects: int | None = None) -> EventRow:
     seq = row.event_count + 1
     text = canonical(payload)
-    h = event_hash(row.head_hash, case_key(row.agency, row.case_id), seq, text, actor, _ts(at))
+    h = event_hash(row.head_hash, case_key(row.agency, row.case_id), seq, text, actor, _ts(at), proof, corrects)
     event = EventRow(case_pk=row.id, seq=seq, type=payload["type"], date=dt.date.fromisoformat(payload["date"]),
-                     payload=text, recorded_by=actor, recorded_at=at, prev_hash=row.head_hash, hash=h)
+                     payload=text, recorded_by=actor, recorded_at=at, prev_hash=row.head_hash, hash=h,
+                     proof=proof, corrects=corrects)
     session.add(event)
     row.head_hash, row.event_count = h, seq
     return event
 
 
 def _chained(payloads: list[dict[str, Any]], key: str, head: str, seq: int, actor: str,
-             at: dt.datetime) -> tuple[list[dict[str, Any]], str]:
+             at: dt.datetime, proof: str = "import") -> tuple[list[dict[str, Any]], str]:
     """Event rows (without ``case_pk``) for ``payloads`` appended after event ``seq`` whose hash is
     ``head``, each hash-chained to the one before; and the new head."""
     rows, stamp = [], _ts(at)
     for seq, payload in enumerate(payloads, seq + 1):
         text = canonical(payload)
-        h = event_hash(head, key, seq, text, actor, stamp)
+        h = event_hash(head, key, seq, text, actor, stamp, proof)
         rows.append({"seq": seq, "type": payload["type"], "date": dt.date.fromisoformat(payload["date"]),
-                     "payload": text, "recorded_by": actor, "recorded_at": at, "prev_hash": head, "hash": h})
+                     "payload": text, "recorded_by": actor, "recorded_at": at, "prev_hash": head, "hash": h,
+                     "proof": proof, "corrects": None})
         head = h
     return rows, head
 
 
 def _append_all(session: Session, row: CaseRow, payloads: list[dict[str, Any]], actor: str,
-                at: dt.datetime) -> None:
+                at: dt.datetime, proof: str = "import") -> None:
     """Chain and insert a case's events in one statement (an import; no ORM objects per event)."""
-    rows, head = _chained(payloads, case_key(row.agency, row.case_id), row.head_hash, row.event_count, actor, at)
+    rows, head = _chained(payloads, case_key(row.agency, row.case_id), row.head_hash, row.event_count, actor, at,
+                          proof)
     if rows:
         session.execute(insert(EventRow), [dict(r, case_pk=row.id) for r in rows])
         row.head_hash, row.event_count = head, rows[-1]["seq"]
@@ -256,8 +262,9 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
                      "header": canonical(header), "content_hash": content, "head_hash": head,
                      "event_count": len(events), "source": source[:1000], "updated_at": at})
         chained.append((events, content, f"imported from {source}: {len(events)} events"))
-    ids = [pk for (pk,) in session.execute(
-        insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True), rows)]
+    conn = session.connection()              # Core executemany: no ORM bookkeeping per row
+    table = CaseRow.__table__
+    ids = [pk for (pk,) in conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
     events, officers, changes, deadline_rows = [], [], [], []
     parties: dict[str, tuple[str, str]] = {}
     for pk, (case, _), (case_events, content, summary) in zip(ids, cases, chained):
@@ -272,13 +279,12 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
         if deadlines is not None:
             deadline_rows.extend(dict(r, case_pk=pk) for r in deadlines(case))
         cache.keys.add((case.agency.code, case.case_id))
-    for table, values in ((EventRow, events), (OfficerRow, officers), (ChangeRow, changes)):
-        if values:
-            session.execute(insert(table), values)
-    if deadline_rows:
-        from .tables import DeadlineRow
+    from .tables import DeadlineRow
 
-        session.execute(insert(DeadlineRow), deadline_rows)
+    for model, values in ((EventRow, events), (OfficerRow, officers), (ChangeRow, changes),
+                          (DeadlineRow, deadline_rows)):
+        if values:
+            conn.execute(insert(model.__table__), values)
     fresh = [{"id": pid, "kind": kind, "name": name} for pid, (kind, name) in parties.items()
              if pid not in cache.parties]
     for pid, (kind, name) in parties.items():
@@ -286,14 +292,15 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
             known = cache.parties[pid] or session.get(PartyRow, pid)
             known.kind, known.name = kind, name
     if fresh:
-        session.execute(insert(PartyRow), fresh)
+        conn.execute(insert(PartyRow.__table__), fresh)
         cache.parties.update((p["id"], None) for p in fresh)        # stored; loaded only if needed
 
 
 def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
-             workflows: dict[str, Any], cache: ImportCache | None = None) -> str:
-    """Insert or update one case; returns ``new``, ``unchanged`` or ``updated`` (and records the change).
-    ``cache``: for a bulk import inside one write transaction (nobody else writes meanwhile)."""
+             workflows: dict[str, Any], cache: ImportCache | None = None, proof: str = "import") -> str:
+    """Insert a case not yet stored (``new``); for a stored one, append the events the file adds
+    (``updated``, an audit import: no guard) or say ``unchanged``. A stored case is never rewritten: a file
+    that contradicts it raises with both versions (``compare_stored``)."""
     header, events = dump_case(case)
     content = _content_hash(header, events)
     key = (case.agency.code, case.case_id)
@@ -302,66 +309,134 @@ def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
     else:
         row = session.exec(select(CaseRow).where(CaseRow.agency == key[0], CaseRow.case_id == key[1])).first()
     at = now()
-    if row is not None and row.content_hash == content:
-        return "unchanged"
-    if row is None:
-        row = CaseRow(agency=case.agency.code, case_id=case.case_id, procedure=case.procedure,
-                      party_id=case.party.id if case.party else None,
-                      matter_code=case.matter.code if case.matter else None, state=_state(case, workflows),
-                      header=canonical(header), content_hash=content, head_hash=GENESIS, event_count=0,
-                      source=source[:1000], updated_at=at)
-        session.add(row)
-        session.flush()
-        if cache is not None:
-            cache.rows[key] = row
-        outcome, old_hash, summary = "new", "", f"imported from {source}: {len(events)} events"
-    else:
-        stored = _events(session, row)
-        summary = _diff(json.loads(row.header), [json.loads(e.payload) for e in stored], header, events, source)
-        for e in stored:
-            session.delete(e)
-        session.flush()
-        old_hash = row.content_hash
-        row.procedure, row.header, row.content_hash = case.procedure, canonical(header), content
-        row.party_id = case.party.id if case.party else None
-        row.matter_code = case.matter.code if case.matter else None
-        row.state, row.head_hash, row.event_count = _state(case, workflows), GENESIS, 0
-        row.source, row.updated_at = source[:1000], at
-        outcome = "updated"
-    _append_all(session, row, events, actor, at)
-    _write_side_rows(session, row, case, outcome == "new", cache)
-    session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="imported" if outcome == "new" else "updated",
-                          summary=summary, old_hash=old_hash, new_hash=content))
-    return outcome
+    if row is not None:
+        if row.content_hash == content:
+            return "unchanged"
+        stored_header, stored_events = stored_effective(session, row)
+        conflicts, extra = compare_stored(row, stored_header, stored_events, case, source)
+        if conflicts:
+            raise CasecheckError("\n".join(map(str, conflicts)))
+        if not extra:
+            return "unchanged"
+        append_imported(session, row, case, extra, source=source, actor=actor, workflows=workflows)
+        return "updated"
+    row = CaseRow(agency=case.agency.code, case_id=case.case_id, procedure=case.procedure,
+                  party_id=case.party.id if case.party else None,
+                  matter_code=case.matter.code if case.matter else None, state=_state(case, workflows),
+                  header=canonical(header), content_hash=content, head_hash=GENESIS, event_count=0,
+                  source=source[:1000], updated_at=at)
+    session.add(row)
+    session.flush()
+    if cache is not None:
+        cache.rows[key] = row
+    _append_all(session, row, events, actor, at, proof)
+    _write_side_rows(session, row, case, True, cache)
+    session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="imported",
+                          summary=f"imported from {source}: {len(events)} events", old_hash="", new_hash=content))
+    return "new"
 
 
-def _diff(old_header: dict[str, Any], old_events: list[dict[str, Any]], header: dict[str, Any],
-          events: list[dict[str, Any]], source: str) -> str:
-    changed = sorted(k for k in set(old_header) | set(header) if old_header.get(k) != header.get(k))
-    same = 0
-    for a, b in zip(old_events, events):
+@dataclass(frozen=True)
+class Conflict:
+    """A file that contradicts what is stored: both versions, never an overwrite."""
+
+    agency: str
+    case_id: str
+    source: str
+    where: str                  # "event #3" | "header: party" | "event #4 (missing from the file)"
+    stored: Any
+    file: Any
+
+    def __str__(self) -> str:
+        return (f"{self.source} [{self.case_id}]: {self.where}: 文件与已存记录不一致，未覆盖 / the file contradicts the "
+                f"stored record, nothing overwritten; 已存 stored: {_brief(self.stored)}；文件 file: {_brief(self.file)}")
+
+
+def _brief(value: Any, limit: int = 300) -> str:
+    text = value if isinstance(value, str) else canonical(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def stored_effective(session: Session, row: CaseRow) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The stored header and the case's events as they stand (corrections applied)."""
+    items = session.exec(select(EventRow.seq, EventRow.payload, EventRow.corrects)
+                         .where(EventRow.case_pk == row.id).order_by(EventRow.seq)).all()
+    return json.loads(row.header), [json.loads(p) for p in _effective(items)]
+
+
+def compare_stored(row: CaseRow, stored_header: dict[str, Any], stored_events: list[dict[str, Any]],
+                   case: CaseFile, source: str) -> tuple[list[Conflict], list[dict[str, Any]]]:
+    """What a re-imported file says against the stored case: its conflicts (a header field or an event that
+    differs; the first differing event only, since every later one follows from it) and, when there is
+    none, the events the store lacks (the file goes further). A file that stops earlier than the store (a
+    live step recorded after the file was made) is no conflict: the later stored events stand."""
+    header, events = dump_case(case)
+    conflicts = [Conflict(row.agency, row.case_id, source, f"header: {k}", stored_header.get(k), header.get(k))
+                 for k in sorted(set(stored_header) | set(header)) if stored_header.get(k) != header.get(k)]
+    for i, (a, b) in enumerate(zip(stored_events, events)):
         if a != b:
+            conflicts.append(Conflict(row.agency, row.case_id, source, f"event #{i + 1}", a, b))
             break
-        same += 1
-    parts = [f"re-imported from {source}"]
-    if changed:
-        parts.append("fields changed: " + ", ".join(changed))
-    if old_events[same:] or events[same:]:
-        parts.append(f"events from #{same + 1} replaced ({len(old_events) - same} → {len(events) - same})")
-    return "; ".join(parts)
+    if conflicts:
+        return conflicts, []
+    return [], events[len(stored_events):]
+
+
+def append_imported(session: Session, row: CaseRow, case: CaseFile, payloads: list[dict[str, Any]], *,
+                    source: str, actor: str, workflows: dict[str, Any]) -> None:
+    """Append the events a re-imported file adds to a stored case (audit import: attributed to the importer,
+    proof ``import``); nothing stored is touched."""
+    at = now()
+    first = row.event_count + 1
+    _append_all(session, row, payloads, actor, at, "import")
+    header, events = dump_case(case)
+    old = row.content_hash
+    row.content_hash = _content_hash(header, events)
+    row.state, row.updated_at = _state(case, workflows), at
+    session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="appended",
+                          summary=f"re-imported from {source}: events #{first}–#{row.event_count} appended "
+                                  f"({len(payloads)})", old_hash=old, new_hash=row.content_hash))
+
+
+def live_case_pks(session: Session, pks: list[int]) -> set[int]:
+    """The cases among ``pks`` that have a live step (recorded with ``case record``, the web or the API)."""
+    out: set[int] = set()
+    for part in _chunks(sorted(pks)):
+        out.update(session.exec(select(ChangeRow.case_pk).where(ChangeRow.case_pk.in_(part),
+                                                                ChangeRow.kind == "recorded").distinct()).all())
+    return out
+
+
+def _effective(items: Sequence[Any]) -> list[str]:
+    """Event payloads (``(seq, payload, corrects)`` by seq) as they stand: a correction takes the place
+    of the event it corrects (the corrected event stays stored and chained)."""
+    out: list[str] = []
+    at: dict[int, int] = {}
+    for seq, payload, corrects in items:
+        if corrects is None:
+            at[seq] = len(out)
+            out.append(payload)
+        elif corrects in at:
+            out[at[corrects]] = payload
+    return out
 
 
 def append_event(session: Session, row: CaseRow, case: CaseFile, payload: dict[str, Any], actor: str,
-                 workflows: dict[str, Any]) -> EventRow:
-    """Record one new event at the end of a stored case (the caller has judged it)."""
+                 workflows: dict[str, Any], proof: str = "asserted", corrects: int | None = None,
+                 note: str = "") -> EventRow:
+    """Record one new event at the end of a stored case (the caller has judged it). ``corrects``: the seq
+    of the stored event this one corrects (it takes that event's place in the case; both stay stored)."""
     at = now()
-    event = _append(session, row, payload, actor, at)
+    event = _append(session, row, payload, actor, at, proof, corrects)
     header, events = dump_case(case)
     row.content_hash = _content_hash(header, events)
     row.state, row.updated_at = _state(case, workflows), at
-    session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="recorded",
-                          summary=f"recorded #{event.seq} {payload['type']} of {payload['date']}",
-                          old_hash="", new_hash=row.content_hash))
+    summary = (f"recorded #{event.seq} {payload['type']} of {payload['date']}" if corrects is None else
+               f"corrected #{corrects} by #{event.seq} ({payload['type']} of {payload['date']})")
+    if note:
+        summary += f"; {note}"
+    session.add(ChangeRow(case_pk=row.id, at=at, actor=actor, kind="recorded" if corrects is None else "corrected",
+                          summary=summary, old_hash="", new_hash=row.content_hash))
     return event
 
 
@@ -385,11 +460,11 @@ def load_case_range(session: Session, low: int, high: int, agency: str | None = 
     if not rows:
         return [], []
     events: dict[int, list[Any]] = {}
-    for case_pk, payload in session.exec(
-            select(EventRow.case_pk, EventRow.payload).where(EventRow.case_pk >= rows[0].id,
-                                                             EventRow.case_pk <= rows[-1].id)
+    for case_pk, seq, payload, corrects in session.exec(
+            select(EventRow.case_pk, EventRow.seq, EventRow.payload, EventRow.corrects)
+            .where(EventRow.case_pk >= rows[0].id, EventRow.case_pk <= rows[-1].id)
             .order_by(EventRow.case_pk, EventRow.seq)):
-        events.setdefault(case_pk, []).append(payload)
+        events.setdefault(case_pk, []).append((seq, payload, corrects))
     cases, problems = [], []
     for row in rows:
         ref = f"db:{row.agency}/{row.case_id}"
@@ -423,30 +498,34 @@ class Broken:
 
 def verify(session: Session) -> list[Broken]:
     """Recompute every case's chain: an event changed, removed, inserted or reordered, or a header or
-    head edited, breaks it. Returns one entry per broken case (its first break)."""
-    out: list[Broken] = []
-    rows = session.exec(select(CaseRow).order_by(CaseRow.agency, CaseRow.case_id)).all()
-    for row in rows:
-        problem = _verify_case(session, row)
-        if problem:
-            out.append(Broken(row.agency, row.case_id, *problem))
-    orphans = session.exec(select(func.count()).select_from(EventRow)
-                           .where(EventRow.case_pk.not_in(select(CaseRow.id)))).one()
-    if orphans:
-        out.append(Broken("", "", None, f"{orphans} event rows belong to no case"))
+    head edited, breaks it. Returns one entry per broken case (its first break). The full check (derived
+    rows, signed checkpoints) is ``engine.store.audit.verify_store``."""
+    from .audit import verify_store
+
+    return verify_store(session, derived=False, trail=False).broken
+
+
+def events_by_case(session: Session, low: int, high: int) -> dict[int, list[Any]]:
+    """The event rows (plain rows, with the columns as attributes) of the cases with ids in [low, high]."""
+    t = EventRow.__table__
+    out: dict[int, list[Any]] = {}
+    for e in session.connection().execute(t.select().where(t.c.case_pk >= low, t.c.case_pk <= high)
+                                          .order_by(t.c.case_pk, t.c.seq)):
+        out.setdefault(e.case_pk, []).append(e)
     return out
 
 
-def _verify_case(session: Session, row: CaseRow) -> tuple[int | None, str] | None:
+def check_chain(row: Any, events: list[Any]) -> tuple[int | None, str] | None:
+    """The first break of one case's chain (its events by seq), or None."""
     prev = GENESIS
     key = case_key(row.agency, row.case_id)
-    events = _events(session, row)
     for expected_seq, e in enumerate(events, 1):
         if e.seq != expected_seq:
             return e.seq, f"event #{expected_seq} is missing (next stored is #{e.seq})"
         if e.prev_hash != prev:
             return e.seq, f"event #{e.seq} does not follow the event before it (removed, inserted or reordered)"
-        if event_hash(prev, key, e.seq, e.payload, e.recorded_by, _ts(e.recorded_at)) != e.hash:
+        if event_hash(prev, key, e.seq, e.payload, e.recorded_by, _ts(e.recorded_at), e.proof,
+                      e.corrects) != e.hash:
             return e.seq, f"event #{e.seq} ({e.type} {e.date}) was changed after it was recorded"
         try:
             payload = json.loads(e.payload)
@@ -458,8 +537,12 @@ def _verify_case(session: Session, row: CaseRow) -> tuple[int | None, str] | Non
     if len(events) != row.event_count or prev != row.head_hash:
         return None, (f"the case records {row.event_count} events ending in {row.head_hash[:12]}…, "
                       f"the store holds {len(events)} ending in {prev[:12]}… (events removed or added)")
-    header = json.loads(row.header)
-    if _content_hash(header, [json.loads(e.payload) for e in events]) != row.content_hash:
+    try:
+        header = json.loads(row.header)
+    except ValueError:
+        return None, "the case header is not valid JSON (changed outside casecheck)"
+    effective = _effective([(e.seq, e.payload, e.corrects) for e in events])
+    if _content_hash(header, [json.loads(p) for p in effective]) != row.content_hash:
         return None, "the case header was changed outside casecheck"
     return None
 

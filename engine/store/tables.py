@@ -50,6 +50,10 @@ class EventRow(SQLModel, table=True):
     recorded_at: dt.datetime
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # how the author was established: import (audit import of a past file) | asserted (CLI --by) |
+    # authenticated (a logged-in user); NULL on events stored before revision 0004 (hashed without it)
+    proof: Optional[str] = Field(default=None, max_length=20)
+    corrects: Optional[int] = None               # a correction: the seq of the event it corrects
 
 
 class OfficerRow(SQLModel, table=True):
@@ -145,6 +149,7 @@ class DeadlineRow(SQLModel, table=True):
     officers: str = Field(default="", max_length=1000)
 
 
+from .trail import CheckpointRow  # noqa: E402,F401  (signed checkpoints, issue 17)
 from .users import FeedTokenRow, LoginAttemptRow, SessionRow, UserRow  # noqa: E402,F401  (the web workspace: issue 21)
 from .api_tables import ApiClientRow, DecisionRow  # noqa: E402,F401  (the HTTP API's tables, issue 22)
 from .review_notes import ReviewNoteRow  # noqa: E402,F401  (issue 20: reviewers' adjustments and waivers)

@@ -230,14 +230,15 @@ def record_step(store: Store, user: User, pk: int, event: dict[str, Any], *, exp
                 lang: str) -> Any:
     """The web's one call of the live guard. The recorder is the logged-in user's officer id (never a
     value from the form); the case must be in their scope. Raises what ``engine.cases.record`` raises.
-    MERGE NOTE (issue 17): pass ``proof="authenticated"`` here."""
+    The step is stored as ``authenticated``: the recorder is the logged-in user's own officer id."""
     from ..cases import RecorderRefused, record
 
     if not user.officer_id:
         raise RecorderRefused("您的账号未关联执法人员编号，不能记录执法环节 / your login is not linked to an officer id: "
                               "you may not record steps")
     row = visible_case(store, user, pk)
-    return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect)
+    return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect,
+                  proof="authenticated")
 
 
 # ---------------------------------------------------------------------------------------------- deadlines

@@ -1,0 +1,211 @@
+"""The command-line edge of the append-only store and its keyed trail (issue 17): ``keys init``,
+``keys seal``, ``keys show``, ``case correct``, and the output of ``import``, ``verify`` and ``case history``.
+Registered on the main app by ``engine.cli``; every service it calls lives in ``engine.cases`` and
+``engine.store``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+__all__ = ["register", "import_outcome", "run_verify", "print_history", "origin_label", "stamp_checkpoint"]
+
+ORIGIN = {"import": "审计导入 audit import", "asserted": "现场记录 live (--by)",
+          "authenticated": "现场记录 live (登录 logged in)",
+          "platform": "平台记录 live (平台令牌 platform token)", None: "0004 前 before 0004"}
+
+
+def origin_label(event: Any) -> str:
+    text = ORIGIN.get(event.proof, str(event.proof))
+    return f"更正 #{event.corrects} / corrects #{event.corrects} · {text}" if event.corrects else text
+
+
+def _key(path: Optional[Path]) -> Optional[Path]:
+    from .store.trail import key_path
+
+    return key_path(path)
+
+
+def _dir(path: Optional[Path]) -> Optional[Path]:
+    from .store.trail import checkpoint_dir
+
+    return checkpoint_dir(path)
+
+
+def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Optional[Path]) -> None:
+    """Print an import's outcome (conflicts with both versions, refused steps), seal a checkpoint when a
+    key is configured and something was written, and exit with the report's code."""
+    err = Console(stderr=True)
+    for conflict in report.conflicts:
+        err.print(f"[red]≠[/red] {escape(str(conflict))}", soft_wrap=True)
+    for source, refused in report.refused:
+        err.print(f"[red bold]拒绝导入 / refused[/red bold] {escape(source)}: {escape(refused.case_id)} "
+                  f"“{escape(refused.event_type)}”（本案未写入任何内容 / nothing of this case was stored）")
+        for f in refused.findings:
+            err.print(f"  [red]✗ {escape(f.rule_id)}[/red] {escape(f.message)}\n    依据 / basis: {escape(f.basis)}",
+                      soft_wrap=True)
+    Console().print(f"{report.files} 个文件：新增 {report.new}，追加环节 {report.updated}，未变 {report.unchanged}，"
+                    f"冲突 {len(report.conflicts)}，拒绝 {len(report.refused)} / {report.files} files: {report.new} new, "
+                    f"{report.updated} with events appended, {report.unchanged} unchanged, "
+                    f"{len(report.conflicts)} conflicts, {len(report.refused)} refused")
+    signing = _key(key)
+    if signing is not None and (report.new or report.updated):
+        from .store.trail import make_checkpoint
+
+        row = make_checkpoint(store, signing, _dir(checkpoints))
+        Console().print(f"已封存检查点 / sealed checkpoint #{row.seq}: {row.cases} cases, root {row.root}")
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Path], workers: int = 2) -> int:
+    from .cases import _deadline_context
+    from .store import Store, default_url
+    from .store.audit import verify_store
+    from .store.trail import load_public
+
+    store = Store.open(db, create=False)
+    signing = _key(key)
+    public = load_public(signing) if signing is not None else None
+    with store.reading() as session:
+        report = verify_store(session, public_key=public, directory=_dir(checkpoints), ctx=_deadline_context(),
+                              url=default_url(db), workers=workers)
+    console = Console()
+    for b in report.broken:
+        where = (f"{b.agency}/{b.case_id}" if b.case_id else "store") + (f" #{b.seq}" if b.seq else "")
+        console.print(f"[red]✗ {escape(where)}[/red]: {escape(b.problem)}", soft_wrap=True)
+    for note in report.notes:
+        console.print(f"  {escape(note)}", soft_wrap=True)
+    cp = report.checkpoint
+    if cp:
+        console.print(f"检查点 / checkpoint #{cp['seq']} ({cp['at']}, {cp['cases']} cases) root {cp['root']}; "
+                      f"其后新增 {report.added_since} 件、追加环节 {report.grown_since} 件（待下次封存）/ since then "
+                      f"{report.added_since} cases added and {report.grown_since} grown (sealed by the next checkpoint)")
+    else:
+        console.print("无签名检查点：仅核对了哈希链与派生表（有数据库写权限者可重算哈希）/ no signed checkpoint: only the "
+                      "hash chains and derived rows were checked (someone with write access can re-hash them); "
+                      "`casecheck keys init` and `casecheck keys seal`")
+    if report.broken:
+        console.print(f"[red]{len(report.broken)} 处不符 / discrepancies[/red] ({report.cases} cases, {report.events} events)")
+        return 1
+    console.print(f"审计链完整 / audit trail intact ({report.cases} cases, {report.events} events)")
+    return 0
+
+
+def print_history(store: Any, case_id: str, agency: Optional[str]) -> None:
+    """The change log, then every stored event with how it came in (audit import, live step, correction)."""
+    from .cases import history, show
+
+    console = Console()
+    table = Table("时间 at", "人员 by", "类型 kind", "说明 summary", title="变更记录 / change log")
+    kinds = {"imported": "审计导入 audit import", "appended": "审计导入追加 audit import (appended)",
+             "recorded": "现场记录 live step", "corrected": "更正 correction", "updated": "更新 updated (before 0004)"}
+    for change in history(store, case_id, agency):
+        table.add_row(change.at.isoformat(timespec="seconds"), escape(change.actor), kinds.get(change.kind, change.kind),
+                      escape(change.summary))
+    console.print(table)
+    _row, _case, events = show(store, case_id, agency)
+    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "来源 origin", title="环节 / events")
+    for e in events:
+        table.add_row(str(e.seq), e.date.isoformat(), e.type, escape(e.recorded_by),
+                      e.recorded_at.isoformat(timespec="seconds"), origin_label(e))
+    console.print(table)
+
+
+def register(app: typer.Typer, case_app: typer.Typer) -> None:
+    keys = typer.Typer(no_args_is_help=True, help="signing key and signed checkpoints of the audit trail")
+    app.add_typer(keys, name="keys")
+
+    @keys.command("init")
+    def keys_init(key: Optional[Path] = typer.Option(None, "--key", help="where to write the private key "
+                                                     "(default $CASECHECK_KEY); keep it off the database server")) -> None:
+        """Create the Ed25519 signing key (and KEY.pub for verifiers); never overwrites one."""
+        from .store.trail import init_key
+
+        path = _key(key)
+        if path is None:
+            raise typer.BadParameter("give --key PATH or set CASECHECK_KEY", param_hint="--key")
+        key_id = init_key(path)
+        Console().print(f"已生成签名密钥 / signing key written: {path} (public: {path}.pub, id {key_id[:16]}…)")
+
+    @keys.command("seal")
+    def keys_seal(db: Optional[str] = typer.Option(None, "--db", help="the store"),
+                  key: Optional[Path] = typer.Option(None, "--key", help="default $CASECHECK_KEY"),
+                  checkpoints: Optional[Path] = typer.Option(None, "--checkpoints",
+                                                             help="default $CASECHECK_CHECKPOINTS")) -> None:
+        """Sign a checkpoint of the whole store (case count, every case head, root, change log)."""
+        from .store import Store
+        from .store.trail import make_checkpoint
+
+        path = _key(key)
+        if path is None:
+            raise typer.BadParameter("give --key PATH or set CASECHECK_KEY", param_hint="--key")
+        row = make_checkpoint(Store.open(db, create=False), path, _dir(checkpoints))
+        Console().print(f"已封存检查点 / sealed checkpoint #{row.seq}: {row.cases} cases, root {row.root}")
+
+    @case_app.command("correct")
+    def case_correct(
+        case_id: str = typer.Argument(...),
+        seq: int = typer.Argument(..., help="the number (#) of the stored event to correct"),
+        data: str = typer.Option(..., "--json", help="the corrected event, whole, as a JSON object"),
+        reason: str = typer.Option(..., "--reason", help="why (kept in the change log)"),
+        agency: Optional[str] = typer.Option(None, "--agency"),
+        db: Optional[str] = typer.Option(None, "--db"),
+        by: Optional[str] = typer.Option(None, "--by", help="the correcting officer (an officer of the case)"),
+    ) -> None:
+        """Correct a stored event: a new attributed event naming the one it corrects (both stay stored)."""
+        from .cases import correct
+        from .cli import _actor
+        from .loader import parse_document
+        from .store import Store
+
+        try:
+            event = parse_document(data, ".json")
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--json") from None
+        if not isinstance(event, dict):
+            raise typer.BadParameter("a JSON object", param_hint="--json")
+        done = correct(Store.open(db, create=False), case_id, seq, event, actor=_actor(by), reason=reason,
+                       agency=agency)
+        Console().print(f"已更正 / corrected: {case_id} #{seq} by #{done.seq} → {done.state}")
+
+
+def stamp_checkpoint(doc: Any, store: Any) -> None:
+    """A report over a store names the store's newest signed checkpoint (its root), so a reader can check
+    the report against the checkpoint files: in the stamp (JSON) and as a note (every format)."""
+    from .store.trail import latest_checkpoint
+
+    with store.reading() as session:
+        cp = latest_checkpoint(session)
+    if cp is None:
+        doc.stamp["checkpoint"] = None
+        note = ("案件库尚无签名检查点（casecheck keys seal）" if doc.lang == "zh" else
+                "the store has no signed checkpoint yet (casecheck keys seal)")
+    else:
+        at = cp.at.replace(tzinfo=None).isoformat(timespec="seconds")
+        doc.stamp["checkpoint"] = {"seq": cp.seq, "at": at, "cases": cp.cases, "root": cp.root}
+        note = (f"审计检查点 #{cp.seq}（{at}，{cp.cases} 件）根 {cp.root}" if doc.lang == "zh" else
+                f"audit checkpoint #{cp.seq} ({at}, {cp.cases} cases) root {cp.root}")
+    doc.notes.append(note)
+
+
+def keep_run(store: Any, save: Any, lang: Optional[str]) -> Optional[str]:
+    """Keep a run in the store; when the store cannot be written (read-only file, read-only role), say so
+    instead of losing the report: returns the note for the report (None when kept)."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with store.writing() as session:
+            save(session)
+    except (DBAPIError, OSError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        note = (f"本次评查未保存到案件库（{reason}）；报告照常输出" if lang == "zh" else
+                f"this run was not kept in the store ({reason}); the report is written all the same")
+        Console(stderr=True).print(f"[yellow]![/yellow] {escape(note)}", soft_wrap=True)
+        return note
+    return None
