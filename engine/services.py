@@ -132,12 +132,13 @@ def case_document(store: Store, row: CaseRow, session: Any = None) -> dict[str, 
     with reading(store, session) as session:
         stored, _ = load_with_party(session, row)
         events = session.exec(select(EventRow.seq, EventRow.type, EventRow.date, EventRow.recorded_by,
-                                     EventRow.recorded_at, EventRow.hash)
+                                     EventRow.recorded_at, EventRow.hash, EventRow.proof, EventRow.corrects)
                               .where(EventRow.case_pk == row.id).order_by(EventRow.seq)).all()
     return {"case_id": row.case_id, "agency": row.agency, "procedure": row.procedure, "state": row.state,
             "event_count": row.event_count, "updated_at": row.updated_at.isoformat(),
             "recorded": [{"seq": e.seq, "type": e.type, "date": e.date.isoformat(), "recorded_by": e.recorded_by,
-                          "recorded_at": e.recorded_at.isoformat(), "hash": e.hash} for e in events],
+                          "recorded_at": e.recorded_at.isoformat(), "proof": e.proof, "corrects": e.corrects,
+                          "hash": e.hash} for e in events],
             "deadlines": open_deadlines(store, row.id, session),
             "document": stored}
 

@@ -216,6 +216,7 @@ def test_a_case_through_the_live_guard(api):
     body = done.json()
     assert body["state"] == "decided" and body["event"]["seq"] == 7 and body["event"]["type"] == "decided"
     assert body["event"]["client"] == "token:rw" and body["event"]["recorded_by"] == "O1"
+    assert body["event"]["proof"] == "platform"              # the officer as named by an authenticated client
     assert {d["code"] for d in body["deadlines_started"]} >= {"deadline.service_7"}
     assert done.headers["ETag"] == '"7"' and done.headers["X-Decision-Id"] == body["decision_id"]
     assert event_count(store) == before + 2

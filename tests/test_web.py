@@ -208,6 +208,7 @@ def test_record_refused_without_review_then_review_then_decision(app, store_url)
     from engine.store import Store
     _, _, events = show(Store.open(store_url, migrate=False), "津南学罚〔2026〕901号", "xuefu")
     assert [e.recorded_by for e in events[-2:]] == ["R1", "O1"]      # who was logged in, not a form field
+    assert [e.proof for e in events[-2:]] == ["authenticated", "authenticated"]   # proven by the login
 
 
 def test_record_needs_a_recording_role_and_an_officer_id(app, store_url):

@@ -275,7 +275,7 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
         "decision_id": decision, "case_id": row.case_id, "agency": row.agency,
         "event": {"seq": event.seq, "type": event.type, "date": event.date.isoformat(),
                   "recorded_by": event.recorded_by, "recorded_at": event.recorded_at.isoformat(),
-                  "client": who.label, "hash": event.hash, "data": json.loads(event.payload)},
+                  "proof": event.proof, "client": who.label, "hash": event.hash, "data": json.loads(event.payload)},
         "state": done.state, "event_count": done.seq, "deadlines_started": started, "deadlines_open": deadlines,
         "findings": [f.model_dump() for f in done.findings],
     }, status_code=201, headers={"ETag": f'"{done.seq}"', "X-Decision-Id": decision, "Location": _case_url(row)})
