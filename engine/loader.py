@@ -220,20 +220,21 @@ def _load_ledger(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
     name = str(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return [], [InputProblem(name, None, "", f"file is larger than {MAX_FILE_BYTES:,} bytes")]
+            return [], [InputProblem(name, None, "", f"文件大于 {MAX_FILE_BYTES:,} 字节，请分成几个文件",
+                                     message_en=f"file is larger than {MAX_FILE_BYTES:,} bytes: split it")]
     except OSError as exc:
         return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
     rows, problems = read_ledger(path)
     loaded = []
-    for number, raw, where in rows:
-        case, found = validate_case(raw, name)
+    for row in rows:
+        case, found = validate_case(row.raw, name)
         for p in found:                         # events.N… → the ledger column that event came from
             head, _, rest = p.field.partition(".")
             key = f"{head}.{rest.split('.', 1)[0]}" if head == "events" else ""
-            column = where.get(key, p.field)
-            problems.append(dataclasses.replace(p, field=f"rows.{number}.{column}"))
+            column = row.where.get(key, p.field)
+            problems.append(dataclasses.replace(p, file=f"{name}!{row.sheet}", field=f"rows.{row.number}.{column}"))
         if case is not None:
-            loaded.append(LoadedCase(case, name, number))
+            loaded.append(LoadedCase(case, name, row.number))
     return loaded, problems
 
 
