@@ -573,6 +573,26 @@ def workflow_show(
         Console().print(transition_table(workflows[name], lang.value))
 
 
+from .ledger.cli import app as _ledger_app  # noqa: E402  (issue 18: casecheck ledger template / check)
+
+app.add_typer(_ledger_app, name="ledger")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+        from .rulebook import catalogue_version
+
+        Console().print(f"casecheck {__version__}（规则目录 / rules {catalogue_version()}）")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                       help="显示版本 / show the version")) -> None:
+    """casecheck — 行政执法案卷程序合规检查 / procedure-compliance checks for enforcement case files"""
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)

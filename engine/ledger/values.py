@@ -179,7 +179,7 @@ def as_amount(cell: Cell) -> str:
     if value != value.quantize(Decimal("0.01")):
         raise Refused("金额最多两位小数（分）", "an amount has at most two decimals (fen)")
     value = value.quantize(Decimal("0.01"))
-    return str(value.normalize()) if value == value.to_integral_value() else str(value)
+    return str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
 
 
 def as_yes_no(cell: Cell, yes: frozenset[str], no: frozenset[str]) -> bool:
