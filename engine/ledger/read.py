@@ -386,6 +386,9 @@ class _Row:
                         event["penalty"]["amount"] = amount
                     elif kind == "fine" and "amount" not in cells:
                         self.missing("amount", "处罚种类为罚款", "the penalty is a fine")
+                elif outcome is not None and "penalty_kind" in cells:
+                    self.bad("penalty_kind", "处理结果不是处罚，却填写了处罚种类：请改正处理结果或删去处罚种类",
+                             "the outcome is not a penalty but a penalty kind is given: fix one of them")
                 document = self.text("document")
                 if document:
                     event["document"] = document

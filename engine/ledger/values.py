@@ -50,6 +50,9 @@ def _number_text(raw: str) -> str:
     return format(d.normalize(), "f")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")    # line breaks and tabs are allowed
+
+
 def as_text(cell: Cell) -> str:
     _plain(cell)
     if cell.kind == "bool":
@@ -59,7 +62,7 @@ def as_text(cell: Cell) -> str:
     if len(text) > MAX_TEXT:
         raise Refused(f"文字过长（{len(text):,} 字，上限 {MAX_TEXT}）", f"text too long ({len(text):,} characters; "
                       f"the limit is {MAX_TEXT})")
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
+    if _CONTROL.search(text):
         raise Refused("含有控制字符（不可见字符）：请删去后重新输入", "holds control characters: delete them and type it again")
     return text
 

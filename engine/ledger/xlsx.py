@@ -23,7 +23,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 from xml.etree import ElementTree as ET
 
 __all__ = ["Book", "BookRefused", "Cell", "Sheet", "open_book", "column_letter", "MAX_COLUMN"]
@@ -122,6 +122,14 @@ class Book:
             self.sheets = self._sheets()
             self.shared = self._shared_strings()
             self.date_styles = self._date_styles()
+        except BookRefused:
+            self.zip.close()
+            raise
+        except DAMAGED as exc:
+            self.zip.close()
+            raise BookRefused(f"工作簿已损坏（{exc.__class__.__name__}: {exc}）：请在 Excel 中打开后重新保存",
+                              f"the workbook is damaged ({exc.__class__.__name__}: {exc}): open it in Excel and save "
+                              f"it again") from None
         except BaseException:
             self.zip.close()
             raise
@@ -229,41 +237,43 @@ class Book:
     def rows(self, sheet: Sheet) -> Iterator[tuple[int, dict[int, Cell]]]:
         """``(1-based row number, {0-based column: cell})`` for every row holding a cell with a value,
         whatever the sheet's declared dimension."""
-        stream = self._member(sheet.part)
+        from lxml import etree
+
+        try:
+            stream = self._member(sheet.part)
+        except DAMAGED as exc:
+            raise BookRefused(f"工作表“{sheet.name}”已损坏（{exc}）：请在 Excel 中打开后重新保存",
+                              f"sheet {sheet.name!r} is damaged ({exc}): open it in Excel and save it again",
+                              sheet.name) from None
         if stream is None:
             raise BookRefused(f"工作表“{sheet.name}”的内容缺失（{sheet.part}）", f"sheet {sheet.name!r} has no part "
                               f"{sheet.part}", sheet.name)
-        c_tag, row_tag, v_tag, f_tag, is_tag = f"{NS}c", f"{NS}row", f"{NS}v", f"{NS}f", f"{NS}is"
+        c_tag, row_tag = f"{NS}c", f"{NS}row"
         shared, dates = self.shared, self.date_styles
         row_number = 0
         cells: dict[int, Cell] = {}
-        row_elem: ET.Element | None = None
         next_col = 0
+        last_row = 0
         try:
-            parser = ET.iterparse(stream, events=("start", "end"))      # type: ignore[arg-type]
-            for event, elem in parser:
-                tag = elem.tag
-                if event == "start":
-                    if tag == row_tag:
-                        row_elem = elem
-                        r = elem.get("r")
-                        row_number = int(r) if r and r.isdigit() else row_number + 1
-                        cells = {}
-                        next_col = 0
-                    continue
-                if tag == c_tag:
+            parser = etree.iterparse(stream, events=("end",), tag=(c_tag, row_tag), resolve_entities=False,
+                                     no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
+            for _, elem in parser:
+                if elem.tag == c_tag:
                     ref = elem.get("r")
                     if ref:
                         m = _REF.match(ref)
                         if not m:
                             raise ValueError(f"bad cell reference {ref!r}")
                         col = _column_index(m.group(1))
+                        row_number = int(m.group(2))
                     else:
                         col = next_col
+                        row_number = last_row + 1 if not cells else row_number
                     next_col = col + 1
-                    cell = _cell(elem, shared, dates, v_tag, f_tag, is_tag)
-                    if row_elem is not None and len(row_elem) and row_elem[-1] is elem:
-                        del row_elem[-1]               # drop it: a huge row costs nothing
+                    cell = _cell(elem, shared, dates)
+                    elem.clear()
+                    while elem.getprevious() is not None:        # drop read cells: a huge row costs nothing
+                        del elem.getparent()[0]
                     if cell is None:
                         continue
                     if col >= MAX_COLUMN:
@@ -272,24 +282,25 @@ class Book:
                                           f"sheet {sheet.name!r} row {row_number} has a value in column {col + 1:,}, "
                                           f"past column {MAX_COLUMN}: delete the stray content", sheet.name)
                     cells[col] = cell
-                elif tag == row_tag:
+                else:
+                    r = elem.get("r")
+                    number = int(r) if r and r.isdigit() else (row_number if cells else last_row + 1)
                     if cells:
-                        yield row_number, cells
+                        yield number, cells
+                    last_row = number
                     cells = {}
-                    row_elem = None
+                    next_col = 0
                     elem.clear()
-                elif tag == f"{NS}sheetData":
-                    elem.clear()
-                elif tag not in (v_tag, f_tag, is_tag, f"{NS}t", f"{NS}r", f"{NS}rPh", f"{NS}rPr"):
-                    elem.clear()
-        except ET.ParseError as exc:
-            raise BookRefused(f"工作表“{sheet.name}”的 XML 已损坏（{exc}），第 {row_number} 行之后的内容无法读取："
+                    while elem.getprevious() is not None:
+                        del elem.getparent()[0]
+        except etree.LxmlError as exc:
+            raise BookRefused(f"工作表“{sheet.name}”的 XML 已损坏（{exc}），第 {last_row} 行之后的内容无法读取："
                               f"文件可能被截断，请在 Excel 中打开后重新保存",
-                              f"sheet {sheet.name!r} holds broken XML ({exc}) after row {row_number}: the file may be "
+                              f"sheet {sheet.name!r} holds broken XML ({exc}) after row {last_row}: the file may be "
                               f"truncated; open it in Excel and save it again", sheet.name) from None
-        except (zipfile.BadZipFile, EOFError, OSError, zlib_error, ValueError, IndexError) as exc:
-            raise BookRefused(f"工作表“{sheet.name}”已损坏（{exc}），第 {row_number} 行之后无法读取：请在 Excel 中打开后重新保存",
-                              f"sheet {sheet.name!r} is damaged ({exc}) after row {row_number}: open it in Excel and "
+        except DAMAGED as exc:
+            raise BookRefused(f"工作表“{sheet.name}”已损坏（{exc}），第 {last_row} 行之后无法读取：请在 Excel 中打开后重新保存",
+                              f"sheet {sheet.name!r} is damaged ({exc}) after row {last_row}: open it in Excel and "
                               f"save it again", sheet.name) from None
 
     def merged_ranges(self, sheet: Sheet) -> list[tuple[int, int, int, int]]:
@@ -306,26 +317,46 @@ except ImportError:                                        # pragma: no cover
     zlib_error = OSError                                   # type: ignore[misc,assignment]
 
 
-def _text_of(elem: ET.Element) -> str:
+def _lxml_error() -> type[Exception]:
+    from lxml import etree
+    return etree.LxmlError
+
+
+# what a damaged package raises while it is read (never a traceback: a refusal naming the part)
+DAMAGED = (zipfile.BadZipFile, zlib_error, EOFError, OSError, ValueError, IndexError, KeyError, NotImplementedError,
+           ET.ParseError, _lxml_error(), UnicodeDecodeError, OverflowError)
+
+
+def _text_of(elem: Any) -> str:
     """A string item's text: its ``<t>`` runs, without phonetic guides (``<rPh>``)."""
     parts = []
     for child in elem:
-        if child.tag == f"{NS}t":
+        if child.tag == _T:
             parts.append(child.text or "")
-        elif child.tag == f"{NS}r":
+        elif child.tag == _R:
             for t in child:
-                if t.tag == f"{NS}t":
+                if t.tag == _T:
                     parts.append(t.text or "")
     return "".join(parts)
 
 
-def _cell(elem: ET.Element, shared: list[str], dates: set[int], v_tag: str, f_tag: str, is_tag: str) -> Cell | None:
+_V, _F, _IS, _T, _R = f"{NS}v", f"{NS}f", f"{NS}is", f"{NS}t", f"{NS}r"
+
+
+def _cell(elem: Any, shared: list[str], dates: set[int]) -> Cell | None:
     kind = elem.get("t", "n")
-    v = elem.find(v_tag)
-    formula = elem.find(f_tag) is not None
-    value = v.text if v is not None else None
+    value = None
+    formula = False
+    node = None
+    for child in elem:
+        tag = child.tag
+        if tag == _V:
+            value = child.text
+        elif tag == _F:
+            formula = True
+        elif tag == _IS:
+            node = child
     if kind == "inlineStr":
-        node = elem.find(is_tag)
         text = _text_of(node) if node is not None else ""
         return Cell("text", text, formula) if text else None
     if value is None or value == "":
