@@ -225,6 +225,20 @@ def _load_ledger(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
     except OSError as exc:
         return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
     rows, problems = read_ledger(path)
+    return _validate_rows(name, rows, problems)
+
+
+def load_ledger_chunk(chunk: Any, decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:
+    """One chunk of a large ledger (``engine.ledger.read.split_ledger``), read and validated."""
+    from .ledger.read import read_chunk
+
+    rows, problems = read_chunk(chunk)
+    if decided_only:
+        rows = [r for r in rows if _decided(r.raw)]
+    return _validate_rows(chunk.file, rows, problems)
+
+
+def _validate_rows(name: str, rows: list[Any], problems: list[InputProblem]) -> tuple[list[LoadedCase], list[InputProblem]]:
     loaded = []
     for row in rows:
         case, found = validate_case(row.raw, name)

@@ -275,3 +275,22 @@ def test_ledger_check_cli_lists_problems_in_either_language(tmp_path):
     assert "只能填写" in zh.stderr and "write yes or no" in en.stderr and "Traceback" not in zh.stderr + en.stderr
     data = json.loads(run("--json").stdout)
     assert data["cases"] == 0 and data["problems"][0]["field"] == "rows.3.出示证件"
+
+
+def test_a_large_ledger_is_spread_over_the_workers_in_chunks(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from engine.ledger import read as ledger_read
+    from engine.runner import FileSource, RunSpec, RunStats, run
+
+    monkeypatch.setattr(ledger_read, "CHUNK_ROWS", 3)
+    rows = [clerk_row(n) for n in range(1, 8)]
+    rows[4][HEADERS.index("出示证件")] = "啥"
+    path = clerk_ledger(tmp_path / "big.xlsx", rows)
+    source = FileSource((str(path),))
+    assert len(source.units()) == 3
+    stats = RunStats()
+    results = list(run(source, RunSpec(dt.date(2024, 12, 31)), workers=2, stats=stats))
+    assert sorted(r.case_id for r in results) == sorted(f"津南学府罚〔2024〕{n}号" for n in (1, 2, 3, 4, 6, 7))
+    assert [(p.field, p.case_id) for p in stats.problems] == [("rows.9.出示证件", "津南学府罚〔2024〕5号")]
+    assert [r.ref.rsplit("#", 1)[1] for r in results][:2] == ["row 3", "row 6"]

@@ -119,17 +119,21 @@ class _Problems:
         return [self.items[k] for k in sorted(self.items, key=lambda k: (k[0] != "", k[1], k[2]))]
 
 
-def read_ledger(path: Path, sheet_name: str | None = None) -> tuple[list[LedgerRow], list[InputProblem]]:
+def read_ledger(path: Path, sheet_name: str | None = None, *, emit: Any = None,
+                problems: "_Problems | None" = None) -> tuple[list[LedgerRow], list[InputProblem]]:
     """Every case row of every data sheet (or of ``sheet_name``), and every problem, sorted by sheet
-    order and row. Any problem in a row → that row gives no case."""
+    order and row. Any problem in a row → that row gives no case. ``emit(layout, number, cells, heads)``:
+    hand each row on unread instead (``split_ledger``)."""
     file = str(path)
-    problems = _Problems(file)
+    problems = problems if problems is not None else _Problems(file)
     out: list[LedgerRow] = []
     try:
         book = Book(path)
     except BookRefused as exc:
         problems.add("", None, None, "", exc.zh, exc.en)
         return [], problems.sorted()
+    if emit is not None:
+        emit.date1904 = book.date1904
     try:
         mappings = load_mappings()
         sheets = [s for s in book.sheets if sheet_name is None or s.name == sheet_name]
@@ -142,7 +146,7 @@ def read_ledger(path: Path, sheet_name: str | None = None) -> tuple[list[LedgerR
         order = {s.name: i for i, s in enumerate(book.sheets)}
         for sheet in sheets:
             try:
-                found_any |= _read_sheet(book, sheet, mappings, problems, out, explicit=sheet_name is not None)
+                found_any |= _read_sheet(book, sheet, mappings, problems, out, sheet_name is not None, emit)
             except BookRefused as exc:
                 problems.add(sheet.name, None, None, "", exc.zh, exc.en)
                 found_any = True
@@ -160,7 +164,7 @@ def read_ledger(path: Path, sheet_name: str | None = None) -> tuple[list[LedgerR
 
 
 def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problems: _Problems,
-                out: list[LedgerRow], explicit: bool) -> bool:
+                out: list[LedgerRow], explicit: bool, emit: Any = None) -> bool:
     rows = book.rows(sheet)
     layout, _ = _layout(book, sheet, rows, mappings)
     if layout is None:
@@ -217,7 +221,10 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
             heads[key] = (c, layout.headers[c])
         if not values:
             continue                                        # a blank row (or only 序号/备注)
-        row = _Row(book, layout, name, number, values, heads, problems)
+        if emit is not None:
+            emit(layout, number, values, heads)
+            continue
+        row = _Row(book.date1904, layout, name, number, values, heads, problems)
         raw, where = row.case()
         if raw is not None and not row.failed:
             out.append(LedgerRow(name, number, raw, where))
@@ -225,9 +232,9 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
 
 
 class _Row:
-    def __init__(self, book: Book, layout: _Layout, sheet: str, number: int, cells: dict[str, Cell],
+    def __init__(self, date1904: bool, layout: _Layout, sheet: str, number: int, cells: dict[str, Cell],
                  heads: dict[str, tuple[int, str]], problems: _Problems):
-        self.book, self.layout, self.mapping = book, layout, layout.mapping
+        self.date1904, self.layout, self.mapping = date1904, layout, layout.mapping
         self.sheet, self.number, self.cells, self.heads, self.problems = sheet, number, cells, heads, problems
         self.failed = False
         self.case_id: str | None = None
@@ -274,7 +281,7 @@ class _Row:
         return self.read(key, as_id)
 
     def date(self, key: str) -> str | None:
-        return self.read(key, as_date, self.book.date1904)
+        return self.read(key, as_date, self.date1904)
 
     def yes_no(self, key: str) -> bool | None:
         return self.read(key, as_yes_no, self.mapping.yes, self.mapping.no)
@@ -478,3 +485,81 @@ class _Row:
                 officers.append({"id": "R1", "name": person[0], "certificate": person[1],
                                  "legal_qualification": bool(qualified)})
         return officers, ids
+
+
+# ------------------------------------------------------------------------------ spread over workers
+
+@dataclass(frozen=True)
+class LedgerChunk:
+    """A run of a ledger's rows, taken out of the workbook (cells only, not yet read) and pickled to a
+    temporary file, so the runner's workers read and judge a large ledger as they do a directory of
+    files: the workbook is parsed once, in the parent, and no process holds more than a chunk."""
+
+    file: str
+    part: str              # the pickle
+    first_row: int
+
+
+CHUNK_ROWS = 2_000
+
+
+class _Splitter:
+    def __init__(self, path: Path, directory: Path, problems: _Problems):
+        self.path, self.directory, self.problems = path, directory, problems
+        self.rows: list[tuple[int, dict[str, Cell], dict[str, tuple[int, str]]]] = []
+        self.layout: _Layout | None = None
+        self.chunks: list[LedgerChunk] = []
+        self.date1904 = False
+        self.taken: set[tuple[Any, ...]] = set()
+
+    def __call__(self, layout: _Layout, number: int, cells: dict[str, Cell], heads: dict[str, tuple[int, str]]) -> None:
+        if self.layout is not None and layout is not self.layout:
+            self.flush()
+        self.layout = layout
+        self.rows.append((number, cells, heads))
+        if len(self.rows) >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self, final: bool = False) -> None:
+        import pickle
+
+        fresh = [k for k in self.problems.items if k not in self.taken]
+        if not self.rows and not fresh:
+            return
+        self.taken.update(fresh)
+        first = self.rows[0][0] if self.rows else 0
+        target = self.directory / f"chunk-{len(self.chunks):06d}.pickle"
+        with open(target, "wb") as fh:
+            pickle.dump({"date1904": self.date1904, "layout": self.layout, "rows": self.rows,
+                         "problems": [self.problems.items[k] for k in fresh]}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.chunks.append(LedgerChunk(str(self.path), str(target), first))
+        self.rows = []
+
+
+def split_ledger(path: Path, directory: Path) -> list[LedgerChunk]:
+    """The ledger as chunks of ``CHUNK_ROWS`` rows in ``directory`` (the problems of its layout travel in
+    the chunk that follows them)."""
+    problems = _Problems(str(path))
+    splitter = _Splitter(path, directory, problems)
+    _, items = read_ledger(path, emit=splitter, problems=problems)
+    splitter.flush(final=True)
+    if items and not splitter.chunks:          # pragma: no cover - flush writes every problem
+        raise AssertionError("problems without a chunk")
+    return splitter.chunks
+
+
+def read_chunk(chunk: LedgerChunk) -> tuple[list[LedgerRow], list[InputProblem]]:
+    """The rows of a chunk, read (in a worker), and the chunk's problems, in row order."""
+    import pickle
+
+    with open(chunk.part, "rb") as fh:
+        data = pickle.load(fh)                 # noqa: S301 - written by this run, in its own temporary directory
+    problems = _Problems(chunk.file)
+    out: list[LedgerRow] = []
+    layout = data["layout"]
+    for number, cells, heads in data["rows"]:
+        row = _Row(data["date1904"], layout, layout.sheet.name, number, cells, heads, problems)
+        raw, where = row.case()
+        if raw is not None and not row.failed:
+            out.append(LedgerRow(layout.sheet.name, number, raw, where))
+    return out, list(data["problems"]) + problems.sorted()
