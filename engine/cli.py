@@ -427,10 +427,12 @@ def _set_path(target: dict, dotted: str, value: object) -> None:
 @case_app.command("record")
 def case_record(
     case_id: str = typer.Argument(...),
-    event_type: str = typer.Argument(..., help="an event type of casecheck/1 (e.g. decided, legal_review)"),
+    event_type: str = typer.Argument(..., help="事件类型，中文或代码（立案、法制审核、作出决定…）/ an event type of "
+                                     "casecheck/1, in Chinese or as its code (e.g. decided, legal_review)"),
     date: str = typer.Option(..., "--date", help="date of the step, YYYY-MM-DD"),
     officer: list[str] = typer.Option([], "--officer", help="officer id acting (repeat)"),
-    sets: list[str] = typer.Option([], "--set", help="field=value (value in YAML; dotted paths: penalty.amount=200)"),
+    sets: list[str] = typer.Option([], "--set", help="字段=值，可用中文（结论=通过）/ field=value (value in YAML; dotted "
+                                   "paths: penalty.amount=200; Chinese words too: 结论=通过)"),
     data: Optional[str] = typer.Option(None, "--json", help="further fields as a JSON object"),
     agency: Optional[str] = typer.Option(None, "--agency"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
@@ -466,6 +468,7 @@ def case_record(
         except ValueError as exc:
             raise typer.BadParameter(f"{item!r}: {exc}", param_hint="--set") from None
         _set_path(event, key, value)
+    event = _event_words(event)                 # Chinese type, field and value words → codes (issue 18)
     console = Console()
     try:
         result = record(Store.open(db), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
@@ -483,6 +486,18 @@ def case_record(
     console.print(f"已记录 / recorded: {case_id} #{result.seq} {event_type} {date} → {result.state}")
     for f in result.findings:
         console.print(f"  [yellow]! {f.rule_id}[/yellow] {f.message}", soft_wrap=True)
+
+
+def _event_words(event: dict) -> dict:
+    from .model import EVENT_TYPES
+    from .vocab import EVENT_WORDS, event_from_words, suggest
+
+    event = event_from_words(event)
+    if event["type"] not in EVENT_TYPES:
+        guess = suggest(event["type"], list(EVENT_TYPES) + list(EVENT_WORDS))
+        hint = f"；是否想写 {guess}？/ did you mean {guess}?" if guess else ""
+        raise typer.BadParameter(f"未知的事件类型 {event['type']!r}{hint} / unknown event type", param_hint="EVENT_TYPE")
+    return event
 
 
 def _decimal_to_str(obj: object) -> object:

@@ -165,9 +165,84 @@ def validate_case(raw: Any, file: str, index: int | None = None) -> tuple[CaseFi
                                              str(cause).split(": ", 1)[1]))
                 continue
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(InputProblem(file, case_id, prefix + _path(err["loc"]), msg,
-                                         err.get("input"), "input" in err and err["type"] != "missing"))
+            path = _path(err["loc"])
+            zh, en = _bilingual(err, path, msg)
+            problems.append(InputProblem(file, case_id, prefix + path, f"{zh} / {en}",
+                                         err.get("input"), "input" in err and err["type"] != "missing", en))
         return None, problems
+
+
+def _known_fields() -> list[str]:
+    from .model import CaseFile
+
+    names: set[str] = set()
+    stack: list[Any] = [CaseFile]
+    seen: set[Any] = set()
+    while stack:
+        model = stack.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in _walk_types(info.annotation):
+                if isinstance(arg, type) and hasattr(arg, "model_fields"):
+                    stack.append(arg)
+    return sorted(names)
+
+
+def _walk_types(tp: Any) -> Iterator[Any]:
+    yield tp
+    for arg in getattr(tp, "__args__", ()) or ():
+        yield from _walk_types(arg)
+    for meta in getattr(tp, "__metadata__", ()) or ():
+        pass
+    origin = getattr(tp, "__origin__", None)
+    if origin is not None and origin is not tp:
+        yield from _walk_types(origin)
+
+
+_FIELDS: list[str] = []
+
+
+def _bilingual(err: dict[str, Any], path: str, msg: str) -> tuple[str, str]:
+    """A pydantic error in Chinese (the field's Chinese name, events counted from 1) and in English,
+    with a did-you-mean for a misspelt field name or event type."""
+    from .vocab import EVENT_WORDS, field_label, label, suggest
+
+    where = field_label(path) if path else "案卷"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        if not _FIELDS:
+            _FIELDS.extend(_known_fields())
+        key = path.rsplit(".", 1)[-1]
+        guess = suggest(key, _FIELDS)
+        return (f"不认识的字段“{key}”" + (f"，是否想写“{guess}”？" if guess else "（字段名拼写有误，或不属于此处）"),
+                msg + (f" (did you mean {guess!r}?)" if guess else ""))
+    if kind == "missing":
+        return f"缺少必填项：{where}", msg
+    if kind == "union_tag_invalid":
+        tag = str((err.get("ctx") or {}).get("tag", ""))
+        guess = suggest(tag, list(EVENT_TYPES) + list(EVENT_WORDS))
+        hint = f"，是否想写“{guess}”（{label(EVENT_WORDS.get(guess, guess))}）？" if guess else ""
+        return (f"{where}：不认识的事件类型“{tag}”{hint}",
+                f"unknown event type {tag!r}" + (f" (did you mean {guess!r}?)" if guess else f": {msg}"))
+    if kind == "literal_error":
+        expected = str((err.get("ctx") or {}).get("expected", ""))
+        codes = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",") if c.strip()]
+        words = "、".join(f"{c}（{label(c)}）" if label(c) != c else c for c in codes)
+        value = err.get("input")
+        guess = suggest(str(value), codes) if isinstance(value, str) else None
+        hint = f"，是否想写“{guess}”？" if guess else ""
+        return f"{where}：只能是 {words}{hint}", msg + (f" (did you mean {guess!r}?)" if guess else "")
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type") or "date" in msg.lower():
+        return f"{where}：日期无效（写成 YYYY-MM-DD）", msg
+    if "decimal" in kind or kind in ("greater_than_equal", "less_than_equal", "finite_number"):
+        return f"{where}：金额或数值无效", msg
+    if kind in ("string_type", "string_too_short", "string_too_long", "int_type", "int_parsing", "bool_type",
+                "bool_parsing", "list_type", "dict_type", "model_type", "model_attributes_type", "too_long"):
+        return f"{where}：类型或长度不符合要求", msg
+    return f"{where}：不符合要求", msg
 
 
 def _decided(raw: Any) -> bool:
