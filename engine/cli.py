@@ -297,7 +297,8 @@ def schema(output: Optional[Path] = typer.Option(None, "-o", "--output")) -> Non
 
 @app.command()
 def rules(
-    rule_id: Optional[str] = typer.Argument(None, help="show one rule in full, with examples from its fixtures"),
+    rule_id: Optional[str] = typer.Argument(None, help="规则编号，或标题中的词（法制审核）/ show one rule in full, "
+                                            "with examples from its fixtures; or title words to find rules"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
     fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
@@ -313,7 +314,8 @@ def rules(
     if rule_id:
         rule = book.rules.get(rule_id)
         if rule is None:
-            raise typer.BadParameter(f"no rule {rule_id!r}; `casecheck rules` lists them", param_hint="RULE_ID")
+            _find_rules(book, rule_id, lang.value, console)     # title words, or did-you-mean (issue 18)
+            return
         if fmt is Format.json:
             data = next(d for d in catalogue_data(book, lang.value) if d["id"] == rule_id)
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -324,6 +326,26 @@ def rules(
         sys.stdout.write(json.dumps(catalogue_data(book, lang.value), ensure_ascii=False, indent=2) + "\n")
     else:
         console.print(catalogue_table(book, lang.value))
+
+
+def _find_rules(book, words: str, lang: str, console: Console) -> None:
+    """Rules whose id or title holds every word (``casecheck rules 法制审核``); none: the nearest id."""
+    from .vocab import suggest
+
+    terms = [w.lower() for w in words.replace("，", " ").split() if w]
+    found = [r for r in book.rules.values()
+             if all(t in f"{r.id} {r.title['zh']} {r.title['en']}".lower() for t in terms)]
+    if not found:
+        guess = suggest(words, list(book.rules))
+        hint = f"；是否想写 {guess}？/ did you mean {guess}?" if guess else ""
+        raise typer.BadParameter(f"没有规则 {words!r}{hint} / no rule {words!r}; `casecheck rules` lists them",
+                                 param_hint="RULE_ID")
+    table = Table(title=f"规则（含“{words}”）/ rules matching {words!r}: {len(found)}", show_lines=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("规则" if lang == "zh" else "title", overflow="fold")
+    for r in found:
+        table.add_row(r.id, r.title[lang])
+    console.print(table)
 
 
 def _actor(by: Optional[str]) -> str:

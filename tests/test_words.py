@@ -60,3 +60,11 @@ def test_case_record_takes_chinese_words_and_suggests_for_a_misspelt_type(tmp_pa
 def test_version():
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("casecheck ")
+
+
+def test_rules_are_found_by_title_words_and_a_misspelt_id_gets_a_suggestion():
+    found = run("rules", "法制审核")
+    assert found.returncode == 0 and "legal_review.required_before_decision" in found.stdout
+    assert "legal_review.reviewer_qualified" in found.stdout and "publicity" not in found.stdout
+    missed = run("rules", "legal_review.requred_before_decision")
+    assert missed.returncode == 2 and "legal_review.required_before_decision" in missed.stderr
