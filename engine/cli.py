@@ -576,15 +576,34 @@ def case_history(
     case_id: str = typer.Argument(...),
     agency: Optional[str] = typer.Option(None, "--agency"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    tz: Optional[str] = typer.Option(None, "--tz", help="时区，默认 $CASECHECK_TZ 或 Asia/Shanghai / time zone shown "
+                                     "(default $CASECHECK_TZ, else Asia/Shanghai)"),
 ) -> None:
-    """Every change to a stored case: imports, updates and recorded steps."""
+    """案卷的全部变更：导入、更新（字段、原值、新值）、记录的步骤，按本地时间 / every change to a stored case:
+    imports, updates (field, old value, new value) and recorded steps, in local time."""
     from .cases import history
     from .store import Store
 
-    table = Table("时间 at", "人员 by", "类型 kind", "说明 summary")
+    zone = _zone(tz)
+    table = Table(f"时间 at ({zone.key})", "人员 by", "类型 kind", "说明 summary")
+    kinds = {"imported": "导入 imported", "updated": "更新 updated", "recorded": "记录 recorded"}
     for change in history(Store.open(db), case_id, agency):
-        table.add_row(change.at.isoformat(timespec="seconds"), change.actor, change.kind, change.summary)
+        at = change.at if change.at.tzinfo else change.at.replace(tzinfo=dt.timezone.utc)   # stored in UTC
+        table.add_row(at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), change.actor,
+                      kinds.get(change.kind, change.kind), change.summary.replace("; ", "\n"))
     Console().print(table)
+
+
+def _zone(name: Optional[str]):
+    import os
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name or os.environ.get("CASECHECK_TZ") or "Asia/Shanghai"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"未知的时区 {name!r} / unknown time zone (e.g. Asia/Shanghai, UTC)",
+                                 param_hint="--tz") from None
 
 
 workflow_app = typer.Typer(no_args_is_help=True, help="the procedures as state machines")

@@ -68,3 +68,31 @@ def test_rules_are_found_by_title_words_and_a_misspelt_id_gets_a_suggestion():
     assert "legal_review.reviewer_qualified" in found.stdout and "publicity" not in found.stdout
     missed = run("rules", "legal_review.requred_before_decision")
     assert missed.returncode == 2 and "legal_review.required_before_decision" in missed.stderr
+
+
+def test_case_history_says_what_changed_in_local_time(tmp_path):
+    from openpyxl import load_workbook
+
+    db = str(tmp_path / "h.db")
+    first = tmp_path / "台账.xlsx"
+    assert run("ledger", "template", "-o", str(first)).returncode == 0
+    assert run("import", str(first), "--db", db).returncode == 0
+    book = load_workbook(first)
+    sheet = book["台账"]
+    column = [c.value for c in sheet[2]].index("当事人名称") + 1
+    sheet.cell(3, column, "刘某某")
+    second = tmp_path / "台账2.xlsx"
+    book.save(second)
+    assert run("import", str(second), "--db", db).returncode == 0
+    shown = run("case", "history", "津南学府罚〔2024〕1号", "--db", db)
+    flat = " ".join(shown.stdout.split())
+    assert shown.returncode == 0 and "Asia/Shanghai" in flat and "更新" in flat
+    assert "party.name: 刘某 → 刘某某" in flat.replace("│", "").replace("  ", " ") or "刘某某" in flat
+    from engine.store import Store
+    from engine.cases import history
+    changes = history(Store.open(db), "津南学府罚〔2024〕1号")
+    assert "party.name: 刘某 → 刘某某" in changes[-1].summary
+    utc = run("case", "history", "津南学府罚〔2024〕1号", "--db", db, "--tz", "UTC")
+    stamp = changes[-1].at.strftime("%Y-%m-%d %H:%M:%S")
+    assert stamp in utc.stdout and stamp not in shown.stdout                # Shanghai is 8 hours ahead
+    assert run("case", "history", "x", "--db", db, "--tz", "Mars/Base").returncode == 2

@@ -337,18 +337,43 @@ def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
 
 def _diff(old_header: dict[str, Any], old_events: list[dict[str, Any]], header: dict[str, Any],
           events: list[dict[str, Any]], source: str) -> str:
-    changed = sorted(k for k in set(old_header) | set(header) if old_header.get(k) != header.get(k))
+    """What a re-import changed, field by field with the old and the new value (``case history``)."""
+    changes = _changed("", old_header, header)
     same = 0
     for a, b in zip(old_events, events):
         if a != b:
             break
         same += 1
-    parts = [f"re-imported from {source}"]
-    if changed:
-        parts.append("fields changed: " + ", ".join(changed))
-    if old_events[same:] or events[same:]:
-        parts.append(f"events from #{same + 1} replaced ({len(old_events) - same} → {len(events) - same})")
+    for n, (a, b) in enumerate(zip(old_events[same:], events[same:]), same + 1):
+        changes += _changed(f"事件#{n}/event #{n} ", a, b)
+    for n, a in enumerate(old_events[len(events):], len(events) + 1):
+        changes.append(f"事件#{n}/event #{n}: {_short_value(a.get('type'))} {_short_value(a.get('date'))} → （删去/removed）")
+    for n, b in enumerate(events[len(old_events):], len(old_events) + 1):
+        changes.append(f"事件#{n}/event #{n}: （新增/added） → {_short_value(b.get('type'))} {_short_value(b.get('date'))}")
+    parts = [f"重新导入 / re-imported from {source}"]
+    if changes:
+        shown = changes[:40] + ([f"…（另 {len(changes) - 40} 处 / {len(changes) - 40} more）"] if len(changes) > 40 else [])
+        parts.append("变更 / changed: " + "; ".join(shown))
     return "; ".join(parts)
+
+
+def _changed(prefix: str, old: Any, new: Any, path: str = "") -> list[str]:
+    """``field: old → new`` for every leaf that differs (mappings walked; lists compared whole)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new), key=str):
+            out += _changed(prefix, old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if old == new:
+        return []
+    return [f"{prefix}{path}: {_short_value(old)} → {_short_value(new)}"]
+
+
+def _short_value(value: Any) -> str:
+    if value is None:
+        return "（空/none）"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def append_event(session: Session, row: CaseRow, case: CaseFile, payload: dict[str, Any], actor: str,
