@@ -363,6 +363,7 @@ def import_(
     paths: list[Path] = typer.Argument(..., help="case files, directories, Excel ledgers (.xlsx)"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     by: Optional[str] = typer.Option(None, "--by", help="who imports (default $CASECHECK_USER or the login)"),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="问题用中文或英文 / problems in zh | en"),
 ) -> None:
     """Import case files into the store (案卷导入): any bad file, nothing stored; written in committed
     chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent."""
@@ -380,7 +381,9 @@ def import_(
                               progress=lambda n, total: bar.update(task, completed=n, total=total))
     if report.problems:
         for problem in report.problems:
-            console.print(f"[red]✗[/red] {problem}", soft_wrap=True)
+            from rich.text import Text
+
+            console.print(Text.assemble(("✗ ", "red"), problem.text(lang.value)), soft_wrap=True)
         console.print(f"[red]{len(report.problems)} 处错误，未导入任何案卷 / {len(report.problems)} problems: "
                       f"nothing was imported[/red]")
         raise typer.Exit(2)

@@ -84,7 +84,7 @@ class Mapping:
 
     def field_of(self, header: str) -> str | None:
         key = header_key(header)
-        return self.headers.get(key) or self.headers.get(_strip_note(key))
+        return self.headers.get(key) or self.headers.get(_strip_note(key)) or (key if key in FIELDS else None)
 
     def ignored(self, header: str) -> bool:
         key = header_key(header)
