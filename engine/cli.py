@@ -63,7 +63,7 @@ def check(
     agency: Optional[str] = typer.Option(None, "--agency", help="with --db: only this agency's cases"),
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP),
 ) -> None:
-    """Audit case files, or the cases of a store (案卷检查)."""
+    """案卷检查：检查案卷文件或库中的案件 / audit case files, or the cases of a store."""
     from .report.json_report import render_check_json
     from .report.terminal import render_check
 
@@ -163,7 +163,8 @@ def review(
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP + "; the share's "
                                             "review is not kept in the store"),
 ) -> None:
-    """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
+    """季度案卷评查：评分、否决项、等级、汇总；有不合格案卷时退出码 1 / quarterly case-file review: score, veto
+    items, grade, summaries. Exit 1 if a file fails."""
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
@@ -211,7 +212,8 @@ def alerts(
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
-    """Deadlines about to be missed or missed (期限预警), most urgent first. Exit 1 if any is overdue."""
+    """期限预警：即将超期或已超期的期限，最紧急的在前；有超期时退出码 1 / deadlines about to be missed or missed,
+    most urgent first. Exit 1 if any is overdue."""
     from .alerts import alerts as find_alerts
     from .calendar import default_calendar
     from .exemptions import PartyHistory
@@ -257,7 +259,8 @@ def stats(
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
-    """Annual statistics (年度行政执法统计): the figures of an annual report's 基本情况 section."""
+    """年度行政执法统计：年度报告“基本情况”部分的数字 / annual statistics: the figures of an annual report's
+    基本情况 section."""
     from .agency import agency_path, load_agency
     from .calendar import default_calendar
     from .profile import load_profile
@@ -285,7 +288,7 @@ def stats(
 
 @app.command()
 def schema(output: Optional[Path] = typer.Option(None, "-o", "--output")) -> None:
-    """Print the JSON Schema of the casecheck/1 case-file format."""
+    """输出 casecheck/1 案卷格式的 JSON Schema / print the JSON Schema of the casecheck/1 case-file format."""
     from .model import CaseFile
 
     text = json.dumps(CaseFile.model_json_schema(), ensure_ascii=False, indent=2)
@@ -303,7 +306,8 @@ def rules(
     profile: str = typer.Option("tianjin", "--profile"),
     fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
 ) -> None:
-    """The rule catalogue with legal citations and effective dates (规则库)."""
+    """规则库：规则、法律依据、施行日期；可按标题中的词查找 / the rule catalogue with legal citations and effective
+    dates; find rules by title words."""
     from .profile import load_profile
     from .report.rule_view import catalogue_data, catalogue_table, rule_detail
     from .rulebook import load_rulebook
@@ -365,7 +369,8 @@ def import_(
     by: Optional[str] = typer.Option(None, "--by", help="who imports (default $CASECHECK_USER or the login)"),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="问题用中文或英文 / problems in zh | en"),
 ) -> None:
-    """Import case files into the store (案卷导入): any bad file, nothing stored; written in committed
+    """案卷导入：任一文件有错则不导入；分批提交，中断后重新运行即可续完 / import case files into the store: any bad
+    file, nothing stored; written in committed
     chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -393,7 +398,8 @@ def import_(
 
 @app.command()
 def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """Check the audit trail: every event's hash chain (防篡改校验). Exit 1 if anything was altered."""
+    """防篡改校验：核对每个事件的哈希链；有改动时退出码 1 / check the audit trail: every event's hash chain.
+    Exit 1 if anything was altered."""
     from .store import Store
     from .store.repo import verify as verify_store
 
@@ -410,7 +416,7 @@ def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None
     raise typer.Exit(1)
 
 
-case_app = typer.Typer(no_args_is_help=True, help="stored cases: new, record a step, show, history")
+case_app = typer.Typer(no_args_is_help=True, help="库中案件：新建、记录步骤、查看、变更记录 / stored cases: new, record a step, show, history")
 app.add_typer(case_app, name="case")
 
 
@@ -420,7 +426,7 @@ def case_new(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     by: Optional[str] = typer.Option(None, "--by"),
 ) -> None:
-    """Store a new case."""
+    """新建案件 / store a new case."""
     from .cases import new_case
     from .errors import InputError
     from .loader import parse_document
@@ -467,7 +473,8 @@ def case_record(
                                          "if the case changed since (another writer recorded a step)"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
-    """Record one step, judged first: refused (exit 1, nothing written) when a rule blocks it, when the
+    """记录一个步骤（先经规则判断，被阻止时不写入，退出码 1）/ record one step, judged first: refused (exit 1,
+    nothing written) when a rule blocks it, when the
     recorder may not record it (separation of duties) or when the case changed since ``--expect``."""
     from .cases import ConcurrentChange, RecorderRefused, StepRefused, record
     from .loader import parse_document
@@ -549,7 +556,7 @@ def case_show(
     fmt: DiagramFormat = typer.Option(DiagramFormat.table, "--format", help="diagram as table | mermaid"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
-    """A stored case: its events (who recorded them, when) and its state."""
+    """查看案件：事件（谁、何时记录）及当前环节 / a stored case: its events (who recorded them, when) and its state."""
     from .cases import show
     from .diagram import mermaid, transition_table
     from .store import Store
@@ -609,7 +616,7 @@ def _zone(name: Optional[str]):
                                  param_hint="--tz") from None
 
 
-workflow_app = typer.Typer(no_args_is_help=True, help="the procedures as state machines")
+workflow_app = typer.Typer(no_args_is_help=True, help="办案流程（状态机）/ the procedures as state machines")
 app.add_typer(workflow_app, name="workflow")
 
 
@@ -619,7 +626,7 @@ def workflow_show(
     fmt: DiagramFormat = typer.Option(DiagramFormat.table, "--format", help="table | mermaid"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
-    """A workflow as a transition table or a Mermaid state diagram."""
+    """办案流程：状态转换表或 Mermaid 状态图 / a workflow as a transition table or a Mermaid state diagram."""
     from .diagram import mermaid, transition_table
     from .workflow import default_workflows
 

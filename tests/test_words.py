@@ -96,3 +96,20 @@ def test_case_history_says_what_changed_in_local_time(tmp_path):
     stamp = changes[-1].at.strftime("%Y-%m-%d %H:%M:%S")
     assert stamp in utc.stdout and stamp not in shown.stdout                # Shanghai is 8 hours ahead
     assert run("case", "history", "x", "--db", db, "--tz", "Mars/Base").returncode == 2
+
+
+def test_every_commands_help_is_chinese_with_english_beside():
+    import re
+
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    commands = [["check"], ["review"], ["alerts"], ["stats"], ["schema"], ["rules"], ["import"], ["verify"],
+                ["case", "new"], ["case", "record"], ["case", "show"], ["case", "history"], ["workflow", "show"],
+                ["ledger", "template"], ["ledger", "check"], ["case"], ["workflow"], ["ledger"], []]
+    runner = CliRunner()
+    for command in commands:
+        out = runner.invoke(app, [*command, "--help"], terminal_width=200).output
+        summary = out.split("Options", 1)[0]
+        assert re.search(r"[\u4e00-\u9fff]", summary) and re.search(r"/\s*[a-zA-Z]", summary), (command, summary)
