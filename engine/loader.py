@@ -299,8 +299,43 @@ def _load_ledger(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
                                      message_en=f"file is larger than {MAX_FILE_BYTES:,} bytes: split it")]
     except OSError as exc:
         return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
-    rows, problems = read_ledger(path)
-    return _validate_rows(name, rows, problems)
+    return _Ledger(name).load(path)
+
+
+class _Ledger:
+    """Each row read, validated and let go as the sheet streams (only the cases are kept), every
+    problem in one list sorted by sheet and row."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.date1904 = False
+        self.loaded: list[LoadedCase] = []
+        self.invalid: list[InputProblem] = []
+
+    def __call__(self, layout: Any, number: int, cells: Any, heads: Any) -> None:
+        from .ledger.read import build_row
+
+        row = build_row(self.date1904, layout, number, cells, heads, self.problems)
+        if row is not None:
+            loaded, found = _validate_rows(self.name, [row], [])
+            self.loaded += loaded
+            self.invalid += found
+
+    def load(self, path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
+        from .ledger.read import Problems, read_ledger
+
+        self.problems = Problems(self.name)
+        _, problems = read_ledger(path, emit=self, problems=self.problems)
+        sheets: dict[str, int] = {}
+        for p in problems + self.invalid:         # sheets in the order the reading met them
+            sheets.setdefault(p.file, len(sheets))
+
+        def key(p: InputProblem) -> tuple[int, int]:
+            head, _, rest = p.field.partition(".")
+            number = rest.split(".", 1)[0]
+            return (-1 if p.file == self.name else sheets.get(p.file, 0),
+                    int(number) if head == "rows" and number.isdigit() else 0)
+        return self.loaded, sorted(problems + self.invalid, key=key)
 
 
 def load_ledger_chunk(chunk: Any, decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:
@@ -317,10 +352,10 @@ def _validate_rows(name: str, rows: list[Any], problems: list[InputProblem]) -> 
     loaded = []
     for row in rows:
         case, found = validate_case(row.raw, name)
-        for p in found:                         # events.N… → the ledger column that event came from
-            head, _, rest = p.field.partition(".")
-            key = f"{head}.{rest.split('.', 1)[0]}" if head == "events" else ""
-            column = row.where.get(key, p.field)
+        for p in found:                         # events.N…, party.id… → the ledger column it came from
+            parts = p.field.split(".")
+            column = next((row.where[".".join(parts[:n])] for n in range(len(parts), 0, -1)
+                           if ".".join(parts[:n]) in row.where), p.field)
             problems.append(dataclasses.replace(p, file=f"{name}!{row.sheet}", field=f"rows.{row.number}.{column}"))
         if case is not None:
             loaded.append(LoadedCase(case, name, row.number))

@@ -294,3 +294,13 @@ def test_a_large_ledger_is_spread_over_the_workers_in_chunks(tmp_path, monkeypat
     assert sorted(r.case_id for r in results) == sorted(f"津南学府罚〔2024〕{n}号" for n in (1, 2, 3, 4, 6, 7))
     assert [(p.field, p.case_id) for p in stats.problems] == [("rows.9.出示证件", "津南学府罚〔2024〕5号")]
     assert [r.ref.rsplit("#", 1)[1] for r in results][:2] == ["row 3", "row 6"]
+
+
+def test_problems_the_case_model_finds_are_located_at_their_column_and_sorted_by_row(tmp_path):
+    rows = [clerk_row(n) for n in range(1, 4)]
+    rows[2][HEADERS.index("当事人证件号")] = "9" * 130                 # too long for the case model (120)
+    rows[1][HEADERS.index("出示证件")] = "啥"                          # refused by the reader
+    path = clerk_ledger(tmp_path / "s.xlsx", rows, blank_after=None)
+    problems = load_paths([path]).problems
+    assert [p.field for p in problems] == ["rows.4.出示证件", "rows.5.当事人证件号"]
+    assert "120" in problems[1].message and problems[1].file.endswith("!2024年台账")

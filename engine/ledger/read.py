@@ -25,7 +25,8 @@ from .mapping import CODES, FIELDS, Mapping, load_mappings
 from .values import Refused, as_amount, as_date, as_id, as_text, as_yes_no
 from .xlsx import Book, BookRefused, Cell, Sheet, column_letter
 
-__all__ = ["read_ledger", "LedgerRow", "MAX_ROWS", "STEP_ORDER"]
+__all__ = ["read_ledger", "LedgerRow", "MAX_ROWS", "STEP_ORDER", "build_row", "split_ledger", "read_chunk",
+           "LedgerChunk", "Problems"]
 
 MAX_ROWS = 1_000_000
 HEADER_SCAN = 30
@@ -35,6 +36,11 @@ ACTS = {"registered", "inspected", "notified", "decided", "served"}
 SHOWN = {"inspected", "served", "decided"}
 OFFICER = re.compile(r"^\s*([^()（）]+?)\s*[(（]\s*([^()（）]+?)\s*[)）]\s*$")
 REQUIRED = ("case_id", "procedure")
+# a case-file path → the field (column) it was read from, so a problem the case model finds is located too
+PATHS = {"case_id": "case_id", "agency.code": "agency_code", "agency.name": "agency_name", "procedure": "procedure",
+         "matter.code": "matter_code", "matter.name": "matter_name", "matter.domain": "domain",
+         "party.kind": "party_kind", "party.name": "party_name", "party.id": "party_id",
+         "violation.occurred_on": "occurred_on", "violation.basis": "basis", "officers": "officers"}
 
 
 @dataclass
@@ -101,7 +107,7 @@ def _layout(book: Book, sheet: Sheet, rows: Iterator[tuple[int, dict[int, Cell]]
     return None, seen
 
 
-class _Problems:
+class Problems:
     def __init__(self, file: str):
         self.file = file
         self.items: dict[tuple[Any, ...], InputProblem] = {}
@@ -120,12 +126,12 @@ class _Problems:
 
 
 def read_ledger(path: Path, sheet_name: str | None = None, *, emit: Any = None,
-                problems: "_Problems | None" = None) -> tuple[list[LedgerRow], list[InputProblem]]:
+                problems: "Problems | None" = None) -> tuple[list[LedgerRow], list[InputProblem]]:
     """Every case row of every data sheet (or of ``sheet_name``), and every problem, sorted by sheet
     order and row. Any problem in a row → that row gives no case. ``emit(layout, number, cells, heads)``:
     hand each row on unread instead (``split_ledger``)."""
     file = str(path)
-    problems = problems if problems is not None else _Problems(file)
+    problems = problems if problems is not None else Problems(file)
     out: list[LedgerRow] = []
     try:
         book = Book(path)
@@ -163,7 +169,7 @@ def read_ledger(path: Path, sheet_name: str | None = None, *, emit: Any = None,
         book.close()
 
 
-def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problems: _Problems,
+def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problems: Problems,
                 out: list[LedgerRow], explicit: bool, emit: Any = None) -> bool:
     rows = book.rows(sheet)
     layout, _ = _layout(book, sheet, rows, mappings)
@@ -224,16 +230,25 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
         if emit is not None:
             emit(layout, number, values, heads)
             continue
-        row = _Row(book.date1904, layout, name, number, values, heads, problems)
-        raw, where = row.case()
-        if raw is not None and not row.failed:
-            out.append(LedgerRow(name, number, raw, where))
+        built = build_row(book.date1904, layout, number, values, heads, problems)
+        if built is not None:
+            out.append(built)
     return True
+
+
+def build_row(date1904: bool, layout: _Layout, number: int, cells: dict[str, Cell],
+              heads: dict[str, tuple[int, str]], problems: Problems) -> LedgerRow | None:
+    """One row's cells read into a raw case (None when any cell was refused: the problems say why)."""
+    row = _Row(date1904, layout, layout.sheet.name, number, cells, heads, problems)
+    raw, where = row.case()
+    if raw is None or row.failed:
+        return None
+    return LedgerRow(layout.sheet.name, number, raw, where)
 
 
 class _Row:
     def __init__(self, date1904: bool, layout: _Layout, sheet: str, number: int, cells: dict[str, Cell],
-                 heads: dict[str, tuple[int, str]], problems: _Problems):
+                 heads: dict[str, tuple[int, str]], problems: Problems):
         self.date1904, self.layout, self.mapping = date1904, layout, layout.mapping
         self.sheet, self.number, self.cells, self.heads, self.problems = sheet, number, cells, heads, problems
         self.failed = False
@@ -423,7 +438,9 @@ class _Row:
             return None, {}
         steps.sort(key=lambda pair: pair[0]["date"])     # stable: same-day steps keep the procedural order
         raw["events"] = [event for event, _ in steps]
-        return raw, {f"events.{i}": column for i, (_, column) in enumerate(steps)}
+        where = {path: self.header(key)[1] for path, key in PATHS.items() if key in cells}
+        where.update({f"events.{i}": column for i, (_, column) in enumerate(steps)})
+        return raw, where
 
     _NEEDS = {"outcome": "decided", "penalty_kind": "decided", "review_result": "legal_review",
               "hearing_right": "notified", "inspection_result": "inspected", "service_method": "served",
@@ -504,7 +521,7 @@ CHUNK_ROWS = 2_000
 
 
 class _Splitter:
-    def __init__(self, path: Path, directory: Path, problems: _Problems):
+    def __init__(self, path: Path, directory: Path, problems: Problems):
         self.path, self.directory, self.problems = path, directory, problems
         self.rows: list[tuple[int, dict[str, Cell], dict[str, tuple[int, str]]]] = []
         self.layout: _Layout | None = None
@@ -539,7 +556,7 @@ class _Splitter:
 def split_ledger(path: Path, directory: Path) -> list[LedgerChunk]:
     """The ledger as chunks of ``CHUNK_ROWS`` rows in ``directory`` (the problems of its layout travel in
     the chunk that follows them)."""
-    problems = _Problems(str(path))
+    problems = Problems(str(path))
     splitter = _Splitter(path, directory, problems)
     _, items = read_ledger(path, emit=splitter, problems=problems)
     splitter.flush(final=True)
@@ -554,12 +571,11 @@ def read_chunk(chunk: LedgerChunk) -> tuple[list[LedgerRow], list[InputProblem]]
 
     with open(chunk.part, "rb") as fh:
         data = pickle.load(fh)                 # noqa: S301 - written by this run, in its own temporary directory
-    problems = _Problems(chunk.file)
+    problems = Problems(chunk.file)
     out: list[LedgerRow] = []
     layout = data["layout"]
     for number, cells, heads in data["rows"]:
-        row = _Row(data["date1904"], layout, layout.sheet.name, number, cells, heads, problems)
-        raw, where = row.case()
-        if raw is not None and not row.failed:
-            out.append(LedgerRow(layout.sheet.name, number, raw, where))
+        built = build_row(data["date1904"], layout, number, cells, heads, problems)
+        if built is not None:
+            out.append(built)
     return out, list(data["problems"]) + problems.sorted()
