@@ -351,6 +351,9 @@ def _diff(old_header: dict[str, Any], old_events: list[dict[str, Any]], header: 
     for n, b in enumerate(events[len(old_events):], len(old_events) + 1):
         changes.append(f"事件#{n}/event #{n}: （新增/added） → {_short_value(b.get('type'))} {_short_value(b.get('date'))}")
     parts = [f"重新导入 / re-imported from {source}"]
+    if old_events[same:] or events[same:]:
+        parts.append(f"事件自#{same + 1}起替换 / events from #{same + 1} replaced "
+                     f"({len(old_events) - same} → {len(events) - same})")
     if changes:
         shown = changes[:40] + ([f"…（另 {len(changes) - 40} 处 / {len(changes) - 40} more）"] if len(changes) > 40 else [])
         parts.append("变更 / changed: " + "; ".join(shown))
