@@ -1,6 +1,9 @@
 """Reading a large Excel ledger against reading the same rows as JSON case files, in the same run.
 
-    python -m benchmarks.bench_ledger N [N …]      (ledgers written under build/bench/ledger-N if missing)
+    python -m benchmarks.bench_ledger N [N …] [--load-only]   (ledgers written under build/bench/ledger-N if missing)
+
+``load`` is what ``casecheck import`` does before storing (one process, every case held, as for JSON);
+``check`` spreads the ledger over two workers in chunks (``engine.runner``), like a directory of files.
 
 For each N: an N-row clerk-style ledger (title row, 序号, 备注, mixed date forms, ``2,000元``) and the same
 N cases as JSON files of 1,000 cases each (written from the ledger's own reading, so both hold the same
@@ -61,7 +64,7 @@ def write_json(ledger: Path, target: Path) -> Path:
     return out
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], load_only: bool = False) -> None:
     py = sys.executable
     rows = []
     for n in sizes:
@@ -77,10 +80,12 @@ def main(sizes: list[int]) -> None:
         for kind, path in (("json", data), ("xlsx", ledger)):
             secs, peak, _ = run_measured([py, "-c", load, str(path)])
             figures[f"{kind} load"] = (secs, peak)
+            if load_only:
+                continue
             secs, peak, _ = run_measured([py, "-m", "engine.cli", "check", str(path), "--as-of", "2024-12-31",
                                           "--workers", "2", "--format", "json"])
             figures[f"{kind} check"] = (secs, peak)
-        for what in ("load", "check"):
+        for what in ("load",) if load_only else ("load", "check"):
             js, xl = figures[f"json {what}"], figures[f"xlsx {what}"]
             rows.append([f"{n:,}", what, round(n / js[0]), round(n / xl[0]), round(xl[0] / js[0], 2),
                          round(js[1]), round(xl[1])])
@@ -90,4 +95,4 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [10_000])
+    main([int(a) for a in sys.argv[1:] if a.isdigit()] or [10_000], load_only="--load-only" in sys.argv)
