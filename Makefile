@@ -64,7 +64,7 @@ test: venv browser
 # random each run; prints how many inputs of each kind were tried. A failure prints the falsifying input.
 FUZZ ?= 5000
 fuzz: venv
-	CASECHECK_FUZZ=$(FUZZ) $(PY) -m pytest -q -s -p no:xdist tests/test_fuzz.py tests/test_fuzz_store.py
+	CASECHECK_FUZZ=$(FUZZ) $(PY) -m pytest -q -s -p no:xdist tests/test_fuzz.py tests/test_fuzz_store.py tests/test_ledger_property.py
 
 # Benchmarks (figures, not tests): rule stage vs baselines, review vs the load floor, workers, memory,
 # stores (SQLite and the local PostgreSQL 15), alerts, the live guard. bench: 10k cases (a few minutes);

@@ -332,6 +332,7 @@ def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, acto
         originals = [i for i in items if i[2] is None]
         position = [i[0] for i in originals].index(seq)
         events = [json.loads(p) for p in _effective(items)]
+        before = events[position]
         events[position] = event
         source = f"correct {case_id} #{seq}"
         candidate, problems = validate_case({**header, "events": events}, source)
@@ -341,9 +342,18 @@ def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, acto
         recorder = _recorder(candidate, actor).id
         payload = candidate.events[position].model_dump(mode="json", exclude_none=True)
         stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof,
-                              corrects=seq, note=f"理由 / reason: {reason.strip()[:500]}")
+                              corrects=seq, note=_correction_note(reason, before, payload))
         refresh_deadlines(session, row, candidate, _deadline_context())
         return RecordResult(case_id, stored.seq, row.state, [])
+
+
+def _correction_note(reason: str, before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The change log's words for a correction: the reason, then each field with its old and new value."""
+    from .store.repo import changed_fields
+
+    changes = changed_fields(before, after)
+    shown = changes[:40] + ([f"…（另 {len(changes) - 40} 处 / {len(changes) - 40} more）"] if len(changes) > 40 else [])
+    return f"理由 / reason: {reason.strip()[:500]}" + ("; 变更 / changed: " + "; ".join(shown) if shown else "")
 
 
 def _changed_since(session: Any, row: CaseRow, expect: int) -> str:

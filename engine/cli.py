@@ -80,7 +80,7 @@ def check(
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
 ) -> None:
-    """Audit case files, or the cases of a store (案卷检查)."""
+    """案卷检查：检查案卷文件或库中的案件 / audit case files, or the cases of a store."""
     from .report.json_report import render_check_json
     from .report.terminal import render_check
     from .safe_io import atomic_output, check_output
@@ -205,7 +205,8 @@ def review(
     rubric_name: str = typer.Option("tianjin", "--rubric", help="scoring rubric: a name under rules/rubrics/ "
                                     "(tianjin, zhejiang) or a YAML path"),
 ) -> None:
-    """Quarterly case-file review (案卷评查): score, veto items, grade, summaries. Exit 1 if a file fails."""
+    """季度案卷评查：评分、否决项、等级、汇总；有不合格案卷时退出码 1 / quarterly case-file review: score, veto
+    items, grade, summaries. Exit 1 if a file fails."""
     from .report.builders import review_document
     from .report.render import write
     from .review import previous_from_report, previous_quarter, quarter_bounds, review as run_review
@@ -273,7 +274,8 @@ def alerts(
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
-    """Deadlines about to be missed or missed (期限预警), most urgent first. Exit 1 if any is overdue."""
+    """期限预警：即将超期或已超期的期限，最紧急的在前；有超期时退出码 1 / deadlines about to be missed or missed,
+    most urgent first. Exit 1 if any is overdue."""
     from .alerts import alerts as find_alerts
     from .calendar import default_calendar
     from .exemptions import PartyHistory
@@ -342,7 +344,8 @@ def stats(
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
 ) -> None:
-    """Annual statistics (年度行政执法统计): the figures of an annual report's 基本情况 section."""
+    """年度行政执法统计：年度报告“基本情况”部分的数字 / annual statistics: the figures of an annual report's
+    基本情况 section."""
     from .agency import agency_path, load_agency
     from .calendar import default_calendar
     from .profile import load_profile
@@ -380,7 +383,7 @@ def stats(
 
 @app.command()
 def schema(output: Optional[Path] = typer.Option(None, "-o", "--output")) -> None:
-    """Print the JSON Schema of the casecheck/1 case-file format."""
+    """输出 casecheck/1 案卷格式的 JSON Schema / print the JSON Schema of the casecheck/1 case-file format."""
     from .model import CaseFile
 
     text = json.dumps(CaseFile.model_json_schema(), ensure_ascii=False, indent=2)
@@ -395,12 +398,14 @@ def schema(output: Optional[Path] = typer.Option(None, "-o", "--output")) -> Non
 
 @app.command()
 def rules(
-    rule_id: Optional[str] = typer.Argument(None, help="show one rule in full, with examples from its fixtures"),
+    rule_id: Optional[str] = typer.Argument(None, help="规则编号，或标题中的词（法制审核）/ show one rule in full, "
+                                            "with examples from its fixtures; or title words to find rules"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
     fmt: Format = typer.Option(Format.table, "--format", help="table | json"),
 ) -> None:
-    """The rule catalogue with legal citations and effective dates (规则库)."""
+    """规则库：规则、法律依据、施行日期；可按标题中的词查找 / the rule catalogue with legal citations and effective
+    dates; find rules by title words."""
     from .profile import load_profile
     from .report.rule_view import catalogue_data, catalogue_table, rule_detail
     from .rulebook import load_rulebook
@@ -411,7 +416,8 @@ def rules(
     if rule_id:
         rule = book.rules.get(rule_id)
         if rule is None:
-            raise typer.BadParameter(f"no rule {rule_id!r}; `casecheck rules` lists them", param_hint="RULE_ID")
+            _find_rules(book, rule_id, lang.value, console)     # title words, or did-you-mean (issue 18)
+            return
         if fmt is Format.json:
             data = next(d for d in catalogue_data(book, lang.value) if d["id"] == rule_id)
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -422,6 +428,26 @@ def rules(
         sys.stdout.write(json.dumps(catalogue_data(book, lang.value), ensure_ascii=False, indent=2) + "\n")
     else:
         console.print(catalogue_table(book, lang.value))
+
+
+def _find_rules(book, words: str, lang: str, console: Console) -> None:
+    """Rules whose id or title holds every word (``casecheck rules 法制审核``); none: the nearest id."""
+    from .vocab import suggest
+
+    terms = [w.lower() for w in words.replace("，", " ").split() if w]
+    found = [r for r in book.rules.values()
+             if all(t in f"{r.id} {r.title['zh']} {r.title['en']}".lower() for t in terms)]
+    if not found:
+        guess = suggest(words, list(book.rules))
+        hint = f"；是否想写 {guess}？/ did you mean {guess}?" if guess else ""
+        raise typer.BadParameter(f"没有规则 {words!r}{hint} / no rule {words!r}; `casecheck rules` lists them",
+                                 param_hint="RULE_ID")
+    table = Table(title=f"规则（含“{words}”）/ rules matching {words!r}: {len(found)}", show_lines=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("规则" if lang == "zh" else "title", overflow="fold")
+    for r in found:
+        table.add_row(r.id, r.title[lang])
+    console.print(table)
 
 
 def _actor(by: Optional[str]) -> str:
@@ -439,14 +465,16 @@ def import_(
     paths: list[Path] = typer.Argument(..., help="case files, directories, Excel ledgers (.xlsx)"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     by: Optional[str] = typer.Option(None, "--by", help="who imports (default $CASECHECK_USER or the login)"),
-    key: Optional[Path] = typer.Option(None, "--key", help="signing key: seal a checkpoint after the import "
-                                       "(default $CASECHECK_KEY)"),
-    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="append-only checkpoint directory "
-                                               "(default $CASECHECK_CHECKPOINTS)"),
+    key: Optional[Path] = typer.Option(None, "--key", help="签名密钥：导入后签一个检查点 / signing key: seal a "
+                                       "checkpoint after the import (default $CASECHECK_KEY)"),
+    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="只追加的检查点目录 / append-only "
+                                               "checkpoint directory (default $CASECHECK_CHECKPOINTS)"),
+    lang: Lang = typer.Option(Lang.zh, "--lang", help="问题用中文或英文 / problems in zh | en"),
 ) -> None:
-    """Import case files into the store (案卷导入): any bad file, nothing stored; written in committed
-    chunks of 5,000 cases, so an interrupted import is finished by running it again; idempotent. Stored
-    events are never rewritten: a file that contradicts them is a conflict (exit 1)."""
+    """案卷导入：任一文件有错则不导入；分批提交，中断后重新运行即可续完；已存环节从不改写，文件与库中记录矛盾即为冲突
+    （退出码 1）/ import case files into the store: any bad file, nothing stored; written in committed chunks
+    of 5,000 cases, so an interrupted import is finished by running it again; idempotent. Stored events are
+    never rewritten: a file that contradicts them is a conflict (exit 1)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .cases import import_paths
@@ -461,7 +489,9 @@ def import_(
                               progress=lambda n, total: bar.update(task, completed=n, total=total))
     if report.problems:
         for problem in report.problems:
-            console.print(f"[red]✗[/red] {_neutral(str(problem))}", soft_wrap=True)
+            from rich.text import Text
+
+            console.print(Text.assemble(("✗ ", "red"), _neutral(problem.text(lang.value))), soft_wrap=True)
         console.print(f"[red]{len(report.problems)} 处错误，未导入任何案卷 / {len(report.problems)} problems: "
                       f"nothing was imported[/red]")
         raise typer.Exit(2)
@@ -478,7 +508,8 @@ def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                                                       "(default $CASECHECK_CHECKPOINTS)"),
            workers: int = typer.Option(2, "--workers", min=1, max=64, help="processes recomputing the deadlines")
            ) -> None:
-    """Check the audit trail (防篡改校验): every event's chain, case header, officer and party rows, the
+    """防篡改校验：每个事件的哈希链、案件头、人员与当事人记录、期限与事件是否一致、库与最新签名检查点是否一致；
+    有改动时退出码 1 / check the audit trail: every event's chain, case header, officer and party rows, the
     deadlines against the events, and the store against its newest signed checkpoint. Exit 1 if anything
     was altered."""
     from .trail_cli import run_verify
@@ -486,7 +517,7 @@ def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     raise typer.Exit(run_verify(db, key, checkpoints, workers))
 
 
-case_app = typer.Typer(no_args_is_help=True, help="stored cases: new, record a step, show, history")
+case_app = typer.Typer(no_args_is_help=True, help="库中案件：新建、记录步骤、查看、变更记录 / stored cases: new, record a step, show, history")
 app.add_typer(case_app, name="case")
 
 
@@ -496,7 +527,7 @@ def case_new(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     by: Optional[str] = typer.Option(None, "--by"),
 ) -> None:
-    """Store a new case."""
+    """新建案件 / store a new case."""
     from .cases import new_case
     from .errors import InputError
     from .loader import parse_document
@@ -528,10 +559,12 @@ def _set_path(target: dict, dotted: str, value: object) -> None:
 @case_app.command("record")
 def case_record(
     case_id: str = typer.Argument(...),
-    event_type: str = typer.Argument(..., help="an event type of casecheck/1 (e.g. decided, legal_review)"),
+    event_type: str = typer.Argument(..., help="事件类型，中文或代码（立案、法制审核、作出决定…）/ an event type of "
+                                     "casecheck/1, in Chinese or as its code (e.g. decided, legal_review)"),
     date: str = typer.Option(..., "--date", help="date of the step, YYYY-MM-DD"),
     officer: list[str] = typer.Option([], "--officer", help="officer id acting (repeat)"),
-    sets: list[str] = typer.Option([], "--set", help="field=value (value in YAML; dotted paths: penalty.amount=200)"),
+    sets: list[str] = typer.Option([], "--set", help="字段=值，可用中文（结论=通过）/ field=value (value in YAML; dotted "
+                                   "paths: penalty.amount=200; Chinese words too: 结论=通过)"),
     data: Optional[str] = typer.Option(None, "--json", help="further fields as a JSON object"),
     agency: Optional[str] = typer.Option(None, "--agency"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
@@ -541,7 +574,8 @@ def case_record(
                                          "if the case changed since (another writer recorded a step)"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
-    """Record one step, judged first: refused (exit 1, nothing written) when a rule blocks it, when the
+    """记录一个步骤（先经规则判断，被阻止时不写入，退出码 1）/ record one step, judged first: refused (exit 1,
+    nothing written) when a rule blocks it, when the
     recorder may not record it (separation of duties) or when the case changed since ``--expect``."""
     from .cases import ConcurrentChange, RecorderRefused, StepRefused, record
     from .loader import parse_document
@@ -567,6 +601,7 @@ def case_record(
         except ValueError as exc:
             raise typer.BadParameter(f"{item!r}: {exc}", param_hint="--set") from None
         _set_path(event, key, value)
+    event = _event_words(event)                 # Chinese type, field and value words → codes (issue 18)
     console = Console()
     try:
         result = record(Store.open(db, create=False), case_id, _decimal_to_str(event), actor=_actor(by), agency=agency,
@@ -584,6 +619,18 @@ def case_record(
     console.print(f"已记录 / recorded: {case_id} #{result.seq} {event_type} {date} → {result.state}")
     for f in result.findings:
         console.print(f"  [yellow]! {f.rule_id}[/yellow] {f.message}", soft_wrap=True)
+
+
+def _event_words(event: dict) -> dict:
+    from .model import EVENT_TYPES
+    from .vocab import EVENT_WORDS, event_from_words, suggest
+
+    event = event_from_words(event)
+    if event["type"] not in EVENT_TYPES:
+        guess = suggest(event["type"], list(EVENT_TYPES) + list(EVENT_WORDS))
+        hint = f"；是否想写 {guess}？/ did you mean {guess}?" if guess else ""
+        raise typer.BadParameter(f"未知的事件类型 {event['type']!r}{hint} / unknown event type", param_hint="EVENT_TYPE")
+    return event
 
 
 def _decimal_to_str(obj: object) -> object:
@@ -610,7 +657,7 @@ def case_show(
     fmt: DiagramFormat = typer.Option(DiagramFormat.table, "--format", help="diagram as table | mermaid"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
-    """A stored case: its events (who recorded them, when) and its state."""
+    """查看案件：事件（谁、何时记录）及当前环节 / a stored case: its events (who recorded them, when) and its state."""
     from .cases import show
     from .diagram import mermaid, transition_table
     from .store import Store
@@ -642,21 +689,35 @@ def case_history(
     case_id: str = typer.Argument(...),
     agency: Optional[str] = typer.Option(None, "--agency"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    tz: Optional[str] = typer.Option(None, "--tz", help="时区，默认 $CASECHECK_TZ 或 Asia/Shanghai / time zone shown "
+                                     "(default $CASECHECK_TZ, else Asia/Shanghai)"),
 ) -> None:
-    """Every change to a stored case: imports, updates and recorded steps."""
-    from .cases import history
+    """案卷的全部变更：审计导入、追加、现场记录、更正（字段、原值、新值），按本地时间 / every change to a stored
+    case: audit imports, appended events, live steps, corrections (field, old value, new value), in local time."""
     from .store import Store
-
     from .trail_cli import print_history
 
-    print_history(Store.open(db, create=False), case_id, agency)
+    print_history(Store.open(db, create=False), case_id, agency, _zone(tz))
 
 
 from .trail_cli import register as _register_trail  # noqa: E402  (keys, case correct: issue 17)
 
 _register_trail(app, case_app)
 
-workflow_app = typer.Typer(no_args_is_help=True, help="the procedures as state machines")
+
+def _zone(name: Optional[str]):
+    import os
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name or os.environ.get("CASECHECK_TZ") or "Asia/Shanghai"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"未知的时区 {name!r} / unknown time zone (e.g. Asia/Shanghai, UTC)",
+                                 param_hint="--tz") from None
+
+
+workflow_app = typer.Typer(no_args_is_help=True, help="办案流程（状态机）/ the procedures as state machines")
 app.add_typer(workflow_app, name="workflow")
 
 
@@ -666,7 +727,7 @@ def workflow_show(
     fmt: DiagramFormat = typer.Option(DiagramFormat.table, "--format", help="table | mermaid"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
 ) -> None:
-    """A workflow as a transition table or a Mermaid state diagram."""
+    """办案流程：状态转换表或 Mermaid 状态图 / a workflow as a transition table or a Mermaid state diagram."""
     from .diagram import mermaid, transition_table
     from .workflow import default_workflows
 
@@ -692,6 +753,25 @@ app.add_typer(decisions_app, name="decisions")
 from .cli_review import register as _register_review_notes  # noqa: E402  (issue 20: adjust, waive)
 
 _register_review_notes(app)
+
+from .ledger.cli import app as _ledger_app  # noqa: E402  (issue 18: casecheck ledger template / check)
+
+app.add_typer(_ledger_app, name="ledger")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+        from .rulebook import catalogue_version
+
+        Console().print(f"casecheck {__version__}（规则目录 / rules {catalogue_version()}）")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                       help="显示版本 / show the version")) -> None:
+    """casecheck — 行政执法案卷程序合规检查 / procedure-compliance checks for enforcement case files"""
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ Violations found in an audit are data (``engine.findings.Finding``), never raise
 
 from __future__ import annotations
 
+import dataclasses
 import reprlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -76,6 +77,7 @@ class InputProblem:
     message: str
     value: Any = None
     has_value: bool = False
+    message_en: str | None = None     # the English message when ``message`` is Chinese (ledgers)
 
     def __post_init__(self) -> None:
         # Keep only what is shown: a problem must stay small and picklable whatever the file held.
@@ -89,6 +91,12 @@ class InputProblem:
             where += f" [{self.case_id}]"
         value = f" (值/value: {_short(self.value)})" if self.has_value else ""
         return f"{where}: {self.field or '<file>'}: {self.message}{value}"
+
+    def text(self, lang: str = "zh") -> str:
+        """As ``str()``, in English when ``lang`` is ``en`` and an English message exists."""
+        if lang != "en" or not self.message_en:
+            return str(self)
+        return str(dataclasses.replace(self, message=self.message_en, message_en=None))
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "case_id": self.case_id, "field": self.field,

@@ -217,9 +217,84 @@ def validate_case(raw: Any, file: str, index: int | None = None) -> tuple[CaseFi
                                              str(cause).split(": ", 1)[1]))
                 continue
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append(InputProblem(file, case_id, prefix + _path(err["loc"]), msg,
-                                         err.get("input"), "input" in err and err["type"] != "missing"))
+            path = _path(err["loc"])
+            zh, en = _bilingual(err, path, msg)
+            problems.append(InputProblem(file, case_id, prefix + path, f"{zh} / {en}",
+                                         err.get("input"), "input" in err and err["type"] != "missing", en))
         return None, problems
+
+
+def _known_fields() -> list[str]:
+    from .model import CaseFile
+
+    names: set[str] = set()
+    stack: list[Any] = [CaseFile]
+    seen: set[Any] = set()
+    while stack:
+        model = stack.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in _walk_types(info.annotation):
+                if isinstance(arg, type) and hasattr(arg, "model_fields"):
+                    stack.append(arg)
+    return sorted(names)
+
+
+def _walk_types(tp: Any) -> Iterator[Any]:
+    yield tp
+    for arg in getattr(tp, "__args__", ()) or ():
+        yield from _walk_types(arg)
+    for meta in getattr(tp, "__metadata__", ()) or ():
+        pass
+    origin = getattr(tp, "__origin__", None)
+    if origin is not None and origin is not tp:
+        yield from _walk_types(origin)
+
+
+_FIELDS: list[str] = []
+
+
+def _bilingual(err: dict[str, Any], path: str, msg: str) -> tuple[str, str]:
+    """A pydantic error in Chinese (the field's Chinese name, events counted from 1) and in English,
+    with a did-you-mean for a misspelt field name or event type."""
+    from .vocab import EVENT_WORDS, field_label, label, suggest
+
+    where = field_label(path) if path else "案卷"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        if not _FIELDS:
+            _FIELDS.extend(_known_fields())
+        key = path.rsplit(".", 1)[-1]
+        guess = suggest(key, _FIELDS)
+        return (f"不认识的字段“{key}”" + (f"，是否想写“{guess}”？" if guess else "（字段名拼写有误，或不属于此处）"),
+                msg + (f" (did you mean {guess!r}?)" if guess else ""))
+    if kind == "missing":
+        return f"缺少必填项：{where}", msg
+    if kind == "union_tag_invalid":
+        tag = str((err.get("ctx") or {}).get("tag", ""))
+        guess = suggest(tag, list(EVENT_TYPES) + list(EVENT_WORDS))
+        hint = f"，是否想写“{guess}”（{label(EVENT_WORDS.get(guess, guess))}）？" if guess else ""
+        return (f"{where}：不认识的事件类型“{tag}”{hint}",
+                f"unknown event type {tag!r}" + (f" (did you mean {guess!r}?)" if guess else f": {msg}"))
+    if kind == "literal_error":
+        expected = str((err.get("ctx") or {}).get("expected", ""))
+        codes = [c.strip().strip("'") for c in expected.replace(" or ", ",").split(",") if c.strip()]
+        words = "、".join(f"{c}（{label(c)}）" if label(c) != c else c for c in codes)
+        value = err.get("input")
+        guess = suggest(str(value), codes) if isinstance(value, str) else None
+        hint = f"，是否想写“{guess}”？" if guess else ""
+        return f"{where}：只能是 {words}{hint}", msg + (f" (did you mean {guess!r}?)" if guess else "")
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type") or "date" in msg.lower():
+        return f"{where}：日期无效（写成 YYYY-MM-DD）", msg
+    if "decimal" in kind or kind in ("greater_than_equal", "less_than_equal", "finite_number"):
+        return f"{where}：金额或数值无效", msg
+    if kind in ("string_type", "string_too_short", "string_too_long", "int_type", "int_parsing", "bool_type",
+                "bool_parsing", "list_type", "dict_type", "model_type", "model_attributes_type", "too_long"):
+        return f"{where}：类型或长度不符合要求", msg
+    return f"{where}：不符合要求", msg
 
 
 def _decided(raw: Any) -> bool:
@@ -283,20 +358,70 @@ def _load_ledger(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
     name = str(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            return [], [InputProblem(name, None, "", f"file is larger than {MAX_FILE_BYTES:,} bytes")]
+            return [], [InputProblem(name, None, "", f"文件大于 {MAX_FILE_BYTES:,} 字节，请分成几个文件",
+                                     message_en=f"file is larger than {MAX_FILE_BYTES:,} bytes: split it")]
     except OSError as exc:
         return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
-    rows, problems = read_ledger(path)
-    loaded = []
-    for number, raw, where in rows:
-        case, found = validate_case(raw, name)
-        for p in found:                         # events.N… → the ledger column that event came from
+    return _Ledger(name).load(path)
+
+
+class _Ledger:
+    """Each row read, validated and let go as the sheet streams (only the cases are kept), every
+    problem in one list sorted by sheet and row."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.date1904 = False
+        self.loaded: list[LoadedCase] = []
+        self.invalid: list[InputProblem] = []
+
+    def __call__(self, layout: Any, number: int, cells: Any, heads: Any) -> None:
+        from .ledger.read import build_row
+
+        row = build_row(self.date1904, layout, number, cells, heads, self.problems)
+        if row is not None:
+            loaded, found = _validate_rows(self.name, [row], [])
+            self.loaded += loaded
+            self.invalid += found
+
+    def load(self, path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
+        from .ledger.read import Problems, read_ledger
+
+        self.problems = Problems(self.name)
+        _, problems = read_ledger(path, emit=self, problems=self.problems)
+        sheets: dict[str, int] = {}
+        for p in problems + self.invalid:         # sheets in the order the reading met them
+            sheets.setdefault(p.file, len(sheets))
+
+        def key(p: InputProblem) -> tuple[int, int]:
             head, _, rest = p.field.partition(".")
-            key = f"{head}.{rest.split('.', 1)[0]}" if head == "events" else ""
-            column = where.get(key, p.field)
-            problems.append(dataclasses.replace(p, field=f"rows.{number}.{column}"))
+            number = rest.split(".", 1)[0]
+            return (-1 if p.file == self.name else sheets.get(p.file, 0),
+                    int(number) if head == "rows" and number.isdigit() else 0)
+        return self.loaded, sorted(problems + self.invalid, key=key)
+
+
+def load_ledger_chunk(chunk: Any, decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:
+    """One chunk of a large ledger (``engine.ledger.read.split_ledger``), read and validated."""
+    from .ledger.read import read_chunk
+
+    rows, problems = read_chunk(chunk)
+    if decided_only:
+        rows = [r for r in rows if _decided(r.raw)]
+    return _validate_rows(chunk.file, rows, problems)
+
+
+def _validate_rows(name: str, rows: list[Any], problems: list[InputProblem]) -> tuple[list[LoadedCase], list[InputProblem]]:
+    loaded = []
+    for row in rows:
+        case, found = validate_case(row.raw, name)
+        for p in found:                         # events.N…, party.id… → the ledger column it came from
+            parts = p.field.split(".")
+            column = next((row.where[".".join(parts[:n])] for n in range(len(parts), 0, -1)
+                           if ".".join(parts[:n]) in row.where), p.field)
+            problems.append(dataclasses.replace(p, file=f"{name}!{row.sheet}", field=f"rows.{row.number}.{column}"))
         if case is not None:
-            loaded.append(LoadedCase(case, name, number))
+            loaded.append(LoadedCase(case, name, row.number))
     return loaded, problems
 
 

@@ -86,10 +86,16 @@ class FileSource:
         files = list(iter_case_files(self.paths))
         if partition:
             files = [f for i, f in enumerate(files) if i % partition.count == partition.index]
-        units: list[tuple[str, ...]] = []
+        units: list[Any] = []
         group: list[str] = []
         size = 0
         for f in files:
+            if f.suffix.lower() == ".xlsx":        # a ledger: its rows spread over the workers as chunks
+                if group:
+                    units.append(tuple(group))
+                    group, size = [], 0
+                units.extend(_ledger_chunks(f))
+                continue
             group.append(str(f))
             try:
                 size += f.stat().st_size
@@ -102,8 +108,12 @@ class FileSource:
             units.append(tuple(group))
         return units
 
-    def read(self, unit: tuple[str, ...], partition: Partition | None,
+    def read(self, unit: Any, partition: Partition | None,
              decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:
+        if not isinstance(unit, tuple):
+            from .loader import load_ledger_chunk
+
+            return load_ledger_chunk(unit, decided_only)
         cases: list[LoadedCase] = []
         problems: list[InputProblem] = []
         for name in unit:
@@ -111,6 +121,34 @@ class FileSource:
             cases.extend(loaded)
             problems.extend(found)
         return cases, problems
+
+
+_CHUNKS: dict[tuple[str, int, int], list[Any]] = {}
+
+
+def _ledger_chunks(path: Path) -> list[Any]:
+    """A ledger's rows as chunk units (``engine.ledger.read.split_ledger``), split once per run in a
+    temporary directory removed at exit."""
+    import atexit
+    import shutil
+
+    from .ledger.read import split_ledger
+
+    try:
+        stat = path.stat()
+    except OSError:
+        return [(str(path),)]                   # load_file reports it
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if stat.st_size > MAX_LEDGER_BYTES:
+        return [(str(path),)]
+    if key not in _CHUNKS:
+        directory = tempfile.mkdtemp(prefix="casecheck-ledger-")
+        atexit.register(shutil.rmtree, directory, True)
+        _CHUNKS[key] = split_ledger(path, Path(directory))
+    return _CHUNKS[key]
+
+
+MAX_LEDGER_BYTES = 20 * 1024 * 1024     # the loader's file limit: a bigger ledger is refused by load_file
 
 
 @dataclass(frozen=True)

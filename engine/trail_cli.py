@@ -97,23 +97,31 @@ def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Pat
     return 0
 
 
-def print_history(store: Any, case_id: str, agency: Optional[str]) -> None:
-    """The change log, then every stored event with how it came in (audit import, live step, correction)."""
+def print_history(store: Any, case_id: str, agency: Optional[str], zone: Any = None) -> None:
+    """The change log, then every stored event with how it came in (audit import, live step, correction);
+    times (stored in UTC) shown in ``zone`` (a ``ZoneInfo``; default UTC)."""
+    import datetime as dt
+
     from .cases import history, show
 
+    zone = zone or dt.timezone.utc
+    name = getattr(zone, "key", "UTC")
+
+    def local(at: dt.datetime) -> str:
+        return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
     console = Console()
-    table = Table("时间 at", "人员 by", "类型 kind", "说明 summary", title="变更记录 / change log")
+    table = Table(f"时间 at ({name})", "人员 by", "类型 kind", "说明 summary", title="变更记录 / change log")
     kinds = {"imported": "审计导入 audit import", "appended": "审计导入追加 audit import (appended)",
              "recorded": "现场记录 live step", "corrected": "更正 correction", "updated": "更新 updated (before 0004)"}
     for change in history(store, case_id, agency):
-        table.add_row(change.at.isoformat(timespec="seconds"), escape(change.actor), kinds.get(change.kind, change.kind),
-                      escape(change.summary))
+        table.add_row(local(change.at), escape(change.actor), kinds.get(change.kind, change.kind),
+                      escape(change.summary.replace("; ", "\n")))
     console.print(table)
     _row, _case, events = show(store, case_id, agency)
-    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "来源 origin", title="环节 / events")
+    table = Table("#", "日期 date", "步骤 step", "记录人 by", f"记录时间 at ({name})", "来源 origin", title="环节 / events")
     for e in events:
-        table.add_row(str(e.seq), e.date.isoformat(), e.type, escape(e.recorded_by),
-                      e.recorded_at.isoformat(timespec="seconds"), origin_label(e))
+        table.add_row(str(e.seq), e.date.isoformat(), e.type, escape(e.recorded_by), local(e.recorded_at), origin_label(e))
     console.print(table)
 
 

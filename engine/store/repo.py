@@ -421,6 +421,30 @@ def _effective(items: Sequence[Any]) -> list[str]:
     return out
 
 
+def changed_fields(old: Any, new: Any) -> list[str]:
+    """``field: old → new`` for every leaf that differs between two stored documents (a correction's)."""
+    return _changed("", old, new)
+
+
+def _changed(prefix: str, old: Any, new: Any, path: str = "") -> list[str]:
+    """``field: old → new`` for every leaf that differs (mappings walked; lists compared whole)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in sorted(set(old) | set(new), key=str):
+            out += _changed(prefix, old.get(key), new.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if old == new:
+        return []
+    return [f"{prefix}{path}: {_short_value(old)} → {_short_value(new)}"]
+
+
+def _short_value(value: Any) -> str:
+    if value is None:
+        return "（空/none）"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def append_event(session: Session, row: CaseRow, case: CaseFile, payload: dict[str, Any], actor: str,
                  workflows: dict[str, Any], proof: str = "asserted", corrects: int | None = None,
                  note: str = "") -> EventRow:
