@@ -656,6 +656,8 @@ def case_show(
     diagram: bool = typer.Option(False, "--diagram", help="the case's path through its workflow"),
     fmt: DiagramFormat = typer.Option(DiagramFormat.table, "--format", help="diagram as table | mermaid"),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
+    tz: Optional[str] = typer.Option(None, "--tz", help="时区，默认 $CASECHECK_TZ 或 Asia/Shanghai / time zone shown"),
+    verbose: bool = typer.Option(False, "--verbose", help="显示每个环节的哈希 / show each event's hash"),
 ) -> None:
     """查看案件：事件（谁、何时记录）及当前环节 / a stored case: its events (who recorded them, when) and its state."""
     from .cases import show
@@ -673,13 +675,9 @@ def case_show(
         return
     console.print(f"[bold]{row.case_id}[/bold]  {row.agency} · {label(case.procedure, lang.value)} · "
                   f"{workflow.state_label(row.state, lang.value)}")
-    from .trail_cli import origin_label
+    from .trail_cli import events_table
 
-    table = Table("#", "日期 date", "步骤 step", "记录人 by", "记录时间 at", "来源 origin", "hash")
-    for e in events:
-        table.add_row(str(e.seq), e.date.isoformat(), label(e.type, lang.value), e.recorded_by,
-                      e.recorded_at.isoformat(timespec="seconds"), origin_label(e), e.hash[:12])
-    console.print(table)
+    console.print(events_table(events, lang.value, _zone(tz), with_hash=verbose))
     if diagram:
         console.print(transition_table(workflow, lang.value, pairs))
 

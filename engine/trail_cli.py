@@ -97,7 +97,34 @@ def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Pat
     return 0
 
 
-def print_history(store: Any, case_id: str, agency: Optional[str], zone: Any = None) -> None:
+def _local(at: Any, zone: Any) -> str:
+    import datetime as dt
+
+    return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def events_table(events: list[Any], lang: str, zone: Any, *, title: Optional[str] = None,
+                 with_hash: bool = False) -> Table:
+    """A stored case's events: when, what, who recorded it and when (``zone``), and how it came in."""
+    from .vocab import label
+
+    table = Table(title=title)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("日期 date", no_wrap=True)
+    table.add_column("步骤 step")
+    table.add_column("记录人 by")
+    table.add_column(f"记录时间 at ({getattr(zone, 'key', 'UTC')})")
+    table.add_column("来源 origin")
+    if with_hash:
+        table.add_column("hash", no_wrap=True)
+    for e in events:
+        cells = [str(e.seq), e.date.isoformat(), label(e.type, lang), escape(e.recorded_by),
+                 _local(e.recorded_at, zone), origin_label(e)]
+        table.add_row(*cells, *([e.hash[:16]] if with_hash else []))
+    return table
+
+
+def print_history(store: Any, case_id: str, agency: Optional[str], zone: Any = None, lang: str = "zh") -> None:
     """The change log, then every stored event with how it came in (audit import, live step, correction);
     times (stored in UTC) shown in ``zone`` (a ``ZoneInfo``; default UTC)."""
     import datetime as dt
@@ -105,24 +132,17 @@ def print_history(store: Any, case_id: str, agency: Optional[str], zone: Any = N
     from .cases import history, show
 
     zone = zone or dt.timezone.utc
-    name = getattr(zone, "key", "UTC")
-
-    def local(at: dt.datetime) -> str:
-        return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-
     console = Console()
-    table = Table(f"时间 at ({name})", "人员 by", "类型 kind", "说明 summary", title="变更记录 / change log")
+    table = Table(f"时间 at ({getattr(zone, 'key', 'UTC')})", "人员 by", "类型 kind", "说明 summary",
+                  title="变更记录 / change log")
     kinds = {"imported": "审计导入 audit import", "appended": "审计导入追加 audit import (appended)",
              "recorded": "现场记录 live step", "corrected": "更正 correction", "updated": "更新 updated (before 0004)"}
     for change in history(store, case_id, agency):
-        table.add_row(local(change.at), escape(change.actor), kinds.get(change.kind, change.kind),
+        table.add_row(_local(change.at, zone), escape(change.actor), kinds.get(change.kind, change.kind),
                       escape(change.summary.replace("; ", "\n")))
     console.print(table)
     _row, _case, events = show(store, case_id, agency)
-    table = Table("#", "日期 date", "步骤 step", "记录人 by", f"记录时间 at ({name})", "来源 origin", title="环节 / events")
-    for e in events:
-        table.add_row(str(e.seq), e.date.isoformat(), e.type, escape(e.recorded_by), local(e.recorded_at), origin_label(e))
-    console.print(table)
+    console.print(events_table(events, lang, zone, title="环节 / events"))
 
 
 def register(app: typer.Typer, case_app: typer.Typer) -> None:
