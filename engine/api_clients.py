@@ -104,7 +104,7 @@ def authenticate(store: Store, token: str, session: Any = None) -> ApiClient:
     if row.revoked_at is not None:
         raise AuthRefused(f"令牌已于 {row.revoked_at:%Y-%m-%d %H:%M} 撤销 / the token was revoked "
                           f"on {row.revoked_at:%Y-%m-%d %H:%M} UTC")
-    if row.expires_at is not None and utc(row.expires_at) <= _now():
+    if row.expires_at is not None and utc(row.expires_at) <= dt.datetime.now(dt.timezone.utc):   # to the microsecond
         raise AuthRefused(f"令牌已于 {row.expires_at:%Y-%m-%d %H:%M} 过期 / the token expired "
                           f"on {row.expires_at:%Y-%m-%d %H:%M} UTC")
     return ApiClient(row.name, tuple(json.loads(row.agencies)), row.can_write)

@@ -226,25 +226,44 @@ def record_step(store: Store, row: CaseRow, event: dict[str, Any], *, officer: s
 
 # --------------------------------------------------------------------------------------------- reviews
 def review_document_for(store: Store, quarter: str, agency: str | None, lang: str = "zh",
-                        profile: str = "tianjin") -> Any:
-    """The quarter's review (案卷评查) of the stored cases of ``agency``, as ``casecheck review --db``
-    builds it (compared with the stored review of the previous quarter); nothing is stored."""
+                        profile: str = "tianjin", *, cases: list[LoadedCase] | None = None,
+                        agencies: Iterable[str] | None = None, scope: str | None = None, keep: bool = False,
+                        rubric_name: str = "tianjin", masked: bool = True) -> Any:
+    """The quarter's review (案卷评查) of stored cases as ``casecheck review --db`` builds it: scored with the
+    rubric and the reviewers' notes, compared with the stored review of the previous quarter, personal data
+    masked, stamped with the store's newest signed checkpoint. ``cases``: the cases to review (default: the
+    stored cases of ``agency``); ``agencies``: the caller's scope, whose reviewers' notes apply (None: all);
+    ``scope``: the key the reviews are kept and compared under (default ``agency``); ``keep``: store this
+    review for the next quarter's comparison."""
     from .cases import stored_cases
     from .report.builders import review_document
     from .review import previous_quarter, quarter_bounds, review
-    from .store.repo import load_review
+    from .rubric import load_rubric
+    from .store.repo import load_review, save_run
+    from .store.review_notes import load_notes
+    from .store.trail import stamp_checkpoint
 
     quarter = quarter.strip().upper()
     _, end = quarter_bounds(quarter)
-    loaded = stored_cases(store, agency)
+    rubric = load_rubric(rubric_name)
+    scope = agency if scope is None else scope
+    loaded = stored_cases(store, agency) if cases is None else cases
     book = default_rulebook(profile)
     calendar = default_calendar()
     checker = Checker(book, calendar, default_workflows(), end, engine="oracle", lang=lang,
                       history=PartyHistory(c.case for c in loaded))
     result = CheckResult(list(checker.check(loaded)), [], end, book.profile.name, book.version,
                          calendar.describe(), lang)
-    reviewed = review(result, quarter, book.profile["review_grades"], agency)
-    return review_document(reviewed, lang, load_review(store, previous_quarter(quarter), agency))
+    reviewed = review(result, quarter, book.profile["review_grades"], agency, rubric=rubric,
+                      notes=load_notes(store, agencies))
+    before = load_review(store, previous_quarter(quarter), scope)
+    if keep:
+        with store.writing() as session:
+            save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=scope,
+                     case_ids={c.case_id for c in reviewed.cases})
+    doc = review_document(reviewed, lang, before, masked=masked, rubric=rubric)
+    stamp_checkpoint(doc, store)
+    return doc
 
 
 def review_json(doc: Any) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .store.trail import stamp_checkpoint  # noqa: F401  (the reports of review and stats name the checkpoint)
+
 __all__ = ["register", "import_outcome", "run_verify", "print_history", "origin_label", "stamp_checkpoint"]
 
 ORIGIN = {"import": "审计导入 audit import", "asserted": "现场记录 live (--by)",
@@ -201,25 +203,6 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
         done = correct(Store.open(db, create=False), case_id, seq, event, actor=_actor(by), reason=reason,
                        agency=agency)
         Console().print(f"已更正 / corrected: {case_id} #{seq} by #{done.seq} → {done.state}")
-
-
-def stamp_checkpoint(doc: Any, store: Any) -> None:
-    """A report over a store names the store's newest signed checkpoint (its root), so a reader can check
-    the report against the checkpoint files: in the stamp (JSON) and as a note (every format)."""
-    from .store.trail import latest_checkpoint
-
-    with store.reading() as session:
-        cp = latest_checkpoint(session)
-    if cp is None:
-        doc.stamp["checkpoint"] = None
-        note = ("案件库尚无签名检查点（casecheck keys seal）" if doc.lang == "zh" else
-                "the store has no signed checkpoint yet (casecheck keys seal)")
-    else:
-        at = cp.at.replace(tzinfo=None).isoformat(timespec="seconds")
-        doc.stamp["checkpoint"] = {"seq": cp.seq, "at": at, "cases": cp.cases, "root": cp.root}
-        note = (f"审计检查点 #{cp.seq}（{at}，{cp.cases} 件）根 {cp.root}" if doc.lang == "zh" else
-                f"audit checkpoint #{cp.seq} ({at}, {cp.cases} cases) root {cp.root}")
-    doc.notes.append(note)
 
 
 def keep_run(store: Any, save: Any, lang: Optional[str]) -> Optional[str]:

@@ -15,7 +15,7 @@ call() {   # expected-status method path [json-body] [extra header]
         -H 'Content-Type: application/json' ${body:+--data-binary "$body"} -w '\n%{http_code}')
   status=${out##*$'\n'}
   echo "$([ "$status" = "$want" ] && echo ✓ || echo ✗) $status $method $path"
-  echo "  ${out%$'\n'*}" | cut -c1-400
+  echo "  ${out%$'\n'*}" | cut -c1-400 | iconv -f UTF-8 -t UTF-8 -c   # cut counts bytes: drop a split character
   [ "$status" = "$want" ] || fail=1
 }
 

@@ -24,22 +24,25 @@ def run_main(monkeypatch, *args):
     return done.value.code
 
 
-@pytest.mark.parametrize("command", [
-    ["review", str(DEMO), "--quarter", "2024Q3", "--format", "json"],
-    ["alerts", str(DEMO), "--as-of", "2024-12-31", "--format", "html"],
-    ["stats", str(DEMO), "--year", "2024", "--format", "json"],
+@pytest.mark.parametrize("command,name", [
+    (["review", str(DEMO), "--quarter", "2024Q3", "--format", "json"], "report.json"),
+    (["alerts", str(DEMO), "--as-of", "2024-12-31", "--format", "html"], "report.html"),
+    (["stats", str(DEMO), "--year", "2024"], "report.xlsx"),
 ])
 def test_an_internal_error_exits_3_with_one_line_a_log_and_no_partial_report(monkeypatch, tmp_path, capsys,
-                                                                             command):
-    from engine.report import render
+                                                                             command, name):
+    import pathlib
+    import zipfile
 
-    def half_then_fail(doc, fmt, output):
-        output.write_text('{"half": ', encoding="utf-8")          # half a report, then the disk is full
+    def half_then_fail(self, data, *args, **kwargs):
+        with open(self, "wb") as fh:                              # half a report, then the disk is full
+            fh.write(bytes(data)[: len(data) // 2] if isinstance(data, (bytes, bytearray)) else b"half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(render, "write", half_then_fail)
+    monkeypatch.setattr(pathlib.Path, "write_bytes", half_then_fail)
+    monkeypatch.setattr(zipfile.ZipFile, "close", lambda self: half_then_fail(pathlib.Path(self.filename), b"PK"))
     monkeypatch.setenv("CASECHECK_LOG_DIR", str(tmp_path / "logs"))
-    out = tmp_path / "out" / "report.json"
+    out = tmp_path / "out" / name
     out.parent.mkdir()
     assert run_main(monkeypatch, *command, "-o", str(out)) == 3
     err = capsys.readouterr().err
@@ -54,7 +57,7 @@ def test_an_existing_report_is_kept_whole_when_a_run_fails(monkeypatch, tmp_path
 
     out = tmp_path / "report.json"
     out.write_text("the previous report\n", encoding="utf-8")
-    monkeypatch.setattr(render, "write", lambda doc, fmt, output: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(render, "render", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     monkeypatch.setenv("CASECHECK_LOG_DIR", str(tmp_path / "logs"))
     assert run_main(monkeypatch, "stats", str(DEMO), "--year", "2024", "-o", str(out)) == 3
     assert out.read_text(encoding="utf-8") == "the previous report\n"

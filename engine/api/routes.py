@@ -321,7 +321,8 @@ def review(request: Request, quarter: str, who: Identity = Depends(identity), ag
     if agency and not who.sees(agency):
         raise Problem(403, "out-of-scope", f"机关 {agency} 不在您的权限范围内", f"agency {agency!r} is outside your scope")
     _release(session)
-    doc = services.review_document_for(_state(request).store, quarter, agency, lang)
+    doc = services.review_document_for(_state(request).store, quarter, agency, lang,
+                                       agencies=[agency] if agency else who.agencies)
     return JSONResponse(services.review_json(doc))
 
 

@@ -97,7 +97,7 @@ def _clock(case: CaseFile, ctx: FactContext, clock: str, period_id: str, start_i
                         due_date=due.isoformat(), clock=clock, status=status, overdue_days=days,
                         overdue_workdays=workdays, extension_days=0, paused_days=0, start_date=start.isoformat(),
                         done_date=iso(done), as_of_date=ctx.as_of.isoformat(), period_text=period.text("zh"),
-                        late_text=late, late_text_en=late_en,
+                        late_text=late, late_text_en=late_en, late_unit=period.unit,
                         backdated_date=iso(case.events[backdated].date) if backdated is not None else "")
 
 
@@ -122,7 +122,8 @@ def _seizure_clock(case: CaseFile, ctx: FactContext, i: int) -> DeadlineFact | N
                         clock="seizure_30", status=status, overdue_days=days, overdue_workdays=workdays,
                         extension_days=extension, paused_days=0, start_date=start.isoformat(),
                         done_date=iso(done_day), as_of_date=ctx.as_of.isoformat(),
-                        period_text=period.text("zh") + (f"（延长{extension}日）" if extension else ""))
+                        period_text=period.text("zh") + (f"（延长{extension}日）" if extension else ""),
+                        late_unit=period.unit)
 
 
 def _paused_days(case: CaseFile, ctx: FactContext, until: dt.date) -> tuple[int, bool]:
@@ -168,7 +169,7 @@ def _decision_clock(case: CaseFile, ctx: FactContext) -> DeadlineFact | None:
                         due_date=due.isoformat(), clock="decision_90", status=status, overdue_days=days,
                         overdue_workdays=workdays, extension_days=extension, paused_days=paused,
                         start_date=s_event.date.isoformat(), done_date=iso(done[1].date) if done else "",
-                        as_of_date=ctx.as_of.isoformat(), period_text=period.text("zh"))
+                        as_of_date=ctx.as_of.isoformat(), period_text=period.text("zh"), late_unit=period.unit)
 
 
 def _hearings(case: CaseFile, ctx: FactContext) -> Iterator[HearingFact]:

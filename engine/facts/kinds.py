@@ -198,6 +198,7 @@ class DeadlineFact(Fact):
     as_of_date: str = _display()
     period_text: str = _display()
     late_text: str = _display()       # "2 个工作日" or "3 日": lateness in the period's own unit
+    late_unit: str = _display("workdays")   # the period's unit: workdays (工作日) | days (日)
     late_text_en: str = _display()
     backdated_date: str = _display()  # a service on file dated before the decision it would serve
 

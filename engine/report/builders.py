@@ -39,7 +39,7 @@ def finding_columns(lang: str, *, scored: bool) -> list[Column]:
         cols += [Column("party", "当事人", "party"), Column("grade", "等级", "grade"),
                  Column("score", "得分", "score", "int"), Column("officers", "承办人", "officers")]
     cols += [Column("title", "问题", "finding"), Column("message", "说明", "explanation"),
-             Column("due", "应完成日", "due", "date"), Column("late", "逾期工作日", "working days late", "int"),
+             Column("due", "应完成日", "due", "date"), Column("late", "逾期", "late", "int"), Column("late_unit", "逾期单位", "late in"),
              Column("basis", "法律依据（适用版本）", "legal basis (version applied)"),
              Column("category", "类别", "category"), Column("severity", "性质", "severity"),
              Column("deduction", "扣分", "deduction", "int"), Column("veto", "否决项", "veto", "bool"),
@@ -51,6 +51,7 @@ def finding_columns(lang: str, *, scored: bool) -> list[Column]:
 def finding_row(f, lang: str, head: dict[str, Any] | None = None, masked: bool = True) -> dict[str, Any]:
     row = dict(head or {})
     row.update({"case_id": f.case_id, "title": f.title, "message": mask_text(f.message) if masked else f.message, "due": f.due, "late": f.late,
+                "late_unit": (("日" if f.late_unit == "days" else "工作日") if lang == "zh" else f.late_unit) if f.late else None,
                 "basis": f.basis, "category": f.category, "severity": severity_label(f.severity, lang),
                 "deduction": f.deduction, "veto": f.veto, "curable": f.curable, "note": "", "rule_id": f.rule_id,
                 "file": f.file})

@@ -17,6 +17,7 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ..findings import late_words
 from .document import Document, Section
 
 __all__ = ["render_docx"]
@@ -330,8 +331,9 @@ def _finding(w: _Writer, i: int, f: dict[str, Any], zh: bool) -> None:
     w.para(str(f.get("message") or ""))
     if f.get("due"):
         late = f.get("late")
-        w.para((f"应于{f['due']}前完成" + (f"，逾期{late}个工作日。" if late else "。")) if zh
-               else f"Due {f['due']}" + (f", {late} working days late." if late else "."))
+        words = late_words(late, f.get("late_unit") or "workdays", "zh" if zh else "en")
+        w.para((f"最迟应于{f['due']}完成" + (f"，{words}。" if words else "。")) if zh
+               else f"Due {f['due']}" + (f", {words}." if words else "."))
     if f.get("basis"):
         w.para(("法律依据：" if zh else "Legal basis: ") + str(f["basis"]))
     if f.get("note"):

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import CasecheckError
+from ..findings import late_words
 from .document import Column, Document, Section
 
 __all__ = ["render_terminal", "render_html", "render_xlsx", "render", "write", "resolve_format", "FORMATS",
@@ -140,9 +141,9 @@ def _findings(section: Section, lang: str, verbose: bool, width: int = 100) -> R
         parts.append(_wrap(str(row.get("message") or ""), width, 5))
         if row.get("due"):
             late = row.get("late")
-            parts.append(_wrap((f"应于 {row['due']} 前完成" if zh else f"due {row['due']}")
-                               + ((f"，逾期 {late} 个工作日" if zh else f", {late} working days late") if late else ""),
-                               width, 5, "yellow"))
+            words = late_words(late, row.get("late_unit") or "workdays", "zh" if zh else "en")
+            parts.append(_wrap((f"最迟应于 {row['due']} 完成" if zh else f"due {row['due']}")
+                               + ((f"，{words}" if zh else f", {words}") if words else ""), width, 5, "yellow"))
         if row.get("basis"):
             parts.append(_wrap(("法律依据：" if zh else "Legal basis: ") + str(row["basis"]), width, 5, "dim"))
         if row.get("note"):

@@ -9,6 +9,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..findings import late_words
+
 from .. import __version__
 from ..check import CheckResult
 from ..vocab import severity_label
@@ -40,8 +42,8 @@ def render_check(result: CheckResult, verbose: bool = False) -> RenderableType:
         for f in items:
             body = Text.assemble((f.title, "bold"), " ", (f.rule_id if verbose else "", "dim"), "\n", f.message)
             if f.due and f.late:
-                body.append(("\n应于 {} 前完成，逾期 {} 个工作日" if lang == "zh" else "\ndue {}, {} working days late")
-                            .format(f.due, f.late), style="yellow")
+                body.append((f"\n最迟应于 {f.due} 完成，" if lang == "zh" else f"\ndue {f.due}, ")
+                            + late_words(f.late, f.late_unit, lang), style="yellow")
             table.add_row(Text(severity_label(f.severity, lang), style=STYLE[f.severity]), body,
                           Text(f.basis, style="dim"))
     if findings:

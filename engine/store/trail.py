@@ -30,7 +30,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from ..errors import CasecheckError
 from .chain import canonical, digest
 
-__all__ = ["CheckpointRow", "KeyError_", "init_key", "load_private", "load_public", "key_path",
+__all__ = ["CheckpointRow", "stamp_checkpoint", "KeyError_", "init_key", "load_private", "load_public", "key_path",
            "checkpoint_dir", "make_checkpoint", "case_leaves", "changes_digest", "latest_checkpoint",
            "read_checkpoint_file", "verify_signature"]
 
@@ -260,3 +260,20 @@ def verify_signature(public: Any, statement: str, signature: str) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def stamp_checkpoint(doc: Any, store: Any) -> None:
+    """A report over a store names the store's newest signed checkpoint (its root), so a reader can check
+    the report against the checkpoint files: in the stamp (JSON) and as a note (every format)."""
+    with store.reading() as session:
+        cp = latest_checkpoint(session)
+    if cp is None:
+        doc.stamp["checkpoint"] = None
+        note = ("案件库尚无签名检查点（casecheck keys seal）" if doc.lang == "zh" else
+                "the store has no signed checkpoint yet (casecheck keys seal)")
+    else:
+        at = cp.at.replace(tzinfo=None).isoformat(timespec="seconds")
+        doc.stamp["checkpoint"] = {"seq": cp.seq, "at": at, "cases": cp.cases, "root": cp.root}
+        note = (f"审计检查点 #{cp.seq}（{at}，{cp.cases} 件）根 {cp.root}" if doc.lang == "zh" else
+                f"audit checkpoint #{cp.seq} ({at}, {cp.cases} cases) root {cp.root}")
+    doc.notes.append(note)

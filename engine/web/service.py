@@ -383,33 +383,12 @@ def add_review_note(store: Store, user: User, kind: str, case_id: str, rule_id: 
 def run_review(store: Store, user: User, quarter: str, lang: str, *, keep: bool = True,
                rubric_name: str = "tianjin") -> Document:
     """The quarter's review of the user's scope (kept in the store under that scope, so the next quarter
-    compares with it), scored with the rubric and the reviewers' notes on the scope's files, as the report
-    document the CLI renders (personal data masked)."""
-    from .. import __version__
-    from ..report.builders import review_document
-    from ..review import previous_quarter, quarter_bounds, review
-    from ..rubric import load_rubric
-    from ..store.repo import load_review, save_run
-    from ..store.review_notes import load_notes
+    compares with it), as ``casecheck review --db`` builds it: rubric, the reviewers' notes on the scope's
+    files, personal data masked, the store's checkpoint."""
+    from ..services import review_document_for
 
-    quarter = quarter.strip().upper()
-    _, end = quarter_bounds(quarter)
-    rubric = load_rubric(rubric_name)
-    rulebook = default_rulebook()
-    cases = scoped_cases(store, user)
-    checker = Checker(rulebook, default_calendar(), default_workflows(), end, engine="oracle", lang=lang,
-                      history=PartyHistory(c.case for c in cases))
-    check = CheckResult(list(checker.check(cases)), [], end, rulebook.profile.name, rulebook.version,
-                        default_calendar().describe(), lang)
-    reviewed = review(check, quarter, rulebook.profile["review_grades"], rubric=rubric,
-                      notes=load_notes(store, user.agencies))
-    key = _scope_key(user)
-    before = load_review(store, previous_quarter(quarter), key)
-    if keep:
-        with store.writing() as session:
-            save_run(session, check, "review", __version__, scope=quarter, agency=key,
-                     case_ids={c.case_id for c in reviewed.cases})
-    return review_document(reviewed, lang, before, masked=True, rubric=rubric)
+    return review_document_for(store, quarter, None, lang, cases=scoped_cases(store, user), agencies=user.agencies,
+                               scope=_scope_key(user), keep=keep, rubric_name=rubric_name)
 
 
 def alerts_report(store: Store, user: User, as_of: dt.date, within: int | None, lang: str) -> tuple[Document, list[int]]:
