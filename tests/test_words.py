@@ -71,6 +71,9 @@ def test_rules_are_found_by_title_words_and_a_misspelt_id_gets_a_suggestion():
 
 
 def test_case_history_says_what_changed_in_local_time(tmp_path):
+    """A re-imported ledger that contradicts the store is a conflict naming both versions (nothing is
+    overwritten, issue 17); a correction is the change, and case history lists it field by field (old →
+    new) in local time."""
     from openpyxl import load_workbook
 
     db = str(tmp_path / "h.db")
@@ -83,15 +86,20 @@ def test_case_history_says_what_changed_in_local_time(tmp_path):
     sheet.cell(3, column, "刘某某")
     second = tmp_path / "台账2.xlsx"
     book.save(second)
-    assert run("import", str(second), "--db", db).returncode == 0
+    conflict = run("import", str(second), "--db", db)
+    assert conflict.returncode == 1 and "刘某" in conflict.stderr + conflict.stdout and "刘某某" in conflict.stderr + conflict.stdout
+    fixed = run("case", "correct", "津南学府罚〔2024〕1号", "8", "--json",
+                '{"type": "served", "date": "2024-03-13", "method": "mail", "officers": ["O1", "O2"], '
+                '"certificates_shown": true, "documents": ["送达回证"]}', "--reason", "送达方式录入错误", "--by", "O1",
+                "--db", db)
+    assert fixed.returncode == 0, fixed.stderr
     shown = run("case", "history", "津南学府罚〔2024〕1号", "--db", db)
     flat = " ".join(shown.stdout.split())
-    assert shown.returncode == 0 and "Asia/Shanghai" in flat and "更新" in flat
-    assert "party.name: 刘某 → 刘某某" in flat.replace("│", "").replace("  ", " ") or "刘某某" in flat
+    assert shown.returncode == 0 and "Asia/Shanghai" in flat and "更正" in flat
     from engine.store import Store
     from engine.cases import history
     changes = history(Store.open(db), "津南学府罚〔2024〕1号")
-    assert "party.name: 刘某 → 刘某某" in changes[-1].summary
+    assert "method: direct → mail" in changes[-1].summary and "送达方式录入错误" in changes[-1].summary
     utc = run("case", "history", "津南学府罚〔2024〕1号", "--db", db, "--tz", "UTC")
     stamp = changes[-1].at.strftime("%Y-%m-%d %H:%M:%S")
     assert stamp in utc.stdout and stamp not in shown.stdout                # Shanghai is 8 hours ahead

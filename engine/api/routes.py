@@ -393,7 +393,7 @@ def health(request: Request) -> JSONResponse:
 
 # ------------------------------------------------------------------------------------------- docs
 ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript",
-          "docs.js": "text/javascript", "favicon-32x32.png": "image/png"}
+          "docs.js": "text/javascript", "favicon.png": "image/png"}
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -408,7 +408,7 @@ def docs() -> HTMLResponse:
     return HTMLResponse(
         '<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>casecheck API v1</title>'
         f'<link rel="stylesheet" href="{PREFIX}/docs/assets/swagger-ui.css">'
-        f'<link rel="icon" href="{PREFIX}/docs/assets/favicon-32x32.png"></head>'
+        f'<link rel="icon" href="{PREFIX}/docs/assets/favicon.png"></head>'
         '<body><div id="swagger-ui"></div>'
         f'<script src="{PREFIX}/docs/assets/swagger-ui-bundle.js"></script>'
         f'<script src="{PREFIX}/docs/assets/docs.js"></script></body></html>')
@@ -418,9 +418,9 @@ def docs() -> HTMLResponse:
 def docs_asset(name: str) -> FileResponse:
     from pathlib import Path
 
-    import swagger_ui_bundle
+    import fastapi_offline                  # ships Swagger UI 5 (renders OpenAPI 3.1), no CDN
 
     if name not in ASSETS:
         raise Problem(404, "not-found", "没有该文件", "no such file")
-    base = Path(__file__).parent / "static" if name == "docs.js" else Path(swagger_ui_bundle.swagger_ui_path)
+    base = Path(__file__).parent / "static" if name == "docs.js" else Path(fastapi_offline.__file__).parent / "static"
     return FileResponse(base / name, media_type=ASSETS[name], headers={"Cache-Control": "max-age=86400"})

@@ -1,4 +1,4 @@
-// The interactive API page: Swagger UI (shipped in the swagger-ui-bundle package, no CDN) on the
+// The interactive API page: Swagger UI (Swagger UI 5, shipped in the fastapi-offline package, no CDN) on the
 // OpenAPI document this server publishes. A file, not an inline script, so a strict CSP allows it.
 window.addEventListener("load", function () {
   window.ui = SwaggerUIBundle({
