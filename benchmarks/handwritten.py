@@ -129,7 +129,7 @@ def _inspection(f: Any, day: int, add: Any) -> None:
 def _act(f: Any, day: int, add: Any) -> None:
     event, method = f.event_type, f.service_method
     simple_decision = event == "decided" and f.procedure == "simple"
-    if f.officer_count < 2 and (event in ON_SITE or (_new(day) and simple_decision)):
+    if f.officer_count < 2 and (event in ON_SITE or (_new(day) and simple_decision and not f.one_officer_allowed)):
         add(("procedure.two_officers", f.key))
     if f.certificates != "shown" and (event in SHOWN_ACTS or (event == "served" and method in SHOWN_SERVICE)
                                       or simple_decision):

@@ -15,7 +15,7 @@ from typing import Any
 from .definitions import parse_date, read_yaml, rules_path
 from .errors import DefinitionError
 
-__all__ = ["SpecialLimits", "special_limits", "APL_SPOT_COLLECTION"]
+__all__ = ["SpecialLimits", "special_limits", "one_officer_allowed", "APL_SPOT_COLLECTION"]
 
 NEW_LAW = dt.date(2021, 7, 15)
 # 行政处罚法 当场收缴: 1996 第四十七条第（一）项 二十元以下; 2021 第六十八条第（一）项 一百元以下 (fen)
@@ -31,6 +31,8 @@ class SpecialLimits:
     simple_basis: str
     spot_max: dict[str, int]
     spot_basis: str
+    one_officer_max: dict[str, int] | None = None     # party kind → fen: one officer may decide on the spot
+    one_officer_basis: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -56,9 +58,19 @@ def _table() -> list[tuple[str, str, tuple[str, ...], dt.date, dt.date | None, S
                 limits[name] = {k: a * 100 for k, a in raw.items()}
             if not v.get("simple_basis") or not v.get("spot_basis"):
                 raise DefinitionError(source, f"{vkey}.simple_basis", "cite the article of each limit")
+            one = v.get("one_officer_max")
+            if one is not None:
+                if not isinstance(one, dict) or not one or any(
+                        k not in ("person", "organization") or isinstance(a, bool) or not isinstance(a, int) or a < 0
+                        for k, a in one.items()):
+                    raise DefinitionError(source, f"{vkey}.one_officer_max", "yuan by party kind (person, organization)")
+                if not v.get("one_officer_basis"):
+                    raise DefinitionError(source, f"{vkey}.one_officer_basis", "cite the article that allows one officer")
+                one = {k: a * 100 for k, a in one.items()}
             out.append((law["id"], law["law"], tuple(str(m) for m in law["match"]), start, end,
                         SpecialLimits(law["id"], law["law"], limits["simple_max"], str(v["simple_basis"]),
-                                      limits["spot_collection_max"], str(v["spot_basis"]))))
+                                      limits["spot_collection_max"], str(v["spot_basis"]), one,
+                                      str(v.get("one_officer_basis") or ""))))
     return out
 
 
@@ -69,3 +81,21 @@ def special_limits(basis: Any, day: dt.date) -> SpecialLimits | None:
         if start <= day <= (end or dt.date.max) and any(m in t for t in texts for m in match):
             return limits
     return None
+
+
+def one_officer_allowed(case: Any, event: Any) -> bool:
+    """A simple-procedure decision that a special law lets one officer make on the spot: its basis names
+    the law, the law's version in force that day has ``one_officer_max``, and the penalty is a warning or a
+    fine up to that amount for the party's kind (行政处罚法 第四十二条第一款 “法律另有规定的除外”)."""
+    if getattr(event, "type", None) != "decided" or getattr(case, "procedure", None) != "simple":
+        return False
+    limits = special_limits(case.violation, event.date)
+    if limits is None or not limits.one_officer_max:
+        return False
+    cap = limits.one_officer_max.get(case.party.kind if case.party else "person")
+    penalty = getattr(event, "penalty", None)
+    if cap is None or penalty is None:
+        return False
+    if penalty.kind == "warning":
+        return True
+    return penalty.kind == "fine" and penalty.amount is not None and penalty.amount * 100 <= cap

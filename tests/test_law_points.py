@@ -96,3 +96,35 @@ def test_a_top_of_range_fine_names_the_statutory_range(messages):
     assert "5,000–50,000 元" in text and "消防法" in text
     text = one(messages, "discretion.benchmark_range", "BENCH-违反-1 情节较轻却罚款3万元")
     assert "情节较轻 5,000–15,000 元" in text
+
+
+def test_one_traffic_officer_may_decide_up_to_200_yuan_on_the_spot(messages):
+    """道路交通安全法 第一百零七条: one officer may fine up to 200 元 on the spot (a special provision over
+    行政处罚法 第四十二条第一款); above it the two-officer rule applies again."""
+    assert not [k for k in messages if k[1] == "TWO-合规-9 道路交通安全法一名交警当场罚款200元"]
+    text = one(messages, "procedure.two_officers", "TWO-违反-9 道路交通安全法一名交警当场罚款300元")
+    assert "只有 1 名执法人员" in text
+    assert ("simple.threshold", "TWO-违反-9 道路交通安全法一名交警当场罚款300元") in messages
+
+
+def test_the_hand_written_baseline_agrees_with_the_oracle_on_every_rule_fixture(rulebook):
+    """benchmarks/handwritten.py (the rule stage's baseline) and the catalogue's oracle find the same
+    (rule, fact) pairs on every rule fixture, the special-law cases included."""
+    import datetime as dt
+
+    from benchmarks import handwritten
+    from engine.calendar import default_calendar
+    from engine.facts import FactContext, build_facts
+    from engine.workflow import default_workflows
+
+    loaded = load_paths([RULES_DIR])
+    ctx = FactContext(default_calendar(), dt.date(2024, 12, 31), rulebook.profile, default_workflows(),
+                      PartyHistory(c.case for c in loaded.cases))
+    diffs = []
+    for item in loaded.cases:
+        facts = build_facts(item.case, ctx)
+        mine = {(rule, key) for rule, key in handwritten.evaluate(facts)}
+        theirs = {(rule, key) for rule, key in rulebook.evaluate(facts)}
+        if mine != theirs:
+            diffs.append((item.case.case_id, sorted(mine ^ theirs)))
+    assert diffs == []

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Iterator
 
 from ..model import CaseFile, Officer
+from ..special_laws import one_officer_allowed
 from .context import FactContext, iso
 from .kinds import ActFact, DocumentFact, Fact, OfficerActFact, StepFact
 
@@ -39,7 +40,8 @@ def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
                           has_recording=bool(event.recording), service_method=getattr(event, "method", "")
                           if event.type == "served" else "", act_date=event.date.isoformat(),
                           recording=event.recording or "", staffing="named" if event.officers else "none",
-                          consented=_consented(case, i, event))
+                          consented=_consented(case, i, event),
+                          one_officer_allowed=event.type == "decided" and one_officer_allowed(case, event))
 
 
 CONSENT_WORDS = ("送达地址确认书", "电子送达确认", "同意电子送达")

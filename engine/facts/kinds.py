@@ -147,6 +147,7 @@ class ActFact(Fact):
     procedure: str
     officer_count: int                # distinct officers named on the act (assistants not counted)
     consented: bool = True            # electronic service: the party agreed to it beforehand (else True)
+    one_officer_allowed: bool = False  # a special law lets one officer decide this on the spot (道路交通安全法 第一百零七条)
     certificates: str                 # shown | not_shown | unrecorded
     has_recording: bool               # an audio-video record id is attached
     service_method: str               # the method of a service, else ""
