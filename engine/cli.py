@@ -50,6 +50,8 @@ def _date(value: Optional[str], option: str) -> dt.date:
 FORMAT_HELP = "table | json | html | xlsx | docx (default: from -o's extension, else table)"
 UNMASK_HELP = ("show personal data (a person's ID number, phone, address) whole: a reviewer's internal copy; "
                "by default it is masked, e.g. 120104********1234, and the stamp says which")
+DISTRICT_HELP = ("监督辖区（rules/districts/）：其各执法主体，附监督汇总 / a supervisor's district: its agencies, "
+                 "with the supervisor's summary per agency")
 VERBOSE_HELP = "show internal codes (rule ids, file paths, agency codes) in the terminal and HTML"
 
 
@@ -204,6 +206,7 @@ def review(
     unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
     rubric_name: str = typer.Option("tianjin", "--rubric", help="scoring rubric: a name under rules/rubrics/ "
                                     "(tianjin, zhejiang) or a YAML path"),
+    district: Optional[str] = typer.Option(None, "--district", help=DISTRICT_HELP),
 ) -> None:
     """季度案卷评查：评分、否决项、等级、汇总；有不合格案卷时退出码 1 / quarterly case-file review: score, veto
     items, grade, summaries. Exit 1 if a file fails."""
@@ -240,6 +243,10 @@ def review(
         from .store.review_notes import load_notes
 
         notes = load_notes(store)
+    if district:
+        from .cli_supervise import keep_district
+
+        keep_district(result, district, agency)
     reviewed = run_review(result, quarter, rulebook.profile["review_grades"], agency, rubric=rubric, notes=notes)
     not_kept = None
     if store is not None:
@@ -251,6 +258,11 @@ def review(
             session, result, "review", __version__, scope=reviewed.quarter, agency=agency,
             case_ids={c.case_id for c in reviewed.cases}), lang.value)
     doc = review_document(reviewed, lang.value, before, masked=not unmask, rubric=rubric)
+    if district:
+        from .cli_supervise import review_summary
+
+        review_summary(doc, reviewed, district=district, agency=agency, paths=paths, store=store, day=day,
+                       profile=profile)
     if store is not None:
         from .trail_cli import stamp_checkpoint
 
@@ -273,6 +285,7 @@ def alerts(
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
+    district: Optional[str] = typer.Option(None, "--district", help=DISTRICT_HELP),
 ) -> None:
     """期限预警：即将超期或已超期的期限，最紧急的在前；有超期时退出码 1 / deadlines about to be missed or missed,
     most urgent first. Exit 1 if any is overdue."""
@@ -303,11 +316,22 @@ def alerts(
         from .store.deadlines import store_alerts
 
         found = store_alerts(Store.open(db, create=False), calendar, day, within=within, agency=agency, lang=lang.value)
+        from .cli_supervise import with_rectifications      # overdue 整改 of supervision notices (issue 19)
+
+        found = with_rectifications(found, Store.open(db, create=False), day, within, agency, district, lang.value)
     else:
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
+    if district:
+        from .cli_supervise import in_district
+
+        found = in_district(found, district)
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
                           calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems)
     _repeat_inspections(doc, paths and loaded.cases, db, day, agency, load_profile(profile), lang.value)
+    if district:
+        from .cli_supervise import alerts_summary
+
+        alerts_summary(doc, found, district=district, agency=agency, db=db, day=day)
     write(doc, chosen, output, verbose)
     raise typer.Exit(doc.exit_code)
 
@@ -751,6 +775,10 @@ app.add_typer(decisions_app, name="decisions")
 from .cli_review import register as _register_review_notes  # noqa: E402  (issue 20: adjust, waive)
 
 _register_review_notes(app)
+
+from .cli_supervise import register as _register_supervise  # noqa: E402  (issue 19: 监督通知书/意见书, 整改)
+
+_register_supervise(app)
 
 from .ledger.cli import app as _ledger_app  # noqa: E402  (issue 18: casecheck ledger template / check)
 

@@ -409,6 +409,12 @@ def _review_report(w: _Writer, doc: Document) -> None:
             + f"；存在否决项的{s.get('vetoed', 0)}件；存在问题的案卷{s.get('with_findings', 0)}件。")
            if zh else f"{n} files reviewed, average score {s.get('average_score')}; "
            + ", ".join(f"{g}: {k}" for g, k in grades) + f"; vetoed {s.get('vetoed', 0)}.")
+    supervision = doc.section("supervision")          # a supervisor's review of a district (issue 19)
+    if supervision is not None and supervision.rows:
+        cols = [c for c in supervision.columns if not c.internal]
+        w.h2(supervision.title(doc.lang))
+        w.table([c.title(doc.lang) for c in cols], [[_v(r.get(c.key), doc.lang) for c in cols]
+                                                    for r in supervision.rows])
     w.h1("四、发现的典型问题" if zh else "4. Typical problems")
     by_rule = doc.section("by_rule")
     rows = list(by_rule.rows) if by_rule else []
