@@ -348,7 +348,7 @@ def rectification_alerts(store: Any, as_of: dt.date, *, within: int | None = Non
                          lang: str = "zh") -> list[Any]:
     """Open notices whose rectification deadline has passed or falls within ``within`` working days, as
     deadline alerts (code ``supervision.rectification``), so they sit in ``alerts`` beside the cases'."""
-    from .alerts import Alert, workdays_left
+    from .alerts import Alert, sort_alerts
     from .calendar import default_calendar
 
     calendar = default_calendar()
@@ -356,14 +356,39 @@ def rectification_alerts(store: Any, as_of: dt.date, *, within: int | None = Non
     for n in notices(store, agencies):
         if n.closed or n.issued_on > as_of:
             continue
-        left = workdays_left(calendar, as_of, n.deadline)
+        left = _left(calendar, as_of, n.deadline)
         if within is not None and left > within:
             continue
         what = (f"{n.kind_title(lang)}整改（{n.number}，{n.state_label(lang)}）" if lang == "zh"
                 else f"rectification of {n.kind_title(lang)} {n.number} ({n.state_label(lang)})")
         out.append(Alert("、".join(n.case_ids) or "—", n.agency, f"supervision:{n.pk}", what, "supervision.rectification",
                          n.issued_on.isoformat(), n.deadline, left, ""))
-    return out
+    return sort_alerts(out)
+
+
+def _left(calendar: Any, as_of: dt.date, due: dt.date) -> int:
+    """Working days from ``as_of`` to ``due`` (negative: overdue). A deadline in a year the working-day
+    calendar does not cover yet (a rectification period often runs into the next year) is counted in
+    weekdays for the uncovered part: it can only be a while ahead, never overdue, on a covered as-of day."""
+    from .alerts import workdays_left
+    from .errors import CalendarError
+
+    try:
+        return workdays_left(calendar, as_of, due)
+    except CalendarError:
+        covered = dt.date(as_of.year, 12, 31)
+        while True:
+            try:
+                calendar._is_workday(covered + dt.timedelta(days=1))
+            except CalendarError:
+                break
+            covered = dt.date(covered.year + 1, 12, 31)
+        left = workdays_left(calendar, as_of, covered) if covered >= as_of else 0
+        day = covered + dt.timedelta(days=1)
+        while day <= due:
+            left += day.weekday() < 5
+            day += dt.timedelta(days=1)
+        return left
 
 
 def _agency_name(code: str) -> str:
