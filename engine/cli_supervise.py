@@ -56,15 +56,6 @@ def _agencies(agency: Optional[str], district: Optional[str]) -> Optional[list[s
     return [agency] if agency else None
 
 
-def _issuer(district: Optional[str], lang: str) -> str:
-    from .supervision import _district_name
-
-    name = _district_name(district)
-    if lang != "zh":
-        return f"{name} justice bureau (enforcement supervision)" if name else ""
-    return f"{name}司法局" if name else ""
-
-
 def _print_notice(view, lang: str, day: dt.date) -> None:
     zh = lang == "zh"
     out = Console()
@@ -221,17 +212,12 @@ def show_cmd(
         from .safe_io import check_output
 
         check_output(output)
-        output.write_bytes(render_notice(view, lang, day))
+        from .supervision import notice_docx_bytes
+
+        output.write_bytes(notice_docx_bytes(view, lang, day))
         Console().print(f"已写入 / written: {output}")
         return
     _show(view, fmt, lang, day)
-
-
-def render_notice(view, lang: str, day: dt.date) -> bytes:
-    from .report.supervision_docx import notice_docx
-    from .supervision import _agency_name
-
-    return notice_docx(view, lang, day, agency_name=_agency_name(view.agency), issuer=_issuer(view.district, lang))
 
 
 def _show(view, fmt: str, lang: str, day: dt.date) -> None:
@@ -278,7 +264,6 @@ def with_rectifications(found: list, store, day: dt.date, within: Optional[int],
     return sort_alerts(list(found) + rectification_alerts(store, day, within=within, agencies=codes, lang=lang))
 
 
-SOON = 5            # working days: "due soon" in the supervisor's summary (the dashboard's yellow cards)
 
 
 def review_summary(doc, reviewed, *, district: str, agency: Optional[str], paths, store, day: dt.date,
@@ -287,7 +272,7 @@ def review_summary(doc, reviewed, *, district: str, agency: Optional[str], paths
     and the deadlines overdue or due within 5 working days on the review's as-of day (files: from the
     files; a store: its deadline rows), with the store's open supervision notices."""
     from .calendar import default_calendar
-    from .supervision import add_supervisor_section
+    from .supervision import SOON_WORKDAYS as SOON, add_supervisor_section
 
     codes = _district_codes(district, agency)
     calendar = default_calendar()

@@ -228,13 +228,16 @@ def record_step(store: Store, row: CaseRow, event: dict[str, Any], *, officer: s
 def review_document_for(store: Store, quarter: str, agency: str | None, lang: str = "zh",
                         profile: str = "tianjin", *, cases: list[LoadedCase] | None = None,
                         agencies: Iterable[str] | None = None, scope: str | None = None, keep: bool = False,
-                        rubric_name: str = "tianjin", masked: bool = True) -> Any:
+                        rubric_name: str = "tianjin", masked: bool = True,
+                        summary_agencies: Iterable[str] | None = None) -> Any:
     """The quarter's review (案卷评查) of stored cases as ``casecheck review --db`` builds it: scored with the
     rubric and the reviewers' notes, compared with the stored review of the previous quarter, personal data
     masked, stamped with the store's newest signed checkpoint. ``cases``: the cases to review (default: the
     stored cases of ``agency``); ``agencies``: the caller's scope, whose reviewers' notes apply (None: all);
     ``scope``: the key the reviews are kept and compared under (default ``agency``); ``keep``: store this
-    review for the next quarter's comparison."""
+    review for the next quarter's comparison. ``summary_agencies``: a supervisor's agencies — the review
+    then opens with the supervisor's summary per agency (``engine.supervision``; deadlines as of the quarter's
+    end, the store's supervision notices)."""
     from .cases import stored_cases
     from .report.builders import review_document
     from .review import previous_quarter, quarter_bounds, review
@@ -262,6 +265,13 @@ def review_document_for(store: Store, quarter: str, agency: str | None, lang: st
             save_run(session, result, "review", __version__, scope=reviewed.quarter, agency=scope,
                      case_ids={c.case_id for c in reviewed.cases})
     doc = review_document(reviewed, lang, before, masked=masked, rubric=rubric)
+    if summary_agencies is not None:
+        from .store.deadlines import store_alerts
+        from .supervision import SOON_WORKDAYS, add_supervisor_section
+
+        codes = set(summary_agencies)
+        found = [a for a in store_alerts(store, calendar, end, within=SOON_WORKDAYS, lang=lang) if a.agency in codes]
+        add_supervisor_section(doc, store, codes, reviewed=reviewed, alerts=found, as_of=end)
     stamp_checkpoint(doc, store)
     return doc
 

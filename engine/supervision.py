@@ -46,6 +46,7 @@ REGULATION = ("《行政执法监督条例》（国务院令第825号，2026年2
 TIANJIN_BEFORE = ("《天津市行政执法监督规定》（津政令第9号，2014年10月1日起施行）第六条",
                   "（2026年2月1日前：《行政执法监督条例》尚未施行）")
 MAX_TEXT = 4000
+SOON_WORKDAYS = 5         # "due soon" in the supervisor's summary (the dashboard's yellow cards)
 
 
 class SupervisionError(CasecheckError):
@@ -465,3 +466,18 @@ def add_supervisor_section(doc: Any, store: Any, agencies: Iterable[str], *, rev
     overdue = sum(n.overdue_on(as_of) for n in open_notices)
     doc.summary.append(("rectification_overdue", "逾期未整改的监督文书" if doc.lang == "zh" else
                         "supervision notices overdue", overdue))
+
+
+def issuer_name(district: str | None, lang: str = "zh") -> str:
+    """Who issues a district's notices: its justice bureau (the 条例's supervision body, Art 6)."""
+    name = _district_name(district)
+    if lang != "zh":
+        return f"{name} justice bureau (enforcement supervision)" if name else ""
+    return f"{name}司法局" if name else ""
+
+
+def notice_docx_bytes(view: NoticeView, lang: str = "zh", as_of: dt.date | None = None) -> bytes:
+    """The notice as a DOCX one files (``engine.report.supervision_docx``)."""
+    from .report.supervision_docx import notice_docx
+
+    return notice_docx(view, lang, as_of, agency_name=_agency_name(view.agency), issuer=issuer_name(view.district, lang))

@@ -37,6 +37,13 @@ ACCESS = {
     ("GET", "/feed"): EVERYONE,
     ("POST", "/feed/new"): EVERYONE,
     ("POST", "/feed/revoke"): EVERYONE,
+    ("GET", "/supervision"): {"supervisor", "head", "officer"},
+    ("GET", "/supervision/new"): {"supervisor"},
+    ("POST", "/supervision/new"): {"supervisor"},
+    ("GET", "/supervision/{nid}"): {"supervisor", "head", "officer"},
+    ("GET", "/supervision/{nid}/docx"): {"supervisor", "head", "officer"},
+    ("POST", "/supervision/{nid}/reply"): {"head", "officer"},
+    ("POST", "/supervision/{nid}/close"): {"supervisor"},
     ("GET", "/admin/users"): {"admin"},
     ("POST", "/admin/users"): {"admin"},
     ("POST", "/admin/users/{login}/disable"): {"admin"},
@@ -57,7 +64,24 @@ def world(tmp_path_factory):
     app = create_app(url)
     own = case_pk(url, "津南学罚〔2026〕902", "xuefu")
     other = case_pk(url, "津南城管", "nkcgw")
+    NOTICES.update(_notices(store))
     return app, own, other
+
+
+NOTICES: dict[str, int] = {}          # a supervision notice to the users' agency and one to another agency
+
+
+def _notices(store) -> dict[str, int]:
+    import datetime as dt
+
+    from engine.supervision import issue
+
+    made = {}
+    for key, agency in (("own", "xuefu"), ("other", "nkcgw")):
+        made[key] = issue(store, agency=agency, kind="notice", case_ids=[], rule_ids=[], problem="p", basis="b",
+                          requirement="r", deadline=dt.date(2026, 12, 31), by="s", proof="asserted",
+                          issued_on=dt.date(2026, 11, 1)).pk
+    return made
 
 
 def _walk(routes, prefix: str = ""):
@@ -98,15 +122,15 @@ def test_every_routes_declared_roles_match_the_table(world):
                 assert declared == wanted, (method, path, declared)
 
 
-def _request(c, method: str, path: str, pk: int, csrf: str):
+def _request(c, method: str, path: str, pk: int, csrf: str, nid: int | None = None):
     concrete = (path.replace("{pk}", str(pk)).replace("{code}", "en").replace("{token}", "nope")
-                .replace("{login}", "nobody"))
+                .replace("{login}", "nobody").replace("{nid}", str(nid if nid is not None else NOTICES.get("own", 0))))
     query = {"/cases/{pk}/record": "?type=closed", "/review/download": "?quarter=2024Q2&format=json",
              "/stats": "?year=2024", "/alerts": "?as_of=2024-06-30"}.get(path, "") if method == "GET" else ""
     if method == "GET":
         return c.get(concrete + query)
     data = {"csrf": csrf, "type": "closed", "expect": "0", "date": "2026-11-30", "quarter": "2024Q2",
-            "login": "x y", "password": "short", "case_id": "nope", "rule_id": "nope", "kind": "adjust", "value": "1", "reason": "r"}
+            "login": "x y", "password": "short", "case_id": "nope", "rule_id": "nope", "kind": "adjust", "value": "1", "reason": "r", "text": "t"}
     files = [("files", ("bad.json", b"{}", "application/json"))] if path == "/import" else None
     return c.post(concrete, data=data, files=files)
 
@@ -149,6 +173,21 @@ def test_a_case_of_another_agency_is_404_on_every_case_route_for_every_role(worl
             continue
         r = _request(c, method, path, other, csrf)
         assert r.status_code == 404, (role, method, path, r.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_supervision_notice_of_another_agency_is_404_on_every_notice_route_for_every_role(world, role):
+    app, own, _ = world
+    c = client(app, f"r_{role}", "route-pass-1")
+    csrf = csrf_of(c.get("/feed").text)
+    for (method, path), allowed in ACCESS.items():
+        if "{nid}" not in path or role not in allowed:
+            continue
+        r = _request(c, method, path, own, csrf, nid=NOTICES["other"])
+        assert r.status_code == 404, (role, method, path, r.status_code)
+    if role in ("supervisor", "head", "officer"):
+        listed = c.get("/supervision")
+        assert f"/supervision/{NOTICES['own']}" in listed.text and f"/supervision/{NOTICES['other']}" not in listed.text
 
 
 @pytest.mark.parametrize("role", ROLES)

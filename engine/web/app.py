@@ -87,6 +87,9 @@ def create_app(store_url: str | None = None, *, store: Store | None = None, secu
     app.mount("/static", StaticFiles(directory=str(resources.files("engine.web").joinpath("static"))), name="static")
     for module in (auth, work, cases, admin):
         app.include_router(module.router)
+    from . import supervision                       # issue 19: 监督通知书/意见书 and rectification
+
+    app.include_router(supervision.router)
     # The platform API (/api/v1): tokens of platform clients, and the logged-in user's session.
     api.install(app, app.state.store)
     api.auth.add_identity_source(app, session_identity)

@@ -388,7 +388,8 @@ def run_review(store: Store, user: User, quarter: str, lang: str, *, keep: bool 
     from ..services import review_document_for
 
     return review_document_for(store, quarter, None, lang, cases=scoped_cases(store, user), agencies=user.agencies,
-                               scope=_scope_key(user), keep=keep, rubric_name=rubric_name)
+                               scope=_scope_key(user), keep=keep, rubric_name=rubric_name,
+                               summary_agencies=user.agencies if user.has("supervisor") else None)
 
 
 def alerts_report(store: Store, user: User, as_of: dt.date, within: int | None, lang: str) -> tuple[Document, list[int]]:
@@ -396,8 +397,17 @@ def alerts_report(store: Store, user: User, as_of: dt.date, within: int | None, 
     from ..report.builders import alerts_document
 
     found = scoped_alerts(store, user, as_of, within=within, lang=lang)
-    doc = alerts_document([a for _, a in found], lang, as_of=as_of, within=within, rules=catalogue_version(),
+    shown = [a for _, a in found]
+    if user.has("supervisor", "head"):                   # overdue 整改 of supervision notices (issue 19)
+        from ..supervision import rectification_alerts
+
+        shown = sort_alerts(shown + rectification_alerts(store, as_of, within=within, agencies=user.agencies, lang=lang))
+    doc = alerts_document(shown, lang, as_of=as_of, within=within, rules=catalogue_version(),
                           calendar=default_calendar().describe(), profile=load_profile().name)
+    if user.has("supervisor"):
+        from ..supervision import add_supervisor_section
+
+        add_supervisor_section(doc, store, user.agencies, alerts=shown, as_of=as_of)
     return doc, [pk for pk, _ in found]
 
 

@@ -42,7 +42,10 @@ def _as_of(value: str) -> dt.date:
 @router.get("/")
 def home(request: Request, user: User = Depends(allow(*ALL)), as_of: str = "") -> Any:
     board = dashboard(get_store(request), user, get_lang(request), _as_of(as_of))
-    return render(request, "dashboard.html", board=board)
+    from .supervision import dashboard_card                     # issue 19: open and overdue 整改
+
+    return render(request, "dashboard.html", board=board,
+                  supervision=dashboard_card(get_store(request), user, board.as_of))
 
 
 # ---------------------------------------------------------------------------------------------- import
