@@ -20,13 +20,24 @@ CASE = "津南学罚〔2024〕5号"
 RULE = "legal_review.required_before_decision"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
     from engine.web.app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('sup') / 'store.db'}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sup') / 'store.db'}"
+    else:
+        import pg
+
+        url = pg.create_database()
     demo_store(url)
-    return create_app(url), url
+    app = create_app(url)
+    yield app, url
+    app.state.store.close()
+    if request.param == "postgresql":
+        import pg
+
+        pg.drop_database(url)
 
 
 def test_issue_report_close_through_the_app(world):
