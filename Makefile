@@ -40,11 +40,12 @@ demo: venv $(DATA)/xuefu-2024/expected.yaml
 	  $(VENV)/bin/casecheck review $(DATA)/xuefu-2024 --quarter 2024Q4 -o build/reports/review-2024Q4.$$ext; rc=$$?; [ $$rc -le 1 ] || exit 1; done
 	$(VENV)/bin/casecheck alerts $(DATA)/xuefu-2024 --as-of 2024-12-31 --within 5 -o build/reports/alerts.json; rc=$$?; [ $$rc -le 1 ]
 	$(VENV)/bin/casecheck alerts $(DATA)/xuefu-2024 --as-of 2024-12-31 --within 5 -o build/reports/alerts.html; rc=$$?; [ $$rc -le 1 ]
+	$(VENV)/bin/casecheck review fixtures/demo --quarter 2024Q2 --district nankai -o build/reports/supervision-2024Q2.json; rc=$$?; [ $$rc -le 1 ]
 	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024 -o build/reports/stats-2024.json
 	$(VENV)/bin/casecheck stats $(DATA)/xuefu-2024 --year 2024 -o build/reports/stats-2024.xlsx
 	@echo "reports: build/reports/ (review-2024Q4 .txt .html .xlsx .docx .json, alerts.html, stats-2024.xlsx)"
 	@$(PY) -m engine.report.headline build/reports/check-demo.json build/reports/check-demo-2025.json build/reports/review-2024Q4.json \
-	  build/reports/alerts.json build/reports/stats-2024.json
+	  build/reports/alerts.json build/reports/stats-2024.json build/reports/supervision-2024Q2.json
 
 # Headless Chromium, a CJK font, LibreOffice (DOCX to PDF) and poppler (PDF to text/PNG) for the browser,
 # print and document tests (Debian packages; needs root or sudo).

@@ -12,7 +12,13 @@ def headline(data: dict) -> str:
     if "kind" in data:                                    # a Document: review, alerts, stats
         labels = data.get("summary_labels", {})
         figures = "  ".join(f"{labels.get(k, k)} {v}" for k, v in data.get("summary", {}).items())
-        return f"{data['title']}\n  {figures}"
+        lines = [f"{data['title']}", f"  {figures}"]
+        titles = {c["key"]: c["title"] for c in data.get("columns", {}).get("supervision", [])}
+        for row in data.get("sections", {}).get("supervision", []):     # a supervisor's summary (issue 19)
+            shown = [f"{titles[k]} {row[k]}" for k in titles if k not in ("agency_name", "agency", "typical")
+                     and row.get(k) is not None]
+            lines.append(f"  {titles.get('agency_name', '')} {row.get('agency_name')}：{' · '.join(shown)}")
+        return "\n".join(lines)
     counts: dict[str, int] = {}                           # casecheck check --format json
     for f in data.get("findings", []):
         counts[f["severity"]] = counts.get(f["severity"], 0) + 1
