@@ -46,6 +46,7 @@ REGULATION = ("《行政执法监督条例》（国务院令第825号，2026年2
 TIANJIN_BEFORE = ("《天津市行政执法监督规定》（津政令第9号，2014年10月1日起施行）第六条",
                   "（2026年2月1日前：《行政执法监督条例》尚未施行）")
 MAX_TEXT = 4000
+ATTEMPTS = 3
 SOON_WORKDAYS = 5         # "due soon" in the supervisor's summary (the dashboard's yellow cards)
 
 
@@ -231,16 +232,26 @@ def issue(store: Any, *, agency: str, kind: str, case_ids: list[str], rule_ids: 
                                "the case(s) and rule(s) whose findings carry it")
     own, unverified = regulation_basis(day)
     full_basis = "\n".join([*bases, f"监督依据：{own}（{unverified}）"])
-    with store.writing() as session:
-        row = SupervisionNoticeRow(number=_next_number(session, kind, district, day.year), kind=kind,
-                                   district=district, agency=agency, case_ids=json.dumps(case_ids, ensure_ascii=False),
-                                   rule_ids=json.dumps(rule_ids), problem=problem, basis=full_basis,
-                                   requirement=requirement, issued_on=day, deadline=deadline, by=_text(by, "by"),
-                                   proof=_proof(proof), at=now())
-        session.add(row)
-        session.flush()
-        pk = int(row.id)
-    return notice(store, pk)
+    from sqlalchemy.exc import IntegrityError
+
+    by, proof = _text(by, "by"), _proof(proof)
+    for attempt in range(ATTEMPTS):        # two supervisors numbering at once: the unique number decides
+        try:
+            with store.writing() as session:
+                row = SupervisionNoticeRow(number=_next_number(session, kind, district, day.year), kind=kind,
+                                           district=district, agency=agency,
+                                           case_ids=json.dumps(case_ids, ensure_ascii=False),
+                                           rule_ids=json.dumps(rule_ids), problem=problem, basis=full_basis,
+                                           requirement=requirement, issued_on=day, deadline=deadline, by=by,
+                                           proof=proof, at=now())
+                session.add(row)
+                session.flush()
+                pk = int(row.id)
+            return notice(store, pk)
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise SupervisionError("文号冲突，请重试 / the notice number was taken meanwhile: try again") from None
+    raise AssertionError("unreachable")
 
 
 def _view(row: Any, steps: list[Any]) -> NoticeView:
@@ -301,11 +312,26 @@ def notice(store: Any, pk: int, agencies: Iterable[str] | None = None) -> Notice
 
 def _step(store: Any, pk: int, action: str, text: str, day: dt.date, by: str, proof: str,
           agencies: Iterable[str] | None, deadline: dt.date | None = None) -> NoticeView:
-    from .store.repo import now
-    from .store.supervision import SupervisionNoticeRow, SupervisionStepRow
+    """One state change, judged against the steps as read; a step that landed meanwhile (the unique
+    notice and seq) makes it judge again against the new state, which may then refuse it."""
+    from sqlalchemy.exc import IntegrityError
 
     text = _text(text, "text")
     by, proof = _text(by, "by"), _proof(proof)
+    for attempt in range(ATTEMPTS):
+        try:
+            return _append_step(store, pk, action, text, day, by, proof, agencies, deadline)
+        except IntegrityError:
+            if attempt == ATTEMPTS - 1:
+                raise SupervisionError("另一步骤同时写入，请重试 / another step landed meanwhile: try again") from None
+    raise AssertionError("unreachable")
+
+
+def _append_step(store: Any, pk: int, action: str, text: str, day: dt.date, by: str, proof: str,
+                 agencies: Iterable[str] | None, deadline: dt.date | None) -> NoticeView:
+    from .store.repo import now
+    from .store.supervision import SupervisionNoticeRow, SupervisionStepRow
+
     with store.writing() as session:
         row = session.get(SupervisionNoticeRow, pk)
         if row is None or (agencies is not None and row.agency not in set(agencies)):
@@ -399,9 +425,6 @@ def _agency_name(code: str) -> str:
         return load_agency(code).name if agency_path(code).exists() else code
     except CasecheckError:
         return code
-
-
-SUMMARY_COLUMNS = (("agency_name", "执法主体", "agency"), ("reviewed", "评查案卷", "files reviewed"))
 
 
 def supervisor_section(agencies: Iterable[str], lang: str, *, reviewed: Any = None, alerts: Iterable[Any] = (),

@@ -207,3 +207,20 @@ def test_review_of_a_district_has_the_supervisors_summary_in_every_format(tmp_pa
     assert "supervision" not in json.loads(plain.stdout)["sections"]               # only for a district
     bad = run("review", str(DEMO), "--quarter", "2024Q2", "--district", "nowhere")
     assert bad.returncode == 2 and "nowhere" in bad.stderr
+
+
+def test_a_notice_number_taken_meanwhile_is_numbered_again(store, monkeypatch):
+    """Two supervisors issuing at once: the unique number refuses the second insert, which numbers again."""
+    import engine.supervision as sv
+
+    first = _issue(store)
+    real, calls = sv._next_number, []
+
+    def stale(session, *args):
+        calls.append(1)
+        return first.number if len(calls) == 1 else real(session, *args)
+
+    monkeypatch.setattr(sv, "_next_number", stale)
+    second = _issue(store)
+    assert len(calls) == 2 and second.number == "南开区行政执法监督通知书〔2026〕2号"
+    assert [n.number for n in notices(store)] == [second.number, first.number]
