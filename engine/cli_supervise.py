@@ -180,8 +180,10 @@ def list_cmd(
                                     ensure_ascii=False, indent=2) + "\n")
     else:
         zh = lang == "zh"
-        table = Table(*(["id", "文号", "机关", "涉及案卷", "整改期限", "状态"] if zh else
-                        ["id", "number", "agency", "cases", "deadline", "state"]))
+        table = Table()
+        for name in (["id", "文号", "机关", "涉及案卷", "整改期限", "状态"] if zh else
+                     ["id", "number", "agency", "cases", "deadline", "state"]):
+            table.add_column(name, overflow="fold")
         for n in found:
             state_text = n.state_label(lang, day)
             table.add_row(str(n.pk), n.number, n.agency, "、".join(n.case_ids) or "—", n.deadline.isoformat(),
