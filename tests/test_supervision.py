@@ -165,6 +165,11 @@ def test_the_command_line_issues_replies_closes_lists_and_writes_the_docx(tmp_pa
     assert any(a["code"] == "supervision.rectification" and a["overdue"] for a in data["sections"]["alerts"])
     rows = {r["agency"]: r for r in data["sections"]["supervision"]}
     assert rows["xuefu"]["overdue_notices"] == 1 and set(rows) == {"xuefu", "nkcgw"}
+    review = run("review", "--db", db, "--quarter", "2024Q2", "--as-of", "2026-12-21", "--district", "nankai",
+                 "--format", "json")
+    summary = {r["agency"]: r for r in json.loads(review.stdout)["sections"]["supervision"]}
+    assert (summary["xuefu"]["open_notices"], summary["xuefu"]["overdue_notices"]) == (1, 1), review.stderr
+    assert summary["nkcgw"]["open_notices"] == 0 and summary["xuefu"]["reviewed"] > 0
     refused = run("supervise", "close", str(made["id"]), "--text", "好", "--date", "2026-12-02", "--db", db)
     assert refused.returncode == 2 and "尚无待审核的整改报告" in refused.stderr
     assert run("supervise", "reply", str(made["id"]), "--text", "已整改", "--date", "2026-12-10", "--agency", "xuefu",
