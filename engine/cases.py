@@ -239,6 +239,7 @@ class RecordResult:
     seq: int
     state: str
     findings: list[Finding]          # what the rules say about the case now (nothing blocking)
+    then: Any = None                 # what ``record(…, then=)`` returned, inside the step's transaction
 
 
 def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: str) -> Checker:
@@ -262,7 +263,7 @@ def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "ca
     case, problems = validate_case(raw, source)
     if problems:
         raise InputError(problems)
-    with store.writing() as session:
+    with store.writing_new(case.agency.code, case.case_id, case.party.id if case.party else None) as session:
         exists = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,
                                                     CaseRow.case_id == case.case_id)).first()
         if exists:
@@ -281,12 +282,16 @@ PROOFS = ("asserted", "authenticated", "platform")
 
 def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, agency: str | None = None,
            as_of: dt.date | None = None, rulebook: Rulebook | None = None, lang: str = "zh",
-           expect: int | None = None, proof: str = "asserted") -> RecordResult:
+           expect: int | None = None, proof: str = "asserted",
+           then: Callable[[Any, CaseRow, EventRow, RecordResult], Any] | None = None) -> RecordResult:
     """Judge and store one step. ``actor``: the recording officer (id, or unique name, of an officer of
     the case). ``proof``: how that was established, stored with the event: ``asserted`` (named on the
     command line, ``--by``), ``authenticated`` (a user logged in to the web workspace, or calling the API with
     their session) or ``platform`` (named by a platform client that authenticated with its API token). ``expect``: how many events the recorder saw; when another step landed meanwhile the
-    step is refused (``ConcurrentChange``) instead of being appended to a case the recorder has not seen."""
+    step is refused (``ConcurrentChange``) instead of being appended to a case the recorder has not seen.
+    ``then(session, row, event, result)``: called once the step is stored, in the step's own transaction
+    before it commits (the API's decision-log record, what it reads back): the step and what ``then``
+    writes are stored together or not at all; its return value is ``result.then``."""
     if proof not in PROOFS:
         raise CasecheckError(f"proof must be one of {', '.join(PROOFS)}, not {proof!r}")
     rulebook = rulebook or default_rulebook()
@@ -309,7 +314,10 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
         payload = new.model_dump(mode="json", exclude_none=True)
         stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof)
         refresh_deadlines(session, row, candidate, _deadline_context(rulebook.profile))
-        return RecordResult(case_id, stored.seq, row.state, findings)
+        result = RecordResult(case_id, stored.seq, row.state, findings)
+        if then is not None:
+            result.then = then(session, row, stored, result)
+        return result
 
 
 def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, actor: str, reason: str,

@@ -284,3 +284,37 @@ def test_concurrent_steps_lose_and_double_nothing(url):
         seqs = sorted(seq for c, seq, _ in rows if c == cid)
         assert seqs == list(range(1, base + 3))
         assert [t for c, seq, t in sorted(rows) if c == cid][-2:] == ["legal_review", "decided"]
+
+
+def test_a_new_case_waits_for_its_party_not_for_other_live_steps_and_one_id_is_stored_once(pg_url):
+    from engine.errors import CasecheckError
+
+    store = Store.open(pg_url)
+    new_case(store, _case("C-1", "P-1"), actor="王某")
+    held, release = threading.Event(), threading.Event()
+    holder, _ = _run(_hold_case, pg_url, "C-1", held, release)
+    try:
+        assert held.wait(WAIT)
+        other, out = _run(lambda: new_case(Store.open(pg_url), _case("C-2", "P-2"), actor="王某"))
+        other.join(WAIT)                                 # another party: no wait for the running step
+        assert not other.is_alive() and out == ["C-2"], out
+        same, out_same = _run(lambda: new_case(Store.open(pg_url), _case("C-3", "P-1"), actor="王某"))
+        same.join(1.0)                                   # the party's row: waits for the step on C-1
+        assert same.is_alive() and out_same == []
+    finally:
+        release.set()
+        holder.join(WAIT)
+    same.join(WAIT)
+    assert out_same == ["C-3"], out_same
+    gate = threading.Barrier(2, timeout=WAIT)
+
+    def create(party: str):
+        gate.wait()
+        return new_case(Store.open(pg_url), _case("C-9", party), actor="王某")
+
+    threads = [_run(create, "P-7"), _run(create, "P-8")]      # one id, two parties: no common party lock
+    for thread, _ in threads:
+        thread.join(WAIT)
+    results = [out[0] for _, out in threads]
+    assert sorted(map(type, results), key=str) == sorted([str, CasecheckError], key=str), results
+    assert "already stored" in str(next(r for r in results if isinstance(r, CasecheckError)))

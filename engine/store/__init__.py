@@ -21,6 +21,10 @@ On PostgreSQL the store has one transaction-level advisory lock, the writers' lo
   The order is always writers' lock → case row → party lock, and a step holds nothing else it could wait
   for (its writes are its own case's rows and fresh keys), so two steps never wait for each other in a
   circle. A step on a case without a party takes no party lock.
+- ``writing_new()`` (``case new``, the API's ``POST /cases``: one new case) takes the writers' lock shared,
+  then an advisory lock of the case's key (agency and id: two creations of one id are one after the
+  other, the second finds the first) and its party's lock (the party row it inserts or updates): the same
+  order as a step's, the case key in the row's place.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from sqlmodel import Session
 
 from ..errors import CasecheckError
 
-__all__ = ["Store", "default_url", "StoreError"]
+__all__ = ["Store", "default_url", "StoreError", "party_lock_key", "case_lock_key"]
 
 DEFAULT_DB = "casecheck.db"
 _LOCK_KEY = 0x43415345      # "CASE": the advisory lock id of casecheck writers on PostgreSQL
@@ -50,10 +54,18 @@ _PARTY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 def party_lock_key(party_id: str) -> int:
     """The advisory lock key of a party (stable across processes and versions): the first 8 bytes of the
     SHA-256 of its id, as a signed 64-bit integer (PostgreSQL's ``bigint``)."""
+    return _key(b"casecheck party\x00" + party_id.encode("utf-8"))
+
+
+def case_lock_key(agency: str, case_id: str) -> int:
+    """The advisory lock key of a case's key (agency, id), for creating it."""
+    return _key(b"casecheck case\x00" + agency.encode("utf-8") + b"\x00" + case_id.encode("utf-8"))
+
+
+def _key(data: bytes) -> int:
     import hashlib
 
-    raw = hashlib.sha256(b"casecheck party\x00" + party_id.encode("utf-8")).digest()[:8]
-    return int.from_bytes(raw, "big", signed=True)
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "big", signed=True)
 
 
 class StoreError(CasecheckError):
@@ -150,6 +162,18 @@ class Store:
                 if row.party_id:
                     session.execute(_PARTY_LOCK, {"k": party_lock_key(row.party_id)})
             yield session, row
+
+    @contextmanager
+    def writing_new(self, agency: str, case_id: str, party_id: str | None) -> Iterator[Session]:
+        """One write transaction that stores one new case: on PostgreSQL the writers' lock shared, the
+        case key's lock and its party's lock (see the module docstring); SQLite: the one writer."""
+        with self._transaction() as session:
+            if not self.is_sqlite:
+                session.execute(_WRITER_SHARED)
+                session.execute(_PARTY_LOCK, {"k": case_lock_key(agency, case_id)})
+                if party_id:
+                    session.execute(_PARTY_LOCK, {"k": party_lock_key(party_id)})
+            yield session
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
