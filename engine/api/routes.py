@@ -194,6 +194,23 @@ def _invalid(problems: list[Any]) -> Problem:
                    f"{len(problems)} problem(s) in the input: {listed}", errors=located(problems))
 
 
+def _refusal(exc: CasecheckError) -> tuple[str, list[str]]:
+    """The decision log's outcome and rule ids of a judged step that was not stored."""
+    from ..cases import RecorderRefused, StepRefused
+
+    if isinstance(exc, StepRefused):
+        return "refused", [f.rule_id for f in exc.findings]
+    if isinstance(exc, RecorderRefused):
+        return "forbidden", []
+    return "invalid", []
+
+
+def _logged(exc: CasecheckError) -> str | None:
+    """The decision id the step's own transaction logged the refusal under, if it did."""
+    value = getattr(exc, "then", None)
+    return value if isinstance(value, str) else None
+
+
 def _if_match(value: str | None) -> int | None:
     if value is None:
         return None
@@ -227,7 +244,9 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
     row = _case_row(request, case_id, agency, who, session)
     state = _state(request)
     day = services.step_day(body.event, body.as_of)
-    _release(session)
+    shared = None if state.store.is_sqlite else session      # PostgreSQL: the step continues this transaction
+    if shared is None:
+        _release(session)
 
     def fields(outcome: str, rule_ids: list[str], before: int, seq: int | None = None) -> dict[str, Any]:
         payload = {"case_id": row.case_id, "agency": row.agency, "officer": officer, "event": body.event,
@@ -248,15 +267,20 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
                                                                  event.seq - 1, event.seq))
         return event, decision, deadlines
 
+    def refused(step_session: Any, stored_row: Any, exc: CasecheckError) -> str:
+        """In the step's transaction (which stored nothing): the refusal's decision-log record."""
+        outcome, rule_ids = _refusal(exc)
+        return decisions.add_decision(step_session, **fields(outcome, rule_ids, stored_row.event_count))
+
     try:
         done = services.record_step(state.store, row, body.event, officer=officer, as_of=day, lang=body.lang,
                                     expect=expect, proof="authenticated" if who.kind == "session" else "platform",
-                                    then=accepted)
+                                    then=accepted, refused=refused, session=shared)
     except ConcurrentChange as exc:
         zh, en = split_bilingual(str(exc))
         raise Problem(412, "stale-event-count", zh, en, expected_event_count=expect)
     except StepRefused as exc:
-        decision = log("refused", [f.rule_id for f in exc.findings], exc.events_before)
+        decision = _logged(exc) or log("refused", [f.rule_id for f in exc.findings], exc.events_before)
         book = services.default_rulebook()
         failing = [{"rule_id": f.rule_id, "title": f.title, "explanation": f.message, "basis": f.basis,
                     "severity": f.severity, "version": services.rule_version_applied(book, f.rule_id, f.basis,
@@ -268,11 +292,11 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
                       + ", ".join(f.rule_id for f in exc.findings),
                       headers={"X-Decision-Id": decision}, decision_id=decision, findings=failing)
     except RecorderRefused as exc:
-        decision = log("forbidden", [], exc.events_before)
+        decision = _logged(exc) or log("forbidden", [], exc.events_before)
         zh, en = split_bilingual(str(exc))
         raise Problem(403, "recorder-refused", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
     except InputError as exc:
-        decision = log("invalid", [], exc.events_before)
+        decision = _logged(exc) or log("invalid", [], exc.events_before)
         problem = _invalid(exc.problems)
         problem.extensions["decision_id"] = decision
         problem.headers["X-Decision-Id"] = decision
@@ -280,7 +304,7 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
     except CaseNotFound:
         raise _not_found(case_id)
     except CasecheckError as exc:                   # a step the engine cannot judge (e.g. a year with no calendar)
-        decision = log("invalid", [], getattr(exc, "events_before", row.event_count))
+        decision = _logged(exc) or log("invalid", [], getattr(exc, "events_before", row.event_count))
         zh, en = split_bilingual(str(exc))
         raise Problem(422, "not-judged", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
     event, decision, deadlines = done.then

@@ -139,7 +139,8 @@ class Store:
             yield session
 
     @contextmanager
-    def writing_case(self, case_id: str, agency: str | None = None) -> Iterator[tuple[Session, Any]]:
+    def writing_case(self, case_id: str, agency: str | None = None,
+                     session: Session | None = None) -> Iterator[tuple[Session, Any]]:
         """One write transaction on one stored case (a live step). SQLite: the one writer. PostgreSQL: the
         writers' lock shared, the case's row (``CaseRow``) locked, then its party's lock (see the module
         docstring). One statement takes the writers' lock and the row, the writers' lock first: a round
@@ -147,10 +148,22 @@ class Store:
         row it locks is still the newest (``FOR UPDATE`` follows an update committed meanwhile), and the
         next statements see all the writer it waited for committed. A case that writer stored is not in
         the snapshot, so "not found" is looked up again once the lock is held. The party's lock is its own
-        statement, so the statements after it (the look-back) see what the party's previous step committed."""
+        statement, so the statements after it (the look-back) see what the party's previous step committed.
+
+        ``session`` (PostgreSQL; ignored on SQLite, whose writer must begin ``IMMEDIATE``): continue the
+        caller's transaction (an API request that looked up its token and case through it) instead of
+        checking out another connection: under READ COMMITTED every statement sees what was committed
+        before it, so what the step reads after its locks is as fresh as in a transaction of its own; the
+        objects that session loaded are dropped first (the locked row is read anew). Committed at the end,
+        rolled back on an error, like a transaction of its own."""
         from .repo import CaseNotFound, find_case
 
-        with self._transaction() as session:
+        if session is not None and not self.is_sqlite:
+            session.expunge_all()
+            transaction = self._continuing(session)
+        else:
+            transaction = self._transaction()
+        with transaction as session:
             if self.is_sqlite:
                 row = find_case(session, case_id, agency, lock=True)
             else:
@@ -174,6 +187,15 @@ class Store:
                 if party_id:
                     session.execute(_PARTY_LOCK, {"k": party_lock_key(party_id)})
             yield session
+
+    @contextmanager
+    def _continuing(self, session: Session) -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
