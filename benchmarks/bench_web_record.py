@@ -18,7 +18,7 @@ A small store (``--cases`` open cases of 学府街道, each of its own party, a 
    stored nothing, no case has two, and the audit chain verifies.
 
     python -m benchmarks.bench_web_record [--store sqlite|postgresql|both] [--seconds 30] [--sessions 20]
-                                          [--rate 1.0] [--workers 2] [--cases 2500]
+                                          [--rate 1.0] [--workers 2] [--cases 3500]
 
 The functions ``closed_loop``, ``open_loop`` and ``consistency`` are also used by ``bench_web``.
 """
@@ -378,7 +378,7 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--rate", type=float, default=1.0, help="open loop: steps per second per session")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--cases", type=int, default=2500)
+    ap.add_argument("--cases", type=int, default=3500)
     args = ap.parse_args()
     args.seconds = min(args.seconds, MAX_SECONDS)
     need = 80 + int(args.seconds * args.sessions * args.rate) + args.sessions + 200
