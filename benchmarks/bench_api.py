@@ -170,8 +170,12 @@ async def load(base: str, token: str, clients: int, seconds: float, rate: float 
             while time.monotonic() < end:
                 cid = f"LOAD-{tag}{i}-{n}"
                 t = await pace()
-                r = await c.post("/cases", json=case(cid, i * 100_000 + n + (50_000 if rate else 0)),
-                                 headers={"X-Casecheck-Officer": "O1"})
+                try:
+                    r = await c.post("/cases", json=case(cid, i * 100_000 + n + (50_000 if rate else 0)),
+                                     headers={"X-Casecheck-Officer": "O1"})
+                except httpx.HTTPError as exc:
+                    stats["errors"].append(f"create {cid}: {exc!r}")
+                    return
                 stats["create"].append((time.perf_counter() - t) * 1000)
                 if r.status_code != 201:
                     stats["errors"].append(f"create {cid}: {r.status_code} {r.text[:200]}")
@@ -182,8 +186,12 @@ async def load(base: str, token: str, clients: int, seconds: float, rate: float 
                     if time.monotonic() >= end:
                         return
                     t = await pace()
-                    r = await c.post(f"/cases/{quote(cid, safe='')}/events",
-                                     json={"event": event, "officer": officer, "as_of": AS_OF})
+                    try:
+                        r = await c.post(f"/cases/{quote(cid, safe='')}/events",
+                                         json={"event": event, "officer": officer, "as_of": AS_OF})
+                    except httpx.HTTPError as exc:
+                        stats["errors"].append(f"{cid} {event['type']}: {exc!r}")
+                        return
                     ms = (time.perf_counter() - t) * 1000
                     if r.status_code != status:
                         stats["errors"].append(f"{cid} {event['type']}: {r.status_code} {r.text[:200]}")
@@ -194,7 +202,11 @@ async def load(base: str, token: str, clients: int, seconds: float, rate: float 
             pace = pacer(clients + k)
             while time.monotonic() < end:
                 t = await pace()
-                r = await c.post("/check", json={"case": CHECKED, "as_of": AS_OF})
+                try:
+                    r = await c.post("/check", json={"case": CHECKED, "as_of": AS_OF})
+                except httpx.HTTPError as exc:
+                    stats["errors"].append(f"check: {exc!r}")
+                    return
                 stats["check"].append((time.perf_counter() - t) * 1000)
                 if r.status_code != 200:
                     stats["errors"].append(f"check: {r.status_code} {r.text[:200]}")
