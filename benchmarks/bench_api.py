@@ -91,25 +91,45 @@ def in_process(url: str, cases: int) -> dict[str, list[float]]:
     from engine.services import check_documents
     from engine.store import Store
 
+    from engine import decisions
+    from engine.services import stamp
+
     store = Store.open(url)
-    out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": []}
+    out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": [],
+                                   "logged accepted": [], "logged refused": [], "logged check": []}
     day = dt.date.fromisoformat(AS_OF)
+
+    def fields(outcome: str, payload: dict) -> dict:
+        return dict(kind="record", client="bench", officer="O1", agency="nkcgw", case_id=payload.get("case_id"),
+                    payload=payload, outcome=outcome, rule_ids=[], stamp=stamp(), as_of=day, lang="zh")
+
     for n in range(cases):
-        cid = f"INPROC-{n}"
+        cid, logged = f"INPROC-{n}", f"INPROCLOG-{n}"
         new_case(store, case(cid, 500_000 + n), actor="O1")
+        new_case(store, case(logged, 550_000 + n), actor="O1")
         for event, officer, status in STEPS:
-            t = time.perf_counter()
-            try:
-                record(store, cid, dict(event), actor=officer, agency="nkcgw", as_of=day)
-                kind = "accepted"
-            except StepRefused:
-                kind = "refused"
-            out[kind].append((time.perf_counter() - t) * 1000)
-            assert (kind == "accepted") == (status == 201)
+            for target, prefix in ((cid, ""), (logged, "logged ")):
+                payload = {"case_id": target, "event": event}
+                hooks = {} if not prefix else {
+                    "then": lambda s, row, e, r, p=payload: decisions.add_decision(s, **fields("accepted", p)),
+                    "refused": lambda s, row, exc, p=payload: decisions.add_decision(s, **fields("refused", p))}
+                t = time.perf_counter()
+                try:
+                    record(store, target, dict(event), actor=officer, agency="nkcgw", as_of=day, **hooks)
+                    kind = "accepted"
+                except StepRefused:
+                    kind = "refused"
+                out[prefix + kind].append((time.perf_counter() - t) * 1000)
+                assert (kind == "accepted") == (status == 201)
     for _ in range(cases * 2):
         t = time.perf_counter()
         check_documents([CHECKED], day)
         out["check"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        result = check_documents([CHECKED], day)
+        decisions.log_decision(store, **{**fields(decisions.check_outcome(result), {"cases": [CHECKED]}),
+                                         "kind": "check", "rule_ids": decisions.check_rule_ids(result)})
+        out["logged check"].append((time.perf_counter() - t) * 1000)
     store.close()
     return out
 
@@ -302,6 +322,10 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
                          *p_in[:2], *p_seq[:2], p_seq[0] - p_in[0], len(run[what]) / wall, *p_load))
         steps = run["accepted"] + run["refused"]
         rows.append((kind, label, "step (all)", *([float("nan")] * 5), len(steps) / wall, *pct(steps)))
+    logged = {what: pct(inproc["logged " + what])[0] for what in ("accepted", "refused", "check")}
+    print(f"  {kind}: in-process guard WITH its decision-log record (what the API must do besides HTTP), p50: "
+          + ", ".join(f"{w} {v:.1f} ms" for w, v in logged.items()) + "; HTTP 1-client p50 over it: "
+          + ", ".join(f"{w} {pct(seq[w])[0] - v:.1f} ms" for w, v in logged.items()))
     requests = sum(len(loaded[k]) for k in ("accepted", "refused", "check", "create"))
     thr = requests / loaded["wall"]
     steps = loaded["accepted"] + loaded["refused"]
