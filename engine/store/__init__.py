@@ -4,7 +4,7 @@
 Writers on SQLite serialise per store (``BEGIN IMMEDIATE``: one writer at a time, whatever it writes).
 
 On PostgreSQL the store has one transaction-level advisory lock, the writers' lock (``_LOCK_KEY``):
-- ``writing()`` (imports, ``case new``, ``keys seal`` and checkpoints, users, API clients: anything that reads
+- ``writing()`` (imports, ``keys seal`` and checkpoints, users, API clients, review runs: anything that reads
   or writes across cases, or needs the whole store quiet) takes it EXCLUSIVE: it waits for every running
   live step and every other such writer, and they wait for it;
 - ``writing_case()`` (a live step: ``case record``/``correct``, the web form, the API) takes it SHARED, so
