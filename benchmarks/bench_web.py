@@ -6,7 +6,9 @@ one ``casecheck serve`` process on 127.0.0.1, and timed requests through HTTP as
 - the case page (header, events, live findings, workflow, history) of random cases;
 - the dashboard of an officer and of a district supervisor;
 - recording a step through the web form (a legal review that lands: CSRF, session, scope, live guard, append)
-  with 20 concurrent sessions, each on its own cases.
+  next to the in-process guard, then with 20 concurrent sessions, each on its own cases: an open loop (1
+  step/s each) and a closed one (back to back); the store is checked against the answers
+  (``benchmarks/bench_web_record.py`` runs the same on a small store, SQLite and PostgreSQL, 2 workers).
 
 Targets (issue 21): list, case page, dashboard p95 < 300 ms; the form p95 < 50 ms with 20 sessions.
 Prints figures and ratios to the floor; asserts nothing about speed. Bounded: every loop has a count.
@@ -23,7 +25,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -167,55 +168,34 @@ def run(httpx, base: str, url: str, n: int, csrf_of) -> None:
     print(_fmt("dashboard, district supervisor", timed(supervisor, "/", 30), floor))
 
     # recording a step through the form: a legal review that lands on a case of its own each time
+    # (benchmarks/bench_web_record.py: the same loads on a small store, with 2 workers and the guard beside)
+    from benchmarks.bench_web_record import closed_loop, consistency, fmt, in_process, open_loop
+    from benchmarks.bench_web_record import login as reviewer_login
+    from benchmarks.bench_web_record import submit
+
     day = min(dt.date.today(), dt.date(2026, 12, 20)).isoformat()
     pool = iter(live)
-    clients = [login(httpx, base, "reviewer") for _ in range(SESSIONS)]
-    tokens = [csrf_of(c.get("/feed").text) for c in clients]
-
-    def submit(k: int, pk: int) -> tuple[float, int]:
+    guard = in_process(url, [next(pool) for _ in range(STEPS_PER_SESSION * 2)], day)
+    print(fmt("in-process guard (engine.cases.record)", guard))
+    sessions = [reviewer_login(base) for _ in range(SESSIONS)]
+    alone, codes = [], {}
+    for _ in range(STEPS_PER_SESSION * 2):
+        pk = next(pool)
         start = time.perf_counter()
-        r = clients[k].post(f"/cases/{pk}/record", data={
-            "csrf": tokens[k], "type": "legal_review", "expect": "6", "date": day, "reviewer": "R1",
-            "result": "approved", "documents": "法制审核意见书"})
-        return (time.perf_counter() - start) * 1000, r.status_code
-
-    alone = [submit(0, next(pool)) for _ in range(STEPS_PER_SESSION * 2)]
-    assert all(code == 303 for _, code in alone), alone
-    print(_fmt("record a step via the form, one session", [t for t, _ in alone], floor))
-
-    def load(think: tuple[float, float]) -> tuple[list[float], list[int], float]:
-        chunks = [[next(pool) for _ in range(STEPS_PER_SESSION)] for _ in range(SESSIONS)]
-        times: list[float] = []
-        codes: list[int] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(SESSIONS)
-
-        def session(k: int) -> None:
-            rng = random.Random(k)
-            barrier.wait(timeout=60)
-            for pk in chunks[k]:
-                if think[1]:
-                    time.sleep(rng.uniform(*think))
-                took, code = submit(k, pk)
-                with lock:
-                    times.append(took)
-                    codes.append(code)
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=session, args=(k,)) for k in range(SESSIONS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=600)
-        return times, codes, time.perf_counter() - started
-
-    for label, think in ((f"{SESSIONS} sessions, 0.5–1.5 s between steps", (0.5, 1.5)),
-                         (f"{SESSIONS} sessions back to back (saturated)", (0.0, 0.0))):
-        times, codes, wall = load(think)
-        bad = [c for c in codes if c != 303]
-        print(_fmt("record via the form, " + label, times, floor) + f" · {len(times) / wall:.0f} steps/s"
-              + (f" · {len(bad)} not stored" if bad else ""))
-    for c in clients + [officer, supervisor]:
+        codes[pk] = submit(*sessions[0], pk, day)
+        alone.append((time.perf_counter() - start) * 1000)
+    print(fmt("record a step via the form, one session", alone))
+    budget = [next(pool) for _ in range(SESSIONS * STEPS_PER_SESSION)]
+    opened, wall, late = open_loop(sessions, iter(budget), STEPS_PER_SESSION, 1.0, day)
+    print(fmt(f"record via the form, open loop, {SESSIONS} sessions × 1 step/s", opened.times,
+              f" · {len(opened.times) / wall:.0f} steps/s · {late} started >100 ms late"))
+    closed, wall = closed_loop(sessions, pool, 10, day)
+    print(fmt(f"record via the form, {SESSIONS} sessions back to back (saturated)", closed.times,
+              f" · {len(closed.times) / wall:.0f} steps/s"))
+    problems = consistency(url, {**codes, **opened.codes, **closed.codes})
+    print("  consistency: " + ("every 303 one stored review, nothing else stored, none doubled, chain intact"
+                               if not problems else "; ".join(problems)))
+    for c in [c for c, _ in sessions] + [officer, supervisor]:
         c.close()
 
 

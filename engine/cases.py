@@ -239,6 +239,7 @@ class RecordResult:
     seq: int
     state: str
     findings: list[Finding]          # what the rules say about the case now (nothing blocking)
+    then: Any = None                 # what ``record(…, then=)`` returned, inside the step's transaction
 
 
 def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: str) -> Checker:
@@ -262,7 +263,7 @@ def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "ca
     case, problems = validate_case(raw, source)
     if problems:
         raise InputError(problems)
-    with store.writing() as session:
+    with store.writing_new(case.agency.code, case.case_id, case.party.id if case.party else None) as session:
         exists = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,
                                                     CaseRow.case_id == case.case_id)).first()
         if exists:
@@ -281,35 +282,58 @@ PROOFS = ("asserted", "authenticated", "platform")
 
 def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, agency: str | None = None,
            as_of: dt.date | None = None, rulebook: Rulebook | None = None, lang: str = "zh",
-           expect: int | None = None, proof: str = "asserted") -> RecordResult:
+           expect: int | None = None, proof: str = "asserted",
+           then: Callable[[Any, CaseRow, EventRow, RecordResult], Any] | None = None,
+           refused: Callable[[Any, CaseRow, CasecheckError], Any] | None = None, session: Any = None) -> RecordResult:
     """Judge and store one step. ``actor``: the recording officer (id, or unique name, of an officer of
     the case). ``proof``: how that was established, stored with the event: ``asserted`` (named on the
     command line, ``--by``), ``authenticated`` (a user logged in to the web workspace, or calling the API with
     their session) or ``platform`` (named by a platform client that authenticated with its API token). ``expect``: how many events the recorder saw; when another step landed meanwhile the
-    step is refused (``ConcurrentChange``) instead of being appended to a case the recorder has not seen."""
+    step is refused (``ConcurrentChange``) instead of being appended to a case the recorder has not seen.
+    ``then(session, row, event, result)``: called once the step is stored, in the step's own transaction
+    before it commits (the API's decision-log record, what it reads back): the step and what ``then``
+    writes are stored together or not at all; its return value is ``result.then``. ``refused(session, row,
+    exc)``: called when the step is judged and refused (``StepRefused``, ``RecorderRefused``, ``InputError``
+    or an engine error about the step), in the step's transaction, which then commits what ``refused``
+    wrote (the decision log's record; the step wrote nothing) before ``exc`` is raised with ``exc.then``
+    set to its return value. ``session``: continue that (PostgreSQL) session's transaction
+    (``Store.writing_case``)."""
     if proof not in PROOFS:
         raise CasecheckError(f"proof must be one of {', '.join(PROOFS)}, not {proof!r}")
     rulebook = rulebook or default_rulebook()
-    with store.writing_case(case_id, agency) as (session, row):
+    refusal: CasecheckError | None = None
+    with store.writing_case(case_id, agency, session) as (session, row):
         if expect is not None and row.event_count != expect:
             raise ConcurrentChange(_changed_since(session, row, expect))
-        stored, party_history = _with_history(session, row)
-        events = stored["events"]
-        source = f"record {case_id}"
-        candidate, problems = validate_case({**stored, "events": events + [event]}, source)
-        if problems:
-            raise InputError([dataclasses.replace(p, field=p.field.replace(f"events.{len(events)}", "event", 1))
-                              for p in problems])      # point at the new event, not at events.N
-        index = len(candidate.events) - 1
-        new = candidate.events[index]
-        recorder = _check_duties(candidate, index, actor, rulebook)
-        blocking, findings = _judge(candidate, index, rulebook, party_history, as_of, lang, source)
-        if blocking:
-            raise StepRefused(case_id, new.type, blocking)
-        payload = new.model_dump(mode="json", exclude_none=True)
-        stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof)
-        refresh_deadlines(session, row, candidate, _deadline_context(rulebook.profile))
-        return RecordResult(case_id, stored.seq, row.state, findings)
+        try:
+            stored, party_history = _with_history(session, row)
+            events = stored["events"]
+            source = f"record {case_id}"
+            candidate, problems = validate_case({**stored, "events": events + [event]}, source)
+            if problems:
+                raise InputError([dataclasses.replace(p, field=p.field.replace(f"events.{len(events)}", "event", 1))
+                                  for p in problems])      # point at the new event, not at events.N
+            index = len(candidate.events) - 1
+            new = candidate.events[index]
+            recorder = _check_duties(candidate, index, actor, rulebook)
+            blocking, findings = _judge(candidate, index, rulebook, party_history, as_of, lang, source)
+            if blocking:
+                raise StepRefused(case_id, new.type, blocking)
+        except CasecheckError as exc:
+            if refused is None or session.new or session.dirty or session.deleted:
+                raise
+            exc.then = refused(session, row, exc)      # type: ignore[attr-defined]
+            refusal = exc
+        if refusal is None:
+            payload = new.model_dump(mode="json", exclude_none=True)
+            stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof)
+            refresh_deadlines(session, row, candidate, _deadline_context(rulebook.profile))
+            result = RecordResult(case_id, stored.seq, row.state, findings)
+            if then is not None:
+                result.then = then(session, row, stored, result)
+    if refusal is not None:
+        raise refusal
+    return result
 
 
 def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, actor: str, reason: str,

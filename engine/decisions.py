@@ -27,7 +27,7 @@ from .errors import CasecheckError
 from .store import Store
 from .store.api_tables import DecisionRow
 
-__all__ = ["digest", "log_decision", "export", "replay", "Replay", "keep_inputs_default"]
+__all__ = ["digest", "log_decision", "add_decision", "decision_row", "export", "replay", "Replay", "keep_inputs_default"]
 
 
 def keep_inputs_default() -> bool:
@@ -46,18 +46,30 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def log_decision(store: Store, *, kind: str, client: str, officer: str | None, agency: str | None,
-                 case_id: str | None, payload: Any, outcome: str, rule_ids: list[str], stamp: dict[str, str],
-                 as_of: dt.date | None, lang: str, event_seq: int | None = None, keep_input: bool = True,
-                 session: Session | None = None) -> str:
-    """Append one record; returns its decision id. A record is only ever inserted (a random id: no
-    writer needs to wait for another), in its own short transaction: on PostgreSQL through ``session``
-    when given (the API request's connection; its transaction is committed here)."""
-    row = DecisionRow(id=str(uuid.uuid4()), at=_now(), kind=kind, client=client, officer=officer, agency=agency,
-                      case_id=(case_id or None) and case_id[:1000], input_sha256=digest(payload), outcome=outcome,
-                      rule_ids=json.dumps(sorted(rule_ids), ensure_ascii=False), event_seq=event_seq, as_of=as_of,
-                      lang=lang, engine_version=stamp["engine"], rules_version=stamp["rules"],
-                      calendar_years=stamp["calendar"], input=canonical(payload) if keep_input else None)
+def decision_row(*, kind: str, client: str, officer: str | None, agency: str | None, case_id: str | None,
+                 payload: Any, outcome: str, rule_ids: list[str], stamp: dict[str, str], as_of: dt.date | None,
+                 lang: str, event_seq: int | None = None, keep_input: bool = True) -> DecisionRow:
+    """One decision-log record (a random id: no writer needs to wait for another to insert it)."""
+    return DecisionRow(id=str(uuid.uuid4()), at=_now(), kind=kind, client=client, officer=officer, agency=agency,
+                       case_id=(case_id or None) and case_id[:1000], input_sha256=digest(payload), outcome=outcome,
+                       rule_ids=json.dumps(sorted(rule_ids), ensure_ascii=False), event_seq=event_seq, as_of=as_of,
+                       lang=lang, engine_version=stamp["engine"], rules_version=stamp["rules"],
+                       calendar_years=stamp["calendar"], input=canonical(payload) if keep_input else None)
+
+
+def add_decision(session: Session, **fields: Any) -> str:
+    """Add one record to ``session``'s transaction (an accepted step: inside the step's own transaction,
+    so the event and its record are committed together or not at all); returns its decision id."""
+    row = decision_row(**fields)
+    session.add(row)
+    return row.id
+
+
+def log_decision(store: Store, *, session: Session | None = None, **fields: Any) -> str:
+    """Append one record of a decision that stores nothing else (a check, a refused or invalid step), in
+    its own short transaction; returns its decision id. On PostgreSQL through ``session`` when given
+    (the API request's connection; its transaction is committed here)."""
+    row = decision_row(**fields)
     if store.is_sqlite:                                  # one writer at a time on SQLite
         if session is not None:
             from .services import release

@@ -178,6 +178,7 @@ class StepDone:
     findings: list[Any]
     events_before: int
     as_of: dt.date
+    then: Any = None
 
 
 def event_day(event: dict[str, Any]) -> dt.date | None:
@@ -198,12 +199,15 @@ def step_day(event: dict[str, Any], as_of: dt.date | None) -> dt.date:
 
 
 def record_step(store: Store, row: CaseRow, event: dict[str, Any], *, officer: str, as_of: dt.date,
-                lang: str = "zh", expect: int | None = None, attempts: int = 3, proof: str = "platform") -> StepDone:
+                lang: str = "zh", expect: int | None = None, attempts: int = 3, proof: str = "platform",
+                then: Any = None, refused: Any = None, session: Any = None) -> StepDone:
     """Judge and store one step of the case of ``row`` (the live guard, ``engine.cases.record``), always
     against a known event count: the caller's ``expect`` (a stale one raises ``ConcurrentChange``), else
     the count just read, read again when another step landed meanwhile (``attempts`` times at most).
     Refusals raise as ``record`` raises them (``StepRefused``, ``RecorderRefused``, ``InputError``);
-    ``exc.events_before`` is set on them to the count they were judged against."""
+    ``exc.events_before`` is set on them to the count they were judged against. ``then``, ``refused``,
+    ``session``: as ``engine.cases.record``'s (``then`` runs in the step's transaction; its result is
+    ``StepDone.then``; ``refused``'s is ``exc.then``)."""
     from .cases import ConcurrentChange, record
 
     seen = expect if expect is not None else row.event_count
@@ -211,16 +215,16 @@ def record_step(store: Store, row: CaseRow, event: dict[str, Any], *, officer: s
         try:
             # The one call of the live guard from the API: ``proof`` says how the officer was established.
             result = record(store, row.case_id, event, actor=officer, agency=row.agency, as_of=as_of, lang=lang,
-                            expect=seen, proof=proof)
+                            expect=seen, proof=proof, then=then, refused=refused, session=session)
         except ConcurrentChange:
             if expect is not None or attempt == attempts - 1:
                 raise
-            seen = locate_case(store, row.case_id, row.agency).event_count
+            seen = locate_case(store, row.case_id, row.agency, session).event_count
             continue
         except CasecheckError as exc:
             exc.events_before = seen          # type: ignore[attr-defined]
             raise
-        return StepDone(result.seq, result.state, result.findings, seen, as_of)
+        return StepDone(result.seq, result.state, result.findings, seen, as_of, result.then)
     raise AssertionError("unreachable")
 
 

@@ -134,9 +134,12 @@ def test_a_step_waits_for_a_writer_and_judges_the_case_that_writer_left(url, sto
 
 
 def test_the_live_step_holds_the_writers_lock_and_the_case_row(url):
-    """On PostgreSQL one statement takes the writers' advisory lock and the case's row; both are held
-    until the step's transaction ends (on SQLite the write transaction holds the database)."""
+    """On PostgreSQL one statement takes the writers' advisory lock (shared: live steps run side by side;
+    tests/test_live_lock.py) and the case's row, then the party's lock; all are held until the step's
+    transaction ends (on SQLite the write transaction holds the database)."""
     from sqlalchemy import text
+
+    from engine.store import party_lock_key
 
     store = Store.open(url)
     new_case(store, LIVE, actor="王某")
@@ -144,9 +147,10 @@ def test_the_live_step_holds_the_writers_lock_and_the_case_row(url):
         assert row.case_id == "LIVE-1"
         if store.is_sqlite:
             return
-        locks = session.execute(text("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                                     "AND pid = pg_backend_pid()")).scalars().all()
-        assert locks == [0x43415345]
+        locks = session.execute(text("SELECT objid, mode FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                                     "AND pid = pg_backend_pid()")).all()
+        party = party_lock_key(LIVE["party"]["id"]) & 0xFFFFFFFF
+        assert sorted(locks) == sorted([(0x43415345, "ShareLock"), (party, "ExclusiveLock")])
         other = Store.open(url)
         with other.engine.connect() as conn:       # another session can neither lock the row nor write
             conn.execute(text("SET lock_timeout = '200ms'"))

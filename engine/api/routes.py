@@ -6,15 +6,13 @@ import datetime as dt
 import json
 from typing import Any, Literal, Optional
 
-from fastapi import APIRouter, Body, Depends, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Header, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from .. import decisions, services
 from ..errors import CasecheckError, InputError
 from ..store.repo import CaseNotFound
-from ..store.tables import EventRow
 from .auth import Identity, db, identity, writer
 from .problems import Problem, located, split_bilingual
 
@@ -23,6 +21,16 @@ MAX_CASES = 500                     # cases per check request
 MAX_PAGE = 500
 
 router = APIRouter(prefix=PREFIX)
+
+
+class FastJSON(JSONResponse):
+    """A JSON answer rendered by orjson (UTF-8, compact; the same document as ``JSONResponse``'s): the
+    live step's and the check's answers, the API's hot paths."""
+
+    def render(self, content: Any) -> bytes:
+        import orjson
+
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _state(request: Request) -> Any:
@@ -120,7 +128,7 @@ def check(request: Request, body: CheckRequest, who: Identity = Depends(identity
         case_id=case_ids, payload={"cases": raws, "as_of": day.isoformat(), "lang": body.lang},
         outcome=decisions.check_outcome(result), rule_ids=decisions.check_rule_ids(result),
         stamp=services.stamp(), as_of=day, lang=body.lang, keep_input=state.keep_inputs, session=session)
-    return JSONResponse({"decision_id": decision, **check_to_dict(result)}, headers={"X-Decision-Id": decision})
+    return FastJSON({"decision_id": decision, **check_to_dict(result)}, headers={"X-Decision-Id": decision})
 
 
 # ------------------------------------------------------------------------------------------- cases
@@ -170,14 +178,20 @@ def create_case(request: Request, case: dict[str, Any] = Body(..., description="
                         headers={"ETag": f'"{row.event_count}"', "Location": _case_url(row)})
 
 
+CASE_ID = Path(..., description="the case id (案号) as stored, percent-encoded in the path: every reserved "
+                                 "character, \"/\" included, as %XX of its UTF-8 bytes (津和城罚〔2024〕12号 → "
+                                 "%E6%B4%A5…; A/2024/7 → A%2F2024%2F7); an id ending in \"/events\" is read with GET "
+                                 "only", examples=["津和城罚〔2024〕12号"])
+
+
 def _case_url(row: Any) -> str:
     from urllib.parse import quote
 
     return f"{PREFIX}/cases/{quote(row.case_id, safe='')}?agency={quote(row.agency, safe='')}"
 
 
-@router.get("/cases/{case_id}", tags=["cases"], summary="A stored case: document, state, events, open deadlines")
-def get_case(request: Request, case_id: str, agency: Optional[str] = None,
+@router.get("/cases/{case_id:path}", tags=["cases"], summary="A stored case: document, state, events, open deadlines")
+def get_case(request: Request, case_id: str = CASE_ID, agency: Optional[str] = None,
              who: Identity = Depends(identity), session: Any = Depends(db)) -> JSONResponse:
     row = _case_row(request, case_id, agency, who, session)
     return JSONResponse(services.case_document(_state(request).store, row, session),
@@ -190,6 +204,23 @@ def _invalid(problems: list[Any]) -> Problem:
                    f"{len(problems)} problem(s) in the input: {listed}", errors=located(problems))
 
 
+def _refusal(exc: CasecheckError) -> tuple[str, list[str]]:
+    """The decision log's outcome and rule ids of a judged step that was not stored."""
+    from ..cases import RecorderRefused, StepRefused
+
+    if isinstance(exc, StepRefused):
+        return "refused", [f.rule_id for f in exc.findings]
+    if isinstance(exc, RecorderRefused):
+        return "forbidden", []
+    return "invalid", []
+
+
+def _logged(exc: CasecheckError) -> str | None:
+    """The decision id the step's own transaction logged the refusal under, if it did."""
+    value = getattr(exc, "then", None)
+    return value if isinstance(value, str) else None
+
+
 def _if_match(value: str | None) -> int | None:
     if value is None:
         return None
@@ -200,12 +231,12 @@ def _if_match(value: str | None) -> int | None:
     return int(text)
 
 
-@router.post("/cases/{case_id}/events", tags=["cases"], status_code=201,
+@router.post("/cases/{case_id:path}/events", tags=["cases"], status_code=201,
              summary="Record a step, judged first (the live guard)",
              responses={409: {"description": "refused: every failing rule"},
                         412: {"description": "the case changed since the expected event count"},
                         422: {"description": "a malformed event: located problems"}})
-def record_event(request: Request, case_id: str, body: EventRequest, agency: Optional[str] = None,
+def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, agency: Optional[str] = None,
                  who: Identity = Depends(writer), if_match: Optional[str] = Header(None),
                  x_casecheck_officer: Optional[str] = Header(None), session: Any = Depends(db)) -> JSONResponse:
     """201 with the stored event, the new state and the deadlines it started; 409 with every failing rule;
@@ -223,24 +254,43 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
     row = _case_row(request, case_id, agency, who, session)
     state = _state(request)
     day = services.step_day(body.event, body.as_of)
-    _release(session)
+    shared = None if state.store.is_sqlite else session      # PostgreSQL: the step continues this transaction
+    if shared is None:
+        _release(session)
 
-    def log(outcome: str, rule_ids: list[str], before: int, seq: int | None = None) -> str:
+    def fields(outcome: str, rule_ids: list[str], before: int, seq: int | None = None) -> dict[str, Any]:
         payload = {"case_id": row.case_id, "agency": row.agency, "officer": officer, "event": body.event,
                    "as_of": day.isoformat(), "events_before": before, "lang": body.lang}
-        return decisions.log_decision(state.store, kind="record", client=who.label, officer=officer,
-                                      agency=row.agency, case_id=row.case_id, payload=payload, outcome=outcome,
-                                      rule_ids=rule_ids, stamp=services.stamp(), as_of=day, lang=body.lang,
-                                      event_seq=seq, keep_input=state.keep_inputs, session=session)
+        return dict(kind="record", client=who.label, officer=officer, agency=row.agency, case_id=row.case_id,
+                    payload=payload, outcome=outcome, rule_ids=rule_ids, stamp=services.stamp(), as_of=day,
+                    lang=body.lang, event_seq=seq, keep_input=state.keep_inputs)
+
+    def log(outcome: str, rule_ids: list[str], before: int) -> str:
+        """A step that stored nothing: its record in its own transaction."""
+        return decisions.log_decision(state.store, session=session, **fields(outcome, rule_ids, before))
+
+    def accepted(step_session: Any, stored_row: Any, event: Any, result: Any) -> tuple[Any, str, list[dict[str, Any]]]:
+        """In the step's transaction: its decision-log record (stored with the event or not at all) and
+        the open deadlines as the step left them."""
+        deadlines = services.open_deadlines(state.store, stored_row.id, step_session)
+        decision = decisions.add_decision(step_session, **fields("accepted", [f.rule_id for f in result.findings],
+                                                                 event.seq - 1, event.seq))
+        return event, decision, deadlines
+
+    def refused(step_session: Any, stored_row: Any, exc: CasecheckError) -> str:
+        """In the step's transaction (which stored nothing): the refusal's decision-log record."""
+        outcome, rule_ids = _refusal(exc)
+        return decisions.add_decision(step_session, **fields(outcome, rule_ids, stored_row.event_count))
 
     try:
         done = services.record_step(state.store, row, body.event, officer=officer, as_of=day, lang=body.lang,
-                                    expect=expect, proof="authenticated" if who.kind == "session" else "platform")
+                                    expect=expect, proof="authenticated" if who.kind == "session" else "platform",
+                                    then=accepted, refused=refused, session=shared)
     except ConcurrentChange as exc:
         zh, en = split_bilingual(str(exc))
         raise Problem(412, "stale-event-count", zh, en, expected_event_count=expect)
     except StepRefused as exc:
-        decision = log("refused", [f.rule_id for f in exc.findings], exc.events_before)
+        decision = _logged(exc) or log("refused", [f.rule_id for f in exc.findings], exc.events_before)
         book = services.default_rulebook()
         failing = [{"rule_id": f.rule_id, "title": f.title, "explanation": f.message, "basis": f.basis,
                     "severity": f.severity, "version": services.rule_version_applied(book, f.rule_id, f.basis,
@@ -252,11 +302,11 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
                       + ", ".join(f.rule_id for f in exc.findings),
                       headers={"X-Decision-Id": decision}, decision_id=decision, findings=failing)
     except RecorderRefused as exc:
-        decision = log("forbidden", [], exc.events_before)
+        decision = _logged(exc) or log("forbidden", [], exc.events_before)
         zh, en = split_bilingual(str(exc))
         raise Problem(403, "recorder-refused", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
     except InputError as exc:
-        decision = log("invalid", [], exc.events_before)
+        decision = _logged(exc) or log("invalid", [], exc.events_before)
         problem = _invalid(exc.problems)
         problem.extensions["decision_id"] = decision
         problem.headers["X-Decision-Id"] = decision
@@ -264,14 +314,12 @@ def record_event(request: Request, case_id: str, body: EventRequest, agency: Opt
     except CaseNotFound:
         raise _not_found(case_id)
     except CasecheckError as exc:                   # a step the engine cannot judge (e.g. a year with no calendar)
-        decision = log("invalid", [], getattr(exc, "events_before", row.event_count))
+        decision = _logged(exc) or log("invalid", [], getattr(exc, "events_before", row.event_count))
         zh, en = split_bilingual(str(exc))
         raise Problem(422, "not-judged", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
-    event = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq == done.seq)).one()
-    deadlines = services.open_deadlines(state.store, row.id, session)
-    decision = log("accepted", [f.rule_id for f in done.findings], done.events_before, done.seq)
+    event, decision, deadlines = done.then
     started = [d for d in deadlines if d["start"] >= event.date.isoformat()]
-    return JSONResponse({
+    return FastJSON({
         "decision_id": decision, "case_id": row.case_id, "agency": row.agency,
         "event": {"seq": event.seq, "type": event.type, "date": event.date.isoformat(),
                   "recorded_by": event.recorded_by, "recorded_at": event.recorded_at.isoformat(),

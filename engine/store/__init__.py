@@ -1,9 +1,30 @@
 """The case store: SQLite by default, any SQLAlchemy URL (PostgreSQL for a district).
 
 ``Store.open(url)`` creates or migrates the schema (Alembic, ``migrations/``) and hands out sessions.
-Writers serialise per store: ``BEGIN IMMEDIATE`` on SQLite, a transaction-level advisory lock on
-PostgreSQL, so two processes importing or recording at once never interleave half-written cases. A live
-step (``writing_case``) also locks its case's row; on PostgreSQL one statement takes both locks.
+Writers on SQLite serialise per store (``BEGIN IMMEDIATE``: one writer at a time, whatever it writes).
+
+On PostgreSQL the store has one transaction-level advisory lock, the writers' lock (``_LOCK_KEY``):
+- ``writing()`` (imports, ``keys seal`` and checkpoints, users, API clients, review runs: anything that reads
+  or writes across cases, or needs the whole store quiet) takes it EXCLUSIVE: it waits for every running
+  live step and every other such writer, and they wait for it;
+- ``writing_case()`` (a live step: ``case record``/``correct``, the web form, the API) takes it SHARED, so
+  live steps run side by side, and then serialises only with what touches the same data:
+  1. the writers' lock, shared (waits for an exclusive writer; one queued for the lock is not overtaken);
+  2. the case's row, ``FOR UPDATE`` (two steps on one case: one after the other; the second sees the
+     first's event) — on PostgreSQL 1 and 2 are one statement;
+  3. the party's lock: an exclusive transaction advisory lock whose 64-bit key is derived from the party
+     id the store keys parties by (``party_lock_key``). The live guard reads the party's other cases (the
+     first-offence look-back, the inspection yearly cap): two steps on two cases of one business would
+     each judge without the other's event, and both could pass the cap. The party's lock makes them one
+     after the other, and the second, whose next statement starts after the lock is granted, reads the
+     first one committed.
+  The order is always writers' lock → case row → party lock, and a step holds nothing else it could wait
+  for (its writes are its own case's rows and fresh keys), so two steps never wait for each other in a
+  circle. A step on a case without a party takes no party lock.
+- ``writing_new()`` (``case new``, the API's ``POST /cases``: one new case) takes the writers' lock shared,
+  then an advisory lock of the case's key (agency and id: two creations of one id are one after the
+  other, the second finds the first) and its party's lock (the party row it inserts or updates): the same
+  order as a step's, the case key in the row's place.
 """
 
 from __future__ import annotations
@@ -21,11 +42,30 @@ from sqlmodel import Session
 
 from ..errors import CasecheckError
 
-__all__ = ["Store", "default_url", "StoreError"]
+__all__ = ["Store", "default_url", "StoreError", "party_lock_key", "case_lock_key"]
 
 DEFAULT_DB = "casecheck.db"
 _LOCK_KEY = 0x43415345      # "CASE": the advisory lock id of casecheck writers on PostgreSQL
 _WRITER_LOCK = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=_LOCK_KEY)
+_WRITER_SHARED = text("SELECT pg_advisory_xact_lock_shared(:k)").bindparams(k=_LOCK_KEY)
+_PARTY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+
+def party_lock_key(party_id: str) -> int:
+    """The advisory lock key of a party (stable across processes and versions): the first 8 bytes of the
+    SHA-256 of its id, as a signed 64-bit integer (PostgreSQL's ``bigint``)."""
+    return _key(b"casecheck party\x00" + party_id.encode("utf-8"))
+
+
+def case_lock_key(agency: str, case_id: str) -> int:
+    """The advisory lock key of a case's key (agency, id), for creating it."""
+    return _key(b"casecheck case\x00" + agency.encode("utf-8") + b"\x00" + case_id.encode("utf-8"))
+
+
+def _key(data: bytes) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(data).digest()[:8], "big", signed=True)
 
 
 class StoreError(CasecheckError):
@@ -91,32 +131,71 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """One write transaction, serialised with every other casecheck writer; all or nothing."""
+        """One write transaction, serialised with every other casecheck writer and every live step (the
+        writers' lock exclusive); all or nothing."""
         with self._transaction() as session:
             if not self.is_sqlite:
                 session.execute(_WRITER_LOCK)
             yield session
 
     @contextmanager
-    def writing_case(self, case_id: str, agency: str | None = None) -> Iterator[tuple[Session, Any]]:
-        """One write transaction on one stored case (a live step): serialised with every other writer like
-        ``writing()``, and the case's row (``CaseRow``) locked. On PostgreSQL one statement takes both locks,
-        the writers' lock first: a round trip less per step. That statement's snapshot is older than its
-        wait for the writers' lock; the row it locks is still the newest (``FOR UPDATE`` follows an update
-        committed meanwhile), and the next statements see all the writer it waited for committed. A case that
-        writer stored is not in the snapshot, so "not found" is looked up again once the lock is held."""
+    def writing_case(self, case_id: str, agency: str | None = None,
+                     session: Session | None = None) -> Iterator[tuple[Session, Any]]:
+        """One write transaction on one stored case (a live step). SQLite: the one writer. PostgreSQL: the
+        writers' lock shared, the case's row (``CaseRow``) locked, then its party's lock (see the module
+        docstring). One statement takes the writers' lock and the row, the writers' lock first: a round
+        trip less per step. That statement's snapshot is older than its wait for the writers' lock; the
+        row it locks is still the newest (``FOR UPDATE`` follows an update committed meanwhile), and the
+        next statements see all the writer it waited for committed. A case that writer stored is not in
+        the snapshot, so "not found" is looked up again once the lock is held. The party's lock is its own
+        statement, so the statements after it (the look-back) see what the party's previous step committed.
+
+        ``session`` (PostgreSQL; ignored on SQLite, whose writer must begin ``IMMEDIATE``): continue the
+        caller's transaction (an API request that looked up its token and case through it) instead of
+        checking out another connection: under READ COMMITTED every statement sees what was committed
+        before it, so what the step reads after its locks is as fresh as in a transaction of its own; the
+        objects that session loaded are dropped first (the locked row is read anew). Committed at the end,
+        rolled back on an error, like a transaction of its own."""
         from .repo import CaseNotFound, find_case
 
-        with self._transaction() as session:
+        if session is not None and not self.is_sqlite:
+            session.expunge_all()
+            transaction = self._continuing(session)
+        else:
+            transaction = self._transaction()
+        with transaction as session:
             if self.is_sqlite:
                 row = find_case(session, case_id, agency, lock=True)
             else:
                 try:
                     row = find_case(session, case_id, agency, lock=True, writer_lock=_LOCK_KEY)
                 except CaseNotFound:
-                    session.execute(_WRITER_LOCK)
+                    session.execute(_WRITER_SHARED)
                     row = find_case(session, case_id, agency, lock=True)
+                if row.party_id:
+                    session.execute(_PARTY_LOCK, {"k": party_lock_key(row.party_id)})
             yield session, row
+
+    @contextmanager
+    def writing_new(self, agency: str, case_id: str, party_id: str | None) -> Iterator[Session]:
+        """One write transaction that stores one new case: on PostgreSQL the writers' lock shared, the
+        case key's lock and its party's lock (see the module docstring); SQLite: the one writer."""
+        with self._transaction() as session:
+            if not self.is_sqlite:
+                session.execute(_WRITER_SHARED)
+                session.execute(_PARTY_LOCK, {"k": case_lock_key(agency, case_id)})
+                if party_id:
+                    session.execute(_PARTY_LOCK, {"k": party_lock_key(party_id)})
+            yield session
+
+    @contextmanager
+    def _continuing(self, session: Session) -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

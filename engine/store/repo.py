@@ -64,8 +64,9 @@ def find_case(session: Session, case_id: str, agency: str | None = None, lock: b
               writer_lock: int | None = None) -> CaseRow:
     """``lock``: hold the row until the transaction ends (PostgreSQL ``FOR UPDATE``; a SQLite writer
     already holds the whole database). ``writer_lock`` (PostgreSQL, with ``lock``): take the writers'
-    advisory lock of this key in the same statement, before the row lock: the row is joined to the one
-    row of a sub-select that takes the advisory lock, and rows are locked only once joined."""
+    advisory lock of this key SHARED (a live step: see ``engine.store``) in the same statement, before
+    the row lock: the row is joined to the one row of a sub-select that takes the advisory lock, and rows
+    are locked only once joined."""
     query = _find_statement(bool(agency), lock, writer_lock is not None)
     params = {"case_id": case_id, "agency": agency, "lock_key": writer_lock}
     rows = session.exec(query, params=params).all()
@@ -84,7 +85,7 @@ def _find_statement(by_agency: bool, lock: bool, writer_lock: bool) -> Any:
     if by_agency:
         query = query.where(CaseRow.agency == bindparam("agency"))
     if writer_lock:
-        held = select(func.pg_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)).label("held"))
+        held = select(func.pg_advisory_xact_lock_shared(bindparam("lock_key", type_=BigInteger)).label("held"))
         query = query.join(held.subquery("writer_lock"), true())
     if lock:
         query = query.with_for_update(of=CaseRow) if writer_lock else query.with_for_update()

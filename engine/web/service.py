@@ -236,9 +236,16 @@ def record_step(store: Store, user: User, pk: int, event: dict[str, Any], *, exp
     if not user.officer_id:
         raise RecorderRefused("您的账号未关联执法人员编号，不能记录执法环节 / your login is not linked to an officer id: "
                               "you may not record steps")
-    row = visible_case(store, user, pk)
-    return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect,
-                  proof="authenticated")
+    if store.is_sqlite:
+        row = visible_case(store, user, pk)
+        return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect,
+                      proof="authenticated")
+    from sqlmodel import Session
+
+    with Session(store.engine, expire_on_commit=False) as session:      # PostgreSQL: one connection, one
+        row = _visible_row(session, user, pk)                            # transaction for the scope and the step
+        return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect,
+                      proof="authenticated", session=session)
 
 
 # ---------------------------------------------------------------------------------------------- deadlines
