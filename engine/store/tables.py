@@ -153,3 +153,4 @@ from .trail import CheckpointRow  # noqa: E402,F401  (signed checkpoints, issue 
 from .users import FeedTokenRow, LoginAttemptRow, SessionRow, UserRow  # noqa: E402,F401  (the web workspace: issue 21)
 from .api_tables import ApiClientRow, DecisionRow  # noqa: E402,F401  (the HTTP API's tables, issue 22)
 from .review_notes import ReviewNoteRow  # noqa: E402,F401  (issue 20: reviewers' adjustments and waivers)
+from .case_checks import CaseCheckRow  # noqa: E402,F401  (each case's last check, indexes of the case list: issue 21)
