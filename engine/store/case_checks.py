@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from sqlalchemy import Index, and_, delete, exists, func, insert, select
+from sqlalchemy import Index, delete, func, insert, select
 from sqlmodel import Field, SQLModel
 
 __all__ = ["CaseCheckRow", "note_check_run", "has_findings", "recount"]
@@ -61,9 +61,12 @@ def note_check_run(session: Any, run_id: int, checked_at: dt.datetime, as_of: dt
 
 
 def has_findings(case_id_column: Any, updated_at_column: Any) -> Any:
-    """The condition "the case's last check, made on its current state, found something"."""
+    """The condition "the case's last check, made on its current state, found something": a scalar
+    subquery on the primary key, probed per case as the list walks its index (a semi-join would hash the
+    whole table for one page)."""
     t = CaseCheckRow.__table__.c
-    return exists().where(and_(t.case_pk == case_id_column, t.findings > 0, t.checked_at >= updated_at_column))
+    return select(t.findings).where(t.case_pk == case_id_column, t.checked_at >= updated_at_column) \
+        .scalar_subquery() > 0
 
 
 def recount(session: Any, run_id: int) -> dict[int, int]:
@@ -81,6 +84,8 @@ def _mirror_indexes() -> None:
     c, e, o = CaseRow.__table__.c, EventRow.__table__.c, OfficerRow.__table__.c
     for name, cols in (("ix_cases_agency_procedure_id", (c.agency, c.procedure, c.id)),
                        ("ix_cases_agency_matter_id", (c.agency, c.matter_code, c.id)),
+                       ("ix_cases_agency_id_updated", (c.agency, c.id, c.updated_at)),
+                       ("ix_cases_id_agency", (c.id, c.agency)),
                        ("ix_officers_officer_case", (o.officer_id, o.case_pk)),
                        ("ix_events_date_case", (e.date, e.case_pk))):
         if not any(ix.name == name for ix in cols[0].table.indexes):

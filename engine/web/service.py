@@ -116,10 +116,11 @@ def case_list(store: Store, user: User, flt: CaseFilter, after: int | None = Non
     """One page of the user's cases, newest first, keyset-paged on the row id (no OFFSET except a page
     number jumped to directly, at most ``caselist.MAX_JUMP``); the total is counted up to a cap
     (``count``). See ``engine.web.caselist``."""
-    from .caselist import Cursor, capped_count, page_rows
+    from .caselist import Cursor, capped_count, fast_reads, page_rows
 
     cursor = cursor or Cursor(after=after, number=None if after is not None else 1)
     with store.reading() as session:
+        fast_reads(session)
         total = capped_count(session, user, flt) if count else None
         rows, newer, older, number = page_rows(session, user, flt, cursor, limit, total)
     items = [CaseListItem(*r) for r in rows]
@@ -304,16 +305,11 @@ def dashboard(store: Store, user: User, lang: str, as_of: dt.date | None = None)
     if user.has("head", "supervisor", "case_reviewer", "admin"):
         calendar = default_calendar()
         soon = window_end(calendar, day, YELLOW_DAYS)
+        from .caselist import agency_figures
+
         with store.reading() as session:
-            counts = dict(session.exec(scoped(select(CaseRow.agency, func.count()), user).group_by(CaseRow.agency)).all())
-            base = scoped(select(CaseRow.agency, func.count()).select_from(DeadlineRow)
-                          .join(CaseRow, CaseRow.id == DeadlineRow.case_pk)
-                          .where(DeadlineRow.open_until > day, DeadlineRow.start <= day), user)
-            overdue = dict(session.exec(base.where(DeadlineRow.due < day).group_by(CaseRow.agency)).all())
-            due_soon = dict(session.exec(base.where(DeadlineRow.due >= day, DeadlineRow.due <= soon)
-                                         .group_by(CaseRow.agency)).all())
-        board.per_agency = [{"agency": code, "name": agency_name(code), "cases": counts.get(code, 0), "red": overdue.get(code, 0),
-                             "yellow": due_soon.get(code, 0)} for code in sorted(user.agencies)]
+            figures = agency_figures(session, user, day, soon)      # cases: exact up to 10,000, else "10,000+"
+        board.per_agency = [{"agency": code, "name": agency_name(code), **figures[code]} for code in sorted(user.agencies)]
     return board
 
 

@@ -18,6 +18,8 @@ INDEXES = [
     # (name, table, columns): each serves a filter of the case list, newest first (keyset on id)
     ('ix_cases_agency_procedure_id', 'cases', ['agency', 'procedure', 'id']),
     ('ix_cases_agency_matter_id', 'cases', ['agency', 'matter_code', 'id']),
+    ('ix_cases_agency_id_updated', 'cases', ['agency', 'id', 'updated_at']),  # "has findings": no row read
+    ('ix_cases_id_agency', 'cases', ['id', 'agency']),         # the dashboard: a deadline's agency, no row read
     ('ix_officers_officer_case', 'officers', ['officer_id', 'case_pk']),      # officer filter, "my cases"
     ('ix_events_date_case', 'events', ['date', 'case_pk']),                  # "a step dated from … to …"
 ]
