@@ -279,3 +279,29 @@ def test_revision_0009_upgrades_a_store_at_0007(tmp_path, monkeypatch):
     assert {"ix_cases_agency_procedure_id", "ix_officers_officer_case", "ix_events_date_case"} <= names
     listed = case_list(store, _user("xuefu", "nkcgw"), CaseFilter(findings=True), limit=100).items
     assert {i.pk for i in listed} == with_findings
+
+
+@pytest.mark.parametrize("scope", SCOPES, ids=["+".join(s) for s in SCOPES])
+def test_dashboard_figures_match_a_naive_count(store, scope):
+    from engine.calendar import default_calendar
+    from engine.alerts import window_end
+    from engine.store.tables import DeadlineRow
+    from engine.web.caselist import agency_figures
+
+    user = _user(*scope)
+    with store.reading() as s:
+        cases = {c.id: c.agency for c in s.exec(select(CaseRow)).all()}
+        deadlines = s.exec(select(DeadlineRow)).all()
+        run_days = [dt.date(2023, 6, 15), dt.date(2024, 11, 20), dt.date(2025, 12, 1)]
+        seen = 0
+        for day in run_days:
+            soon = window_end(default_calendar(), day, 5)
+            got = agency_figures(s, user, day, soon)
+            for agency in scope:
+                open_ = [d for d in deadlines if cases[d.case_pk] == agency and d.start <= day < d.open_until]
+                assert got[agency]["red"] == sum(1 for d in open_ if d.due < day), (agency, day)
+                assert got[agency]["yellow"] == sum(1 for d in open_ if day <= d.due <= soon), (agency, day)
+                seen += got[agency]["red"] + got[agency]["yellow"]
+                assert str(got[agency]["cases"]) == f"{sum(1 for a in cases.values() if a == agency):,}"
+            assert set(got) == set(scope)
+        assert seen                                   # the days chosen do have open deadlines
