@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import exists, or_
 from sqlmodel import select
 
 from ..alerts import Alert, alert_title, make_alert, sort_alerts, window_end
@@ -34,7 +34,7 @@ from ..report.render import MEDIA_TYPES
 from ..rulebook import Rulebook, catalogue_version, default_rulebook
 from ..store import Store
 from ..store.repo import load_cases, load_raw_cases
-from ..store.tables import CaseRow, ChangeRow, DeadlineRow, EventRow, FindingRow, OfficerRow, PartyRow, RunRow
+from ..store.tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow
 from ..users import User
 from ..workflow import Workflow, default_workflows
 
@@ -105,10 +105,6 @@ class CasePage:
         if self.total is None or not self.total.exact:
             return None
         return max(1, -(-self.total.value // self.size))
-
-
-def latest_check_run(session: Any) -> int | None:
-    return session.exec(select(func.max(RunRow.id)).where(RunRow.kind == "check")).one()
 
 
 def case_list(store: Store, user: User, flt: CaseFilter, after: int | None = None, limit: int = PAGE, *,
