@@ -242,14 +242,26 @@ def test_page_links_in_the_web_list(tmp_path):
     assert "津南城管" not in c.get("/cases?agency=nkcgw").text.split("<table", 1)[-1]
 
 
-def test_revision_0009_upgrades_a_store_at_0007(tmp_path, monkeypatch):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    import pg
+
+    url = pg.create_database()
+    yield url
+    pg.drop_database(url)
+
+
+def test_revision_0009_upgrades_a_store_at_0007(empty_url, tmp_path, monkeypatch):
     from importlib import resources
 
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, inspect
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = empty_url
     engine = create_engine(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("engine.store").joinpath("migrations")))
@@ -274,11 +286,14 @@ def test_revision_0009_upgrades_a_store_at_0007(tmp_path, monkeypatch):
     store = Store.open(url)                               # upgrades to the head
     with store.reading() as s:
         rows = {c.case_pk: c.findings for c in s.exec(select(CaseCheckRow)).all()}
-        names = {r[0] for r in s.exec(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+    found = inspect(store.engine)
+    names = {ix["name"] for table in ("cases", "officers", "events") for ix in found.get_indexes(table)}
     assert len(rows) == 40 and {pk for pk, n in rows.items() if n} == with_findings
-    assert {"ix_cases_agency_procedure_id", "ix_officers_officer_case", "ix_events_date_case"} <= names
+    assert {"ix_cases_agency_procedure_id", "ix_cases_agency_matter_id", "ix_cases_agency_id_updated",
+            "ix_cases_id_agency", "ix_officers_officer_case", "ix_events_date_case"} <= names
     listed = case_list(store, _user("xuefu", "nkcgw"), CaseFilter(findings=True), limit=100).items
     assert {i.pk for i in listed} == with_findings
+    store.close()
 
 
 @pytest.mark.parametrize("scope", SCOPES, ids=["+".join(s) for s in SCOPES])
