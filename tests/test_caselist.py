@@ -193,6 +193,16 @@ def test_the_count_stops_at_its_cap(store, monkeypatch):
     assert last.number is None and [i.pk for i in last.items] == expected[-LIMIT:]
     small = CaseFilter(agency="xuefu", procedure="simple")
     assert case_list(store, user, small, limit=LIMIT).total.exact == (len(_naive(store, user, small)) <= 20)
+    # a filter that looks into each case's rows: only the 30 newest candidates are looked into
+    monkeypatch.setattr(caselist, "SCAN_CAP", 30)
+    for flt in (CaseFilter(findings=True), CaseFilter(officer="xuefu.2"), CaseFilter(date_from=dt.date(2024, 1, 1)),
+                CaseFilter(agency="nkcgw", procedure="ordinary", findings=True)):
+        candidates = _naive(store, user, CaseFilter(agency=flt.agency, procedure=flt.procedure))
+        found = set(_naive(store, user, flt))
+        total = case_list(store, user, flt, limit=LIMIT).total
+        assert total.exact == (len(candidates) < 30), flt
+        assert total.value == len(found & set(candidates[:30])), flt
+        assert str(total) == f"{total.value:,}" + ("" if total.exact else "+")
 
 
 def test_has_findings_follows_the_cases_current_state(store, tmp_path):

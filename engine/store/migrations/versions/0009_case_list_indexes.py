@@ -20,8 +20,10 @@ INDEXES = [
     ('ix_cases_agency_matter_id', 'cases', ['agency', 'matter_code', 'id']),
     ('ix_cases_agency_id_updated', 'cases', ['agency', 'id', 'updated_at']),  # "has findings": no row read
     ('ix_cases_id_agency', 'cases', ['id', 'agency']),         # the dashboard: a deadline's agency, no row read
+    ('ix_deadlines_window', 'deadlines', ['open_until', 'due', 'start', 'case_pk']),   # … its deadlines, likewise
     ('ix_officers_officer_case', 'officers', ['officer_id', 'case_pk']),      # officer filter, "my cases"
     ('ix_events_date_case', 'events', ['date', 'case_pk']),                  # "a step dated from … to …"
+    ('ix_events_case_date', 'events', ['case_pk', 'date']),       # … probed per case when other filters narrow
 ]
 
 
