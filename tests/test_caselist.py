@@ -300,7 +300,9 @@ def test_revision_0009_upgrades_a_store_at_0007(empty_url, tmp_path, monkeypatch
     names = {ix["name"] for table in ("cases", "officers", "events") for ix in found.get_indexes(table)}
     assert len(rows) == 40 and {pk for pk, n in rows.items() if n} == with_findings
     assert {"ix_cases_agency_procedure_id", "ix_cases_agency_matter_id", "ix_cases_agency_id_updated",
-            "ix_cases_id_agency", "ix_officers_officer_case", "ix_events_date_case"} <= names
+            "ix_cases_id_agency", "ix_officers_officer_case", "ix_events_date_case", "ix_events_case_date"} <= names
+    window = any(ix["name"] == "ix_deadlines_window" for ix in found.get_indexes("deadlines"))
+    assert window == (store.engine.dialect.name == "postgresql")      # SQLite plans alerts on ix_deadlines_open_due
     listed = case_list(store, _user("xuefu", "nkcgw"), CaseFilter(findings=True), limit=100).items
     assert {i.pk for i in listed} == with_findings
     store.close()

@@ -79,17 +79,16 @@ def recount(session: Any, run_id: int) -> dict[int, int]:
 
 def _mirror_indexes() -> None:
     """Revision 0009's indexes on the case tables, declared on the models too (the migration creates them)."""
-    from .tables import CaseRow, DeadlineRow, EventRow, OfficerRow
+    from .tables import CaseRow, EventRow, OfficerRow
 
-    c, e, o, d = CaseRow.__table__.c, EventRow.__table__.c, OfficerRow.__table__.c, DeadlineRow.__table__.c
+    c, e, o = CaseRow.__table__.c, EventRow.__table__.c, OfficerRow.__table__.c
     for name, cols in (("ix_cases_agency_procedure_id", (c.agency, c.procedure, c.id)),
                        ("ix_cases_agency_matter_id", (c.agency, c.matter_code, c.id)),
                        ("ix_cases_agency_id_updated", (c.agency, c.id, c.updated_at)),
                        ("ix_cases_id_agency", (c.id, c.agency)),
                        ("ix_officers_officer_case", (o.officer_id, o.case_pk)),
                        ("ix_events_date_case", (e.date, e.case_pk)),
-                       ("ix_events_case_date", (e.case_pk, e.date)),
-                       ("ix_deadlines_window", (d.open_until, d.due, d.start, d.case_pk))):
+                       ("ix_events_case_date", (e.case_pk, e.date))):   # (+ ix_deadlines_window: PostgreSQL only)
         if not any(ix.name == name for ix in cols[0].table.indexes):
             Index(name, *cols)
 
