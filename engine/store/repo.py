@@ -597,6 +597,11 @@ def save_run(session: Session, result: Any, kind: str, engine_version: str, *, s
                                severity=f.severity, category=f.category, deduction=f.deduction, veto=f.veto,
                                due=dt.date.fromisoformat(f.due) if f.due else None, fact=f.fact,
                                message=f.message, basis=f.basis))
+    if kind == "check":                             # each judged case's verdict, for the case list (issue 21)
+        from .case_checks import note_check_run
+
+        note_check_run(session, run.id, run.started_at, result.as_of, ((c.agency, c.case_id, len(c.findings))
+                       for c in result.cases if c.problem is None and c.failure is None))
     return run.id
 
 

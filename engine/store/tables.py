@@ -154,3 +154,4 @@ from .users import FeedTokenRow, LoginAttemptRow, SessionRow, UserRow  # noqa: E
 from .api_tables import ApiClientRow, DecisionRow  # noqa: E402,F401  (the HTTP API's tables, issue 22)
 from .review_notes import ReviewNoteRow  # noqa: E402,F401  (issue 20: reviewers' adjustments and waivers)
 from .supervision import SupervisionNoticeRow, SupervisionStepRow  # noqa: E402,F401  (issue 19: 监督意见书/通知书 and rectification)
+from .case_checks import CaseCheckRow  # noqa: E402,F401  (each case's last check, indexes of the case list: issue 21)

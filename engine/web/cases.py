@@ -14,6 +14,7 @@ from ..model import EVENT_TYPES
 from ..users import User
 from .deps import ALL, RECORD, BadForm, NotFound, allow, checked_form, get_lang, get_store, render
 from .forms import fields_for, event_from_form
+from .caselist import MAX_JUMP, Cursor
 from .service import CaseFilter, case_list, case_view, record_step, visible_case
 
 router = APIRouter()
@@ -33,11 +34,12 @@ def _date(value: str | None, name: str) -> dt.date | None:
 @router.get("/cases")
 def cases_page(request: Request, user: User = Depends(allow(*ALL)), agency: str = "", procedure: str = "",
                state: str = "", officer: str = "", matter: str = "", date_from: str = "", date_to: str = "",
-               findings: str = "", q: str = "", after: int | None = None) -> Any:
+               findings: str = "", q: str = "", after: int | None = None, before: int | None = None,
+               page: str = "", n: int | None = None) -> Any:
     flt = CaseFilter(agency=agency.strip(), procedure=procedure.strip(), state=state.strip(), officer=officer.strip(),
                      matter=matter.strip(), date_from=_date(date_from, "date_from"), date_to=_date(date_to, "date_to"),
                      findings=bool(findings), q=q.strip())
-    page = case_list(get_store(request), user, flt, after)
+    page = case_list(get_store(request), user, flt, cursor=_cursor(after, before, page, n))
     from ..workflow import default_workflows
 
     states: dict[str, str] = {}
@@ -45,7 +47,30 @@ def cases_page(request: Request, user: User = Depends(allow(*ALL)), agency: str 
         for st in wf.states:
             states.setdefault(st["name"], st[get_lang(request)])
     return render(request, "cases.html", page=page, flt=flt, params=flt.params(), after=after,
-                  agencies=sorted(user.agencies), procedures=PROCEDURES, states=states)
+                  agencies=sorted(user.agencies), procedures=PROCEDURES, states=states, max_jump=MAX_JUMP)
+
+
+def _cursor(after: int | None, before: int | None, page: str, n: int | None) -> Cursor:
+    """The page asked for: ``page=last``, ``page=N`` (1 … MAX_JUMP), or a keyset link (``after`` / ``before``
+    with the page's number ``n`` when known)."""
+    page = page.strip()
+    if page == "last":
+        return Cursor(last=True, number=None)
+    if page:
+        try:
+            number = int(page)
+        except ValueError:
+            raise BadForm(f"page: “{page}” 不是页码 / not a page number (1–{MAX_JUMP} or last)") from None
+        if not 1 <= number <= MAX_JUMP:
+            raise BadForm(f"page: 页码须在 1–{MAX_JUMP} 之间；更后的页请用“下一页”或“末页”，或缩小筛选范围 / "
+                          f"a page number is 1–{MAX_JUMP}: further on, use next / last page or narrow the filters")
+        return Cursor(page=number, number=number)
+    number = n if n is not None and n >= 1 else None
+    if before is not None:
+        return Cursor(before=before, number=number)
+    if after is not None:
+        return Cursor(after=after, number=number)
+    return Cursor()
 
 
 @router.get("/cases/{pk}")

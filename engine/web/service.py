@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import exists, or_
 from sqlmodel import select
 
 from ..alerts import Alert, alert_title, make_alert, sort_alerts, window_end
@@ -34,7 +34,7 @@ from ..report.render import MEDIA_TYPES
 from ..rulebook import Rulebook, catalogue_version, default_rulebook
 from ..store import Store
 from ..store.repo import load_cases, load_raw_cases
-from ..store.tables import CaseRow, ChangeRow, DeadlineRow, EventRow, FindingRow, OfficerRow, PartyRow, RunRow
+from ..store.tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow
 from ..users import User
 from ..workflow import Workflow, default_workflows
 
@@ -92,47 +92,36 @@ class CaseListItem:
 @dataclass
 class CasePage:
     items: list[CaseListItem]
-    next_after: int | None            # keyset: the next page starts below this id
+    next_after: int | None            # keyset: the next (older) page starts below this id
+    prev_before: int | None = None    # keyset: the previous (newer) page starts above this id
+    number: int | None = 1            # the page's number, when known (not after "last" and going back)
+    total: Any = None                 # caselist.Count: exact up to its cap, else "10,000+"
+    first: bool = True                # no newer page
+    size: int = PAGE                  # rows per page
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages, when the count is exact."""
+        if self.total is None or not self.total.exact:
+            return None
+        return max(1, -(-self.total.value // self.size))
 
 
-def latest_check_run(session: Any) -> int | None:
-    return session.exec(select(func.max(RunRow.id)).where(RunRow.kind == "check")).one()
+def case_list(store: Store, user: User, flt: CaseFilter, after: int | None = None, limit: int = PAGE, *,
+              cursor: Any = None, count: bool = True) -> CasePage:
+    """One page of the user's cases, newest first, keyset-paged on the row id (no OFFSET except a page
+    number jumped to directly, at most ``caselist.MAX_JUMP``); the total is counted up to a cap
+    (``count``). See ``engine.web.caselist``."""
+    from .caselist import Cursor, capped_count, fast_reads, page_rows
 
-
-def case_list(store: Store, user: User, flt: CaseFilter, after: int | None = None, limit: int = PAGE) -> CasePage:
-    """One page of the user's cases, newest first, keyset-paged on the row id (no OFFSET: page 20,000 of a
-    million cases costs what page 1 costs; the (agency, id) and (agency, state, id) indexes serve it)."""
-    query = scoped(select(CaseRow.id, CaseRow.case_id, CaseRow.agency, CaseRow.procedure, CaseRow.state,
-                          CaseRow.matter_code, PartyRow.name, CaseRow.event_count, CaseRow.updated_at)
-                   .outerjoin(PartyRow, PartyRow.id == CaseRow.party_id), user)
-    if flt.agency:
-        query = query.where(CaseRow.agency == flt.agency)
-    if flt.procedure:
-        query = query.where(CaseRow.procedure == flt.procedure)
-    if flt.state:
-        query = query.where(CaseRow.state == flt.state)
-    if flt.matter:
-        query = query.where(CaseRow.matter_code == flt.matter)
-    if flt.q:
-        query = query.where(CaseRow.case_id.startswith(flt.q, autoescape=True))
-    if flt.officer:
-        query = query.where(exists().where(OfficerRow.case_pk == CaseRow.id, OfficerRow.officer_id == flt.officer))
-    if flt.date_from or flt.date_to:
-        cond = [EventRow.case_pk == CaseRow.id]
-        if flt.date_from:
-            cond.append(EventRow.date >= flt.date_from)
-        if flt.date_to:
-            cond.append(EventRow.date <= flt.date_to)
-        query = query.where(exists().where(and_(*cond)))
+    cursor = cursor or Cursor(after=after, number=None if after is not None else 1)
     with store.reading() as session:
-        if flt.findings:
-            run = latest_check_run(session)
-            query = query.where(exists().where(FindingRow.case_pk == CaseRow.id, FindingRow.run_id == run))
-        if after is not None:
-            query = query.where(CaseRow.id < after)
-        rows = session.exec(query.order_by(CaseRow.id.desc()).limit(limit + 1)).all()
-    items = [CaseListItem(*r) for r in rows[:limit]]
-    return CasePage(items, items[-1].pk if len(rows) > limit else None)
+        fast_reads(session)
+        total = capped_count(session, user, flt) if count else None
+        rows, newer, older, number = page_rows(session, user, flt, cursor, limit, total)
+    items = [CaseListItem(*r) for r in rows]
+    return CasePage(items, items[-1].pk if older and items else None,
+                    items[0].pk if newer and items else None, number, total, not newer, limit)
 
 
 # ---------------------------------------------------------------------------------------------- case page
@@ -311,7 +300,7 @@ def dashboard(store: Store, user: User, lang: str, as_of: dt.date | None = None)
     mine: list[CaseListItem] = []
     cards: list[DeadlineCard] = []
     if user.officer_id:
-        mine = case_list(store, user, CaseFilter(officer=user.officer_id), limit=10).items
+        mine = case_list(store, user, CaseFilter(officer=user.officer_id), limit=10, count=False).items
         for pk, a in scoped_alerts(store, user, day, within=YELLOW_DAYS, lang=lang, officer=user.officer_id,
                                    limit=200)[:DASHBOARD_CARDS]:
             cards.append(DeadlineCard(pk, a.case_id, a.agency, a.what, a.due, a.workdays_left))
@@ -319,16 +308,11 @@ def dashboard(store: Store, user: User, lang: str, as_of: dt.date | None = None)
     if user.has("head", "supervisor", "case_reviewer", "admin"):
         calendar = default_calendar()
         soon = window_end(calendar, day, YELLOW_DAYS)
+        from .caselist import agency_figures
+
         with store.reading() as session:
-            counts = dict(session.exec(scoped(select(CaseRow.agency, func.count()), user).group_by(CaseRow.agency)).all())
-            base = scoped(select(CaseRow.agency, func.count()).select_from(DeadlineRow)
-                          .join(CaseRow, CaseRow.id == DeadlineRow.case_pk)
-                          .where(DeadlineRow.open_until > day, DeadlineRow.start <= day), user)
-            overdue = dict(session.exec(base.where(DeadlineRow.due < day).group_by(CaseRow.agency)).all())
-            due_soon = dict(session.exec(base.where(DeadlineRow.due >= day, DeadlineRow.due <= soon)
-                                         .group_by(CaseRow.agency)).all())
-        board.per_agency = [{"agency": code, "name": agency_name(code), "cases": counts.get(code, 0), "red": overdue.get(code, 0),
-                             "yellow": due_soon.get(code, 0)} for code in sorted(user.agencies)]
+            figures = agency_figures(session, user, day, soon)      # cases: exact up to 10,000, else "10,000+"
+        board.per_agency = [{"agency": code, "name": agency_name(code), **figures[code]} for code in sorted(user.agencies)]
     return board
 
 
