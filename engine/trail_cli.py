@@ -65,7 +65,8 @@ def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Op
         raise typer.Exit(report.exit_code)
 
 
-def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Path], workers: int = 2) -> int:
+def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Path], workers: int = 2,
+               deep: bool = False) -> int:
     from .cases import _deadline_context
     from .store import Store, default_url
     from .store.audit import verify_store
@@ -76,7 +77,7 @@ def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Pat
     public = load_public(signing) if signing is not None else None
     with store.reading() as session:
         report = verify_store(session, public_key=public, directory=_dir(checkpoints), ctx=_deadline_context(),
-                              url=default_url(db), workers=workers)
+                              url=default_url(db), workers=workers, deep=deep)
     console = Console()
     for b in report.broken:
         where = (f"{b.agency}/{b.case_id}" if b.case_id else "store") + (f" #{b.seq}" if b.seq else "")

@@ -18,6 +18,7 @@ import base64
 import datetime as dt
 import gzip
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -127,8 +128,16 @@ def load_public(path: Path) -> Any:
     return load_private(path).public_key()
 
 
-def case_leaves(session: Session, upto_id: int | None = None) -> Iterator[list[Any]]:
-    """Every stored case's leaf, in row order: [row id, agency/case id, events, head hash, header hash]."""
+def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = None) -> Iterator[list[Any]]:
+    """Every stored case's leaf, in row order: [row id, agency/case id, events, head hash, header hash] and,
+    with ``ctx`` (the deadline context), a sixth element: the digest of the deadline rows the case's events
+    imply (``audit.deadline_digest``). It is carried over from the ``previous`` checkpoint for a case
+    unchanged since (same events, same head, same header) and recomputed from the events for the others,
+    so ``verify`` checks a sealed case's deadlines by digest instead of recomputing them."""
+    from types import SimpleNamespace
+
+    from .audit import INVALID, deadline_digest, implied_deadlines
+    from .repo import event_tuples
     from .tables import CaseRow
 
     last = 0
@@ -138,9 +147,53 @@ def case_leaves(session: Session, upto_id: int | None = None) -> Iterator[list[A
         rows = session.exec(query).all()
         if not rows:
             return
-        for pk, agency, case_id, count, head, header in rows:
-            yield [pk, f"{agency}/{case_id}", count, head, digest(header)]
+        out = [[pk, f"{agency}/{case_id}", count, head, digest(header)] for pk, agency, case_id, count, head, header
+               in rows]
+        if ctx is not None:
+            need = []
+            for leaf, row in zip(out, rows):
+                before = previous.get(leaf[0]) if previous is not None else None
+                if before is not None and len(before) > 5 and before[1:5] == leaf[1:5]:
+                    leaf.append(before[5])
+                else:
+                    need.append((leaf, row))
+            if need:
+                events = event_tuples(session, need[0][0][0], need[-1][0][0])
+                for leaf, (pk, agency, case_id, _count, _head, header) in need:
+                    implied = implied_deadlines(SimpleNamespace(agency=agency, case_id=case_id, header=header),
+                                                [(e[0], e[3], e[9]) for e in events.get(pk, [])], ctx)
+                    leaf.append(INVALID if implied is None else deadline_digest(implied))
+        yield from out
         last = rows[-1][0]
+
+
+class _Carry:
+    """The previous checkpoint's leaves, read alongside the cases (both in row order), its root recomputed
+    on the way: its digests are carried over only when that root is the signed one."""
+
+    def __init__(self, blob: bytes):
+        self._lines = gzip.open(io.BytesIO(blob), "rt", encoding="utf-8")
+        self._root = hashlib.sha256()
+        self._next: list[Any] | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        self._next = None
+        for line in self._lines:
+            if line.strip():
+                self._next = json.loads(line)
+                self._root.update(canonical(self._next).encode("utf-8") + b"\n")
+                return
+
+    def get(self, pk: int) -> list[Any] | None:
+        while self._next is not None and self._next[0] < pk:
+            self._advance()
+        return self._next if self._next is not None and self._next[0] == pk else None
+
+    def root(self) -> str:
+        while self._next is not None:
+            self._advance()
+        return self._root.hexdigest()
 
 
 def leaves_root(leaves: list[list[Any]]) -> str:
@@ -183,6 +236,12 @@ def decode_leaves(blob: bytes) -> list[list[Any]]:
     return [json.loads(line) for line in gzip.decompress(blob).decode("utf-8").splitlines() if line]
 
 
+def _deadline_context() -> Any:
+    from ..cases import _deadline_context as context
+
+    return context()
+
+
 def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> CheckpointRow:
     """Sign and keep a checkpoint of the whole store (inside one writer transaction, so nothing changes
     meanwhile), then write it to ``directory`` as ``<seq>.json`` (never overwriting a file there)."""
@@ -192,14 +251,21 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
     key_id = _key_id(private.public_key())
     with store.writing() as session:
         previous = latest_checkpoint(session)
-        leaves = list(case_leaves(session))
+        ctx = _deadline_context()
+        carry = None
+        if previous is not None and verify_signature(private.public_key(), previous.statement, previous.signature):
+            carry = _Carry(previous.leaves)
+        leaves = list(case_leaves(session, carry, ctx))
+        if carry is not None and carry.root() != json.loads(previous.statement)["root"]:
+            leaves = list(case_leaves(session, None, ctx))      # its leaves were altered: carry nothing over
         upto = session.exec(select(func.coalesce(func.max(ChangeRow.id), 0))).one()
         count, changes = changes_digest(session, upto)
         seq = (previous.seq + 1) if previous else 1
         at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         statement = {"format": FORMAT, "seq": seq, "at": at.replace(tzinfo=None).isoformat() + "Z", "cases": len(leaves),
                      "root": leaves_root(leaves), "changes": {"upto": upto, "count": count, "digest": changes},
-                     "previous": digest(previous.statement) if previous else None, "key": key_id}
+                     "previous": digest(previous.statement) if previous else None, "key": key_id,
+                     "leaf": ["row", "case", "events", "head", "header", "deadlines"]}
         text = canonical(statement)
         signature = base64.b64encode(private.sign(text.encode("utf-8"))).decode("ascii")
         row = CheckpointRow(seq=seq, at=at, cases=len(leaves), root=statement["root"], key_id=key_id,
