@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import BigInteger, and_, bindparam, func, insert, or_, true
+from sqlalchemy import BigInteger, and_, bindparam, func, insert, or_, text, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -264,7 +265,12 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
         chained.append((events, content, f"imported from {source}: {len(events)} events"))
     conn = session.connection()              # Core executemany: no ORM bookkeeping per row
     table = CaseRow.__table__
-    ids = [pk for (pk,) in conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+    if _copying(conn):                       # PostgreSQL: ids drawn from the sequence, then one COPY
+        ids = sorted(conn.execute(_NEXT_IDS, {"n": len(rows)}).scalars().all())
+        _copy(conn, table, [dict(r, id=pk) for pk, r in zip(ids, rows)])
+    else:
+        ids = [pk for (pk,) in conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                            rows)]
     events, officers, changes, deadline_rows = [], [], [], []
     parties: dict[str, tuple[str, str]] = {}
     for pk, (case, _), (case_events, content, summary) in zip(ids, cases, chained):
@@ -284,7 +290,7 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
     for model, values in ((EventRow, events), (OfficerRow, officers), (ChangeRow, changes),
                           (DeadlineRow, deadline_rows)):
         if values:
-            conn.execute(insert(model.__table__), values)
+            _bulk_insert(conn, model.__table__, values)
     fresh = [{"id": pid, "kind": kind, "name": name} for pid, (kind, name) in parties.items()
              if pid not in cache.parties]
     for pid, (kind, name) in parties.items():
@@ -292,8 +298,40 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
             known = cache.parties[pid] or session.get(PartyRow, pid)
             known.kind, known.name = kind, name
     if fresh:
-        conn.execute(insert(PartyRow.__table__), fresh)
+        _bulk_insert(conn, PartyRow.__table__, fresh)
         cache.parties.update((p["id"], None) for p in fresh)        # stored; loaded only if needed
+
+
+COPY_ENV = "CASECHECK_NO_COPY"          # set (to anything) to import with INSERT on PostgreSQL too
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)")
+
+
+def _copying(conn: Any) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and not os.environ.get(COPY_ENV)
+
+
+def _bulk_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) in the caller's transaction: PostgreSQL's COPY through
+    psycopg 3, one executemany elsewhere. Same rows either way; a failure aborts the transaction, so an
+    import chunk stays all or nothing."""
+    if _copying(conn):
+        _copy(conn, table, rows)
+    else:
+        conn.execute(insert(table), rows)
+
+
+def _copy(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``COPY table (columns) FROM STDIN`` on the session's own connection (psycopg 3's ``cursor.copy``):
+    the columns are those of the first row, in the table's order; values adapted by psycopg as for INSERT."""
+    columns = [c.name for c in table.columns if c.name in rows[0]]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in columns])
+    finally:
+        cursor.close()
 
 
 def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
