@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.cases import _deadline_context, import_paths, record
+from engine.errors import CasecheckError
 from engine.store import Store
 from engine.store import audit as audit_module
 from engine.store.audit import deadline_digest, verify_store
@@ -143,7 +144,7 @@ def test_the_seal_recomputes_only_the_cases_changed_since_the_previous_checkpoin
     make_checkpoint(store, key, directory)
     assert calls == ["LIVE-1"]
     assert check(store, key, directory).broken == []
-    # a previous checkpoint whose leaves were altered in the store is not trusted: everything is recomputed
+    # a previous checkpoint whose leaves were altered in the store: the seal refuses, nothing is sealed
     row, leaves = latest_leaves(store)
     leaves[0][5] = "0" * 64
     blob = gzip.compress("".join(json.dumps(leaf, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
@@ -151,11 +152,57 @@ def test_the_seal_recomputes_only_the_cases_changed_since_the_previous_checkpoin
     with store.engine.begin() as conn:
         conn.execute(CheckpointRow.__table__.update().where(CheckpointRow.__table__.c.seq == row.seq)
                      .values(leaves=blob))
-    calls.clear()
-    make_checkpoint(store, key, directory)
-    assert len(calls) >= 42
-    _row, fresh = latest_leaves(store)
-    assert fresh[0][5] != "0" * 64 and check(store, key, directory).broken == []
+    with pytest.raises(CasecheckError, match="do not give its signed root"):
+        make_checkpoint(store, key, directory)
+    assert latest_leaves(store)[0].seq == row.seq and len(list(directory.iterdir())) == 2
+
+
+@pytest.mark.parametrize("tamper, fragment", [
+    ("DELETE FROM deadlines WHERE case_pk = (SELECT id FROM cases WHERE case_id = :c); "
+     "DELETE FROM changes WHERE case_pk = (SELECT id FROM cases WHERE case_id = :c); "
+     "DELETE FROM officers WHERE case_pk = (SELECT id FROM cases WHERE case_id = :c); "
+     "DELETE FROM events WHERE case_pk = (SELECT id FROM cases WHERE case_id = :c); "
+     "DELETE FROM cases WHERE case_id = :c", "is gone from the store"),
+    ("UPDATE cases SET header = REPLACE(header, '津南', '津北') WHERE case_id = :c", "header differs"),
+    ("REHASH", "events #1–#"),
+    ("UPDATE changes SET actor = 'x' WHERE id = (SELECT MIN(id) FROM changes)", "change-log rows"),
+])
+def test_the_next_seal_refuses_a_store_altered_since_the_last_checkpoint(sealed, tamper, fragment):
+    """A periodic seal must not vouch for what was altered since the last one: it checks the store against
+    the previous checkpoint in the same pass and refuses, naming it; verify still names it too."""
+    store, key, directory = sealed
+    record(store, "LIVE-1", dict(STEP), actor="孙某")          # a live step since the checkpoint: allowed
+    if tamper == "REHASH":          # a sealed event rewritten, the whole chain re-hashed (a case that also grew)
+        sql(store, "UPDATE events SET payload = REPLACE(payload, '2024-03-01', '2024-02-28') WHERE seq = 1 AND "
+                   "case_pk = (SELECT id FROM cases WHERE case_id = 'LIVE-1')")
+        _rehash(store, "LIVE-1")
+    else:
+        for statement in tamper.split("; "):
+            sql(store, statement, c=CASE)
+    before = len(list(directory.iterdir()))
+    with pytest.raises(CasecheckError, match=fragment):
+        make_checkpoint(store, key, directory)
+    assert len(list(directory.iterdir())) == before
+    assert check(store, key, directory).broken
+
+
+def _rehash(store, case_id):
+    from engine.store.chain import canonical, digest, event_hash
+
+    with store.engine.begin() as conn:
+        pk, agency, header = conn.execute(text("SELECT id, agency, header FROM cases WHERE case_id = :c"),
+                                          {"c": case_id}).one()
+        rows = conn.execute(text("SELECT id, seq, payload, recorded_by, recorded_at, proof, corrects FROM events "
+                                 "WHERE case_pk = :p ORDER BY seq"), {"p": pk}).all()
+        prev, payloads = "0" * 64, []
+        for rid, seq, payload, by, at, proof, corrects in rows:
+            at = at if not isinstance(at, str) else __import__("datetime").datetime.fromisoformat(at)
+            h = event_hash(prev, f"{agency}/{case_id}", seq, payload, by,
+                           at.replace(microsecond=0, tzinfo=None).isoformat(), proof, corrects)
+            conn.execute(text("UPDATE events SET prev_hash = :pv, hash = :h WHERE id = :i"), {"pv": prev, "h": h, "i": rid})
+            prev, payloads = h, payloads + [json.loads(payload)]
+        conn.execute(text("UPDATE cases SET head_hash = :h, content_hash = :c WHERE id = :p"),
+                     {"h": prev, "c": digest(canonical({"header": json.loads(header), "events": payloads})), "p": pk})
 
 
 def test_the_case_rows_query_columns_are_checked_against_the_header(sealed):

@@ -149,17 +149,22 @@ def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = N
             return
         out = [[pk, f"{agency}/{case_id}", count, head, digest(header)] for pk, agency, case_id, count, head, header
                in rows]
-        if ctx is not None:
-            need = []
-            for leaf, row in zip(out, rows):
-                before = previous.get(leaf[0]) if previous is not None else None
-                if before is not None and len(before) > 5 and before[1:5] == leaf[1:5]:
+        need = []
+        for leaf, row in zip(out, rows):
+            before = previous.get(leaf[0]) if previous is not None else None
+            if before is not None and before[1:5] == leaf[1:5]:
+                if len(before) > 5:
                     leaf.append(before[5])
-                else:
-                    need.append((leaf, row))
-            if need:
-                events = event_tuples(session, need[0][0][0], need[-1][0][0])
-                for leaf, (pk, agency, case_id, _count, _head, header) in need:
+                    continue
+            elif before is not None:
+                previous.differs(before, leaf)
+            need.append((leaf, row, before))
+        if need and (ctx is not None or previous is not None):
+            events = event_tuples(session, need[0][0][0], need[-1][0][0])
+            for leaf, (pk, agency, case_id, _count, _head, header), before in need:
+                if before is not None and before[2] < leaf[2]:
+                    previous.grown(before, events.get(pk, []))
+                if ctx is not None:
                     implied = implied_deadlines(SimpleNamespace(agency=agency, case_id=case_id, header=header),
                                                 [(e[0], e[3], e[9]) for e in events.get(pk, [])], ctx)
                     leaf.append(INVALID if implied is None else deadline_digest(implied))
@@ -169,13 +174,41 @@ def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = N
 
 class _Carry:
     """The previous checkpoint's leaves, read alongside the cases (both in row order), its root recomputed
-    on the way: its digests are carried over only when that root is the signed one."""
+    on the way: its digests are carried over only when that root is the signed one. What the store no
+    longer holds of it (a sealed case gone, its header changed, sealed events rewritten) is collected in
+    ``problems``: the seal refuses, so a checkpoint never blesses a store altered since the last one."""
 
-    def __init__(self, blob: bytes):
+    def __init__(self, blob: bytes, seq: int):
         self._lines = gzip.open(io.BytesIO(blob), "rt", encoding="utf-8")
         self._root = hashlib.sha256()
         self._next: list[Any] | None = None
+        self.seq = seq
+        self.problems: list[str] = []
+        self._asked = -1
         self._advance()
+
+    def _gone(self, leaf: list[Any]) -> None:
+        self.problems.append(f"{leaf[1]}: 封存于检查点 #{self.seq} 的案件已不在库中 / the case sealed by checkpoint "
+                             f"#{self.seq} is gone from the store")
+
+    def differs(self, before: list[Any], leaf: list[Any]) -> None:
+        """A sealed case whose leaf changed: only more events are allowed (checked by ``grown``)."""
+        if before[1] != leaf[1]:
+            self.problems.append(f"{before[1]}: 行 {before[0]} 现为案件 {leaf[1]} / row {before[0]} is now case {leaf[1]}")
+        elif before[4] != leaf[4]:
+            self.problems.append(f"{before[1]}: 案件基本信息与检查点 #{self.seq} 不符 / the header differs from "
+                                 f"checkpoint #{self.seq}")
+        elif before[2] > leaf[2] or (before[2] == leaf[2] and before[3] != leaf[3]):
+            self.problems.append(f"{before[1]}: 检查点 #{self.seq} 封存的环节被删除或改写 / events sealed by "
+                                 f"checkpoint #{self.seq} were removed or rewritten")
+
+    def grown(self, before: list[Any], events: list[tuple[Any, ...]]) -> None:
+        """A sealed case with events added since: its sealed events must still end in the sealed head."""
+        count, head = before[2], before[3]
+        sealed = events[count - 1] if 0 < count <= len(events) else None
+        if count and (sealed is None or sealed[0] != count or sealed[7] != head):
+            self.problems.append(f"{before[1]}: 检查点 #{self.seq} 封存的第 1–{count} 个环节被改写 / events #1–#{count} "
+                                 f"sealed by checkpoint #{self.seq} were rewritten")
 
     def _advance(self) -> None:
         self._next = None
@@ -186,12 +219,19 @@ class _Carry:
                 return
 
     def get(self, pk: int) -> list[Any] | None:
+        """The sealed leaf of row ``pk`` (asked in row order), or None; the sealed rows skipped are gone."""
         while self._next is not None and self._next[0] < pk:
+            if self._next[0] != self._asked:             # the leaf handed out last time is not gone
+                self._gone(self._next)
             self._advance()
+        self._asked = pk
         return self._next if self._next is not None and self._next[0] == pk else None
 
     def root(self) -> str:
+        """Read to the end (the leaves after the last case asked for are gone) and give the root."""
         while self._next is not None:
+            if self._next[0] > self._asked:
+                self._gone(self._next)
             self._advance()
         return self._root.hexdigest()
 
@@ -204,19 +244,26 @@ def leaves_root(leaves: list[list[Any]]) -> str:
     return h.hexdigest()
 
 
-def changes_digest(session: Session, upto: int) -> tuple[int, str]:
-    """How many change-log rows have ids up to ``upto``, and a hash over them (every column)."""
+def changes_digest(session: Session, upto: int, mark: int | None = None) -> Any:
+    """How many change-log rows have ids up to ``upto``, and a hash over them (every column). With ``mark``
+    (the previous checkpoint's last row, at most ``upto``): also the count and hash up to ``mark``, the same
+    pass (a third value)."""
     from .tables import ChangeRow
 
     h, count, last = hashlib.sha256(), 0, 0
+    at_mark: tuple[int, str] | None = None
     while True:
         rows = session.exec(select(ChangeRow.id, ChangeRow.case_pk, ChangeRow.at, ChangeRow.actor, ChangeRow.kind,
                                    ChangeRow.summary, ChangeRow.old_hash, ChangeRow.new_hash)
                             .where(ChangeRow.id > last, ChangeRow.id <= upto).order_by(ChangeRow.id)
                             .limit(20000)).all()
         if not rows:
-            return count, h.hexdigest()
+            if mark is None:
+                return count, h.hexdigest()
+            return count, h.hexdigest(), at_mark or (count, h.hexdigest())
         for r in rows:
+            if mark is not None and at_mark is None and r[0] > mark:
+                at_mark = (count, h.hexdigest())
             at = r[2].replace(tzinfo=None, microsecond=0).isoformat() if r[2] else ""
             h.update(canonical([r[0], r[1], at, r[3], r[4], r[5], r[6], r[7]]).encode("utf-8"))
             h.update(b"\n")
@@ -254,12 +301,25 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
         ctx = _deadline_context()
         carry = None
         if previous is not None and verify_signature(private.public_key(), previous.statement, previous.signature):
-            carry = _Carry(previous.leaves)
+            carry = _Carry(previous.leaves, previous.seq)
         leaves = list(case_leaves(session, carry, ctx))
-        if carry is not None and carry.root() != json.loads(previous.statement)["root"]:
-            leaves = list(case_leaves(session, None, ctx))      # its leaves were altered: carry nothing over
+        before = json.loads(previous.statement) if carry is not None else None
+        if carry is not None and carry.root() != before["root"]:
+            raise CasecheckError(f"检查点 #{previous.seq} 的案件清单与其签名的根不符（库中的检查点被改动）；请运行 casecheck "
+                                 f"verify，未封存 / the leaves of checkpoint #{previous.seq} in the store do not give "
+                                 f"its signed root (altered); run `casecheck verify`; nothing was sealed")
         upto = session.exec(select(func.coalesce(func.max(ChangeRow.id), 0))).one()
-        count, changes = changes_digest(session, upto)
+        count, changes, sealed_changes = changes_digest(session, upto, before["changes"]["upto"] if before else 0)
+        if before is not None and sealed_changes != (before["changes"]["count"], before["changes"]["digest"]):
+            carry.problems.append(f"变更记录第 1–{before['changes']['upto']} 行在检查点 #{previous.seq} 之后被修改或删除 / "
+                                  f"change-log rows up to #{before['changes']['upto']} were edited or deleted after "
+                                  f"checkpoint #{previous.seq}")
+        if carry is not None and carry.problems:
+            shown = "\n  ".join(carry.problems[:20]) + (f"\n  … +{len(carry.problems) - 20}" if len(carry.problems) > 20
+                                                       else "")
+            raise CasecheckError(f"库与检查点 #{previous.seq} 不符，未封存（新检查点不会为改动背书）；请运行 casecheck verify / "
+                                 f"the store contradicts checkpoint #{previous.seq}; nothing was sealed (a new "
+                                 f"checkpoint never vouches for an altered store); run `casecheck verify`:\n  {shown}")
         seq = (previous.seq + 1) if previous else 1
         at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         statement = {"format": FORMAT, "seq": seq, "at": at.replace(tzinfo=None).isoformat() + "Z", "cases": len(leaves),
