@@ -57,12 +57,21 @@ def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Op
                     f"{len(report.conflicts)} conflicts, {len(report.refused)} refused")
     signing = _key(key)
     if signing is not None and (report.new or report.updated):
-        from .store.trail import make_checkpoint
-
-        row = make_checkpoint(store, signing, _dir(checkpoints))
+        row = _seal(store, signing, checkpoints)
         Console().print(f"已封存检查点 / sealed checkpoint #{row.seq}: {row.cases} cases, root {row.root}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _seal(store: Any, key: Path, checkpoints: Optional[Path]) -> Any:
+    """Seal a checkpoint; a store that contradicts its previous checkpoint is named and exits 1."""
+    from .store.trail import SealRefused, make_checkpoint
+
+    try:
+        return make_checkpoint(store, key, _dir(checkpoints))
+    except SealRefused as exc:
+        Console(stderr=True).print(f"[red]✗ 未封存 / not sealed:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Path], workers: int = 2,
@@ -168,15 +177,25 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
     def keys_seal(db: Optional[str] = typer.Option(None, "--db", help="the store"),
                   key: Optional[Path] = typer.Option(None, "--key", help="default $CASECHECK_KEY"),
                   checkpoints: Optional[Path] = typer.Option(None, "--checkpoints",
-                                                             help="default $CASECHECK_CHECKPOINTS")) -> None:
-        """Sign a checkpoint of the whole store (case count, every case head, root, change log)."""
+                                                             help="default $CASECHECK_CHECKPOINTS"),
+                  if_changed: bool = typer.Option(False, "--if-changed", help="seal only if something was "
+                                                  "written since the last checkpoint (for cron)")) -> None:
+        """Sign a checkpoint of the whole store (case count, every case head, root, change log); refused
+        when the store contradicts the previous checkpoint."""
         from .store import Store
-        from .store.trail import make_checkpoint
+        from .store.trail import unchanged_since_checkpoint
 
         path = _key(key)
         if path is None:
             raise typer.BadParameter("give --key PATH or set CASECHECK_KEY", param_hint="--key")
-        row = make_checkpoint(Store.open(db, create=False), path, _dir(checkpoints))
+        store = Store.open(db, create=False)
+        if if_changed:
+            last = unchanged_since_checkpoint(store)
+            if last is not None:
+                Console().print(f"检查点 #{last.seq} 之后无写入，未封存 / nothing written since checkpoint "
+                                f"#{last.seq}; nothing sealed")
+                return
+        row = _seal(store, path, checkpoints)
         Console().print(f"已封存检查点 / sealed checkpoint #{row.seq}: {row.cases} cases, root {row.root}")
 
     @case_app.command("correct")

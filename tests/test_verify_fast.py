@@ -277,3 +277,42 @@ def test_a_copy_that_fails_half_way_leaves_nothing_of_its_transaction(url):
         counts = [s.connection().execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
                   for t in ("cases", "events", "officers", "changes", "parties")]
     assert counts == [0, 0, 0, 0, 0]
+
+
+def test_cli_seal_if_changed_for_cron_and_a_refused_seal_exits_1(tmp_path):
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    env = dict(os.environ, CASECHECK_KEY=str(tmp_path / "k" / "cc.key"), CASECHECK_CHECKPOINTS=str(tmp_path / "cp"))
+    db = str(tmp_path / "s.db")
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, "-m", "engine.cli", *args, "--db", db], capture_output=True,
+                              text=True, cwd=ROOT, env=env, timeout=600)
+        return done.returncode, (done.stdout + done.stderr).replace("\n", " ")
+
+    assert subprocess.run([sys.executable, "-m", "engine.cli", "keys", "init"], env=env, cwd=ROOT,
+                          capture_output=True, timeout=120).returncode == 0
+    assert cli("import", str(DEMO))[0] == 0                                   # seals checkpoint #1
+    code, out = cli("keys", "seal", "--if-changed")
+    assert code == 0 and "nothing written since checkpoint #1" in out, out
+    assert sorted(p.name for p in (tmp_path / "cp").iterdir()) == ["00000001.json"]
+    live = tmp_path / "live.json"
+    live.write_text(json.dumps(__import__("test_store").LIVE, ensure_ascii=False), encoding="utf-8")
+    assert cli("import", str(live))[0] == 0                                   # seals checkpoint #2
+    code, out = cli("case", "record", "LIVE-1", "legal_review", "--date", "2024-03-12", "--json",
+                    '{"reviewer": "R1", "result": "approved", "documents": ["法制审核意见书"]}', "--by", "孙某")
+    assert code == 0, out
+    code, out = cli("keys", "seal", "--if-changed")
+    assert code == 0 and "sealed checkpoint #3" in out, out
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM deadlines WHERE case_pk = (SELECT MAX(id) FROM cases)")
+        conn.execute("DELETE FROM changes WHERE case_pk = (SELECT MAX(id) FROM cases)")
+        conn.execute("DELETE FROM officers WHERE case_pk = (SELECT MAX(id) FROM cases)")
+        conn.execute("DELETE FROM events WHERE case_pk = (SELECT MAX(id) FROM cases)")
+        conn.execute("DELETE FROM cases WHERE id = (SELECT MAX(id) FROM cases)")
+    code, out = cli("keys", "seal")
+    assert code == 1 and "nothing was sealed" in out and "gone from the store" in out, out
+    assert len(list((tmp_path / "cp").iterdir())) == 3

@@ -31,7 +31,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from ..errors import CasecheckError
 from .chain import canonical, digest
 
-__all__ = ["CheckpointRow", "stamp_checkpoint", "KeyError_", "init_key", "load_private", "load_public", "key_path",
+__all__ = ["CheckpointRow", "SealRefused", "unchanged_since_checkpoint", "stamp_checkpoint", "KeyError_", "init_key", "load_private", "load_public", "key_path",
            "checkpoint_dir", "make_checkpoint", "case_leaves", "changes_digest", "latest_checkpoint",
            "read_checkpoint_file", "verify_signature"]
 
@@ -55,6 +55,10 @@ class CheckpointRow(SQLModel, table=True):
     statement: str = Field(sa_column=Column(Text, nullable=False))
     signature: str = Field(max_length=200)
     leaves: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class SealRefused(CasecheckError):
+    """The store contradicts its previous checkpoint: nothing is sealed (exit 1, like a discrepancy)."""
 
 
 class KeyError_(CasecheckError):
@@ -305,7 +309,7 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
         leaves = list(case_leaves(session, carry, ctx))
         before = json.loads(previous.statement) if carry is not None else None
         if carry is not None and carry.root() != before["root"]:
-            raise CasecheckError(f"检查点 #{previous.seq} 的案件清单与其签名的根不符（库中的检查点被改动）；请运行 casecheck "
+            raise SealRefused(f"检查点 #{previous.seq} 的案件清单与其签名的根不符（库中的检查点被改动）；请运行 casecheck "
                                  f"verify，未封存 / the leaves of checkpoint #{previous.seq} in the store do not give "
                                  f"its signed root (altered); run `casecheck verify`; nothing was sealed")
         upto = session.exec(select(func.coalesce(func.max(ChangeRow.id), 0))).one()
@@ -317,7 +321,7 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
         if carry is not None and carry.problems:
             shown = "\n  ".join(carry.problems[:20]) + (f"\n  … +{len(carry.problems) - 20}" if len(carry.problems) > 20
                                                        else "")
-            raise CasecheckError(f"库与检查点 #{previous.seq} 不符，未封存（新检查点不会为改动背书）；请运行 casecheck verify / "
+            raise SealRefused(f"库与检查点 #{previous.seq} 不符，未封存（新检查点不会为改动背书）；请运行 casecheck verify / "
                                  f"the store contradicts checkpoint #{previous.seq}; nothing was sealed (a new "
                                  f"checkpoint never vouches for an altered store); run `casecheck verify`:\n  {shown}")
         seq = (previous.seq + 1) if previous else 1
@@ -340,6 +344,22 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
                 written.unlink(missing_ok=True)  # not kept in the store: no copy of it either
             raise
     return row
+
+
+def unchanged_since_checkpoint(store: Any) -> CheckpointRow | None:
+    """The newest checkpoint when nothing was written since it (same number of cases, no change-log row
+    after its last one: every import, live step and correction adds one), else None. Two indexed queries:
+    ``keys seal --if-changed`` run from cron costs nothing while the store is idle."""
+    from .tables import CaseRow, ChangeRow
+
+    with store.reading() as session:
+        cp = latest_checkpoint(session)
+        if cp is None:
+            return None
+        statement = json.loads(cp.statement)
+        upto = session.exec(select(func.coalesce(func.max(ChangeRow.id), 0))).one()
+        cases = session.exec(select(func.count()).select_from(CaseRow)).one()
+    return cp if (upto, cases) == (statement["changes"]["upto"], statement["cases"]) else None
 
 
 def _write_file(directory: Path, row: CheckpointRow) -> Path:
