@@ -98,6 +98,8 @@ def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Pat
         console.print(f"检查点 / checkpoint #{cp['seq']} ({cp['at']}, {cp['cases']} cases) root {cp['root']}; "
                       f"其后新增 {report.added_since} 件、追加环节 {report.grown_since} 件（待下次封存）/ since then "
                       f"{report.added_since} cases added and {report.grown_since} grown (sealed by the next checkpoint)")
+        if cp.get("root_sm3"):
+            console.print(f"SM3 根 / SM3 root {cp['root_sm3']}")
     else:
         console.print("无签名检查点：仅核对了哈希链与派生表（有数据库写权限者可重算哈希）/ no signed checkpoint: only the "
                       "hash chains and derived rows were checked (someone with write access can re-hash them); "

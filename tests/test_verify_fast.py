@@ -316,3 +316,19 @@ def test_cli_seal_if_changed_for_cron_and_a_refused_seal_exits_1(tmp_path):
     code, out = cli("keys", "seal")
     assert code == 1 and "nothing was sealed" in out and "gone from the store" in out, out
     assert len(list((tmp_path / "cp").iterdir())) == 3
+
+
+def test_the_signed_statement_carries_an_sm3_root_beside_the_sha256_root(sealed):
+    from engine.store.trail import leaves_root_sm3, sm3_hash
+
+    probe = sm3_hash()
+    if probe is None:
+        pytest.skip("no SM3 in this OpenSSL")
+    probe.update(b"abc")                               # GB/T 32905-2016, example 1
+    assert probe.finalize().hex() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+    store, key, directory = sealed
+    row, leaves = latest_leaves(store)
+    statement = json.loads(row.statement)
+    assert statement["root_sm3"] == leaves_root_sm3(leaves) and len(statement["root_sm3"]) == 64
+    report = check(store, key, directory)
+    assert report.broken == [] and report.checkpoint["root_sm3"] == statement["root_sm3"]

@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 from .chain import GENESIS, canonical, digest
 from .repo import Broken, _as_stored, check_chain, event_tuples, raw_rows
 from .tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow, PartyRow
-from .trail import CheckpointRow, changes_digest, read_checkpoint_file, verify_signature
+from .trail import CheckpointRow, changes_digest, read_checkpoint_file, sm3_hash, verify_signature
 
 __all__ = ["verify_store", "VerifyReport", "deadline_digest", "implied_deadlines"]
 
@@ -72,6 +72,7 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
     leaves = _leaf_stream(sealed[1]) if sealed else iter(())
     seq = sealed[0]["seq"] if sealed else None
     root = hashlib.sha256()
+    root_sm3 = sm3_hash() if sealed and "root_sm3" in sealed[0] else None
     pending = next(leaves, None)
     pool = None
     if url is not None and workers > 1:
@@ -108,7 +109,10 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
             present = set(ids)
             chunk: dict[int, list[Any]] = {}
             while pending is not None and pending[0] <= last:
-                root.update(canonical(pending).encode("utf-8") + b"\n")
+                line = canonical(pending).encode("utf-8") + b"\n"
+                root.update(line)
+                if root_sm3 is not None:
+                    root_sm3.update(line)
                 if pending[0] in present:
                     chunk[pending[0]] = pending
                 else:
@@ -128,12 +132,22 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
             pool.shutdown(cancel_futures=True)
     if sealed:
         while pending is not None:
-            root.update(canonical(pending).encode("utf-8") + b"\n")
+            line = canonical(pending).encode("utf-8") + b"\n"
+            root.update(line)
+            if root_sm3 is not None:
+                root_sm3.update(line)
             missing(pending)
             pending = next(leaves, None)
         if root.hexdigest() != sealed[0]["root"]:
             report.broken.append(Broken("", "", None, f"检查点 #{seq} 的案件清单与其签名的根不符 / the case "
                                                       f"list of checkpoint #{seq} does not give its signed root"))
+        if "root_sm3" in sealed[0]:
+            if root_sm3 is None:
+                report.notes.append("此环境的 OpenSSL 不支持 SM3，未核对 SM3 根 / no SM3 in this OpenSSL: the SM3 root "
+                                    "was not checked (the SHA-256 root was)")
+            elif root_sm3.finalize().hex() != sealed[0]["root_sm3"]:
+                report.broken.append(Broken("", "", None, f"检查点 #{seq} 的案件清单与其签名的 SM3 根不符 / the case "
+                                                          f"list of checkpoint #{seq} does not give its signed SM3 root"))
         changes = sealed[0]["changes"]
         count, value = changes_digest(session, changes["upto"])
         if (count, value) != (changes["count"], changes["digest"]):
@@ -311,6 +325,8 @@ def _reference(session: Session, report: VerifyReport, public_key: Any,
         return None
     statement = json.loads(text)
     report.checkpoint = {k: statement[k] for k in ("seq", "at", "root", "cases")}
+    if "root_sm3" in statement:
+        report.checkpoint["root_sm3"] = statement["root_sm3"]
     return statement, blob
 
 

@@ -240,6 +240,27 @@ class _Carry:
         return self._root.hexdigest()
 
 
+def sm3_hash() -> Any:
+    """A streaming SM3 hash (GB/T 32905, named by DA/T 97—2023 for electronic records) from ``cryptography``,
+    or None when its OpenSSL lacks SM3. Checkpoints state an SM3 root beside the SHA-256 root."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        return hashes.Hash(hashes.SM3())
+    except (UnsupportedAlgorithm, AttributeError):
+        return None
+
+
+def leaves_root_sm3(leaves: list[list[Any]]) -> str | None:
+    h = sm3_hash()
+    if h is None:
+        return None
+    for leaf in leaves:
+        h.update(canonical(leaf).encode("utf-8") + b"\n")
+    return h.finalize().hex()
+
+
 def leaves_root(leaves: list[list[Any]]) -> str:
     h = hashlib.sha256()
     for leaf in leaves:
@@ -330,6 +351,9 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
                      "root": leaves_root(leaves), "changes": {"upto": upto, "count": count, "digest": changes},
                      "previous": digest(previous.statement) if previous else None, "key": key_id,
                      "leaf": ["row", "case", "events", "head", "header", "deadlines"]}
+        sm3_root = leaves_root_sm3(leaves)
+        if sm3_root is not None:
+            statement["root_sm3"] = sm3_root
         text = canonical(statement)
         signature = base64.b64encode(private.sign(text.encode("utf-8"))).decode("ascii")
         row = CheckpointRow(seq=seq, at=at, cases=len(leaves), root=statement["root"], key_id=key_id,
