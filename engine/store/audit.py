@@ -1,14 +1,16 @@
 """``casecheck verify``: everything the store holds, checked against what it must be.
 
-One pass over the cases in row order, a chunk at a time (bounded memory at a million cases):
-- each case's hash chain, header and head (``repo.check_chain``);
-- the rows derived from a case: its officers (from its header), its party (from the newest case naming
-  it), its ``deadlines`` (recomputed from its events, as the import and the live step compute them);
-- against the newest signed checkpoint (``trail.py``), when the store has one or a checkpoint directory
-  is given: its signature (the public key comes from outside the store), its root over every case's head,
-  every sealed case still there with the same header and the same event at the sealed position, nothing
-  sealed removed, the sealed change-log rows unchanged; cases added or grown since are counted, not
-  judged (they are sealed by the next checkpoint).
+The cases are checked a range of row ids at a time (bounded memory at a million cases), by ``workers``
+processes when the store's URL is given: each range whole — every event re-hashed (``repo.check_chain``,
+events read as plain driver tuples), its header and head, its leaf in the newest signed checkpoint, its
+officer rows and query columns against its header, its party row if it is the newest case naming the
+party, and its ``deadlines`` rows. Those are checked against the digest the checkpoint's leaf carries of
+the deadlines the events implied when it was sealed (``trail.case_leaves`` computes it from the events, not
+from the table) when the case is unchanged since; recomputed from the events for cases added or grown
+since the checkpoint, on a digest mismatch (to name the deadline), and for every case with ``deep``.
+This process reads the checkpoint (its signature with the public key from outside the store; its leaves
+streamed, their SHA-256 and SM3 roots recomputed), hands each range its leaves, names every sealed case
+no longer stored, and checks the change log against the checkpoint and the rows that belong to no case.
 Every discrepancy is named (case, event, table); nothing stops at the first.
 """
 
