@@ -1,13 +1,21 @@
-"""Issue 17: import of new cases beside the load-and-validate floor measured in the same run, and
-``casecheck verify`` (every chain, header, officer/party row, deadlines recomputed, the signed checkpoint)
-of the same store: time and peak memory, on SQLite and, when a URL is given, PostgreSQL.
+"""Issue 17: import of new cases beside the load-and-validate floor measured in the same run, the seal of
+a signed checkpoint, and ``casecheck verify`` of the same store (every chain, header, officer/party row,
+sealed deadlines by their signed digest, the change log, the checkpoint; and ``verify --deep``, which
+recomputes every case's deadlines from its events): time and peak memory of the process tree, on SQLite
+and, when a URL is given, PostgreSQL (COPY).
 
+The cases are JSON files of 1,000 cases each (``cases:`` lists), imported a slice of ``--slice`` cases at
+a time (as an operator would bring a million in: one ``casecheck import`` per batch of files), so the
+import's memory stays that of one slice. The floor is ``load_paths`` of the same slices, same run.
 Prints figures, asserts nothing about speed.
-Run: .venv/bin/python -m benchmarks.bench_trail [N] [POSTGRES_URL]
+
+Run: .venv/bin/python -m benchmarks.bench_trail N [POSTGRES_URL] [--no-sqlite] [--no-deep] [--slice K]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
 import tempfile
@@ -15,51 +23,92 @@ import time
 from pathlib import Path
 
 from benchmarks.common import run_measured, table
-from benchmarks.bench_store import write_cases
 from engine.cases import import_paths
 from engine.loader import load_paths
 from engine.store import Store
 from engine.store.trail import init_key, make_checkpoint
+from fixtures.casegen import CaseGen
+
+PER_FILE = 1000
 
 
-def one(label: str, url: str, directory: Path, n: int, key: Path, checkpoints: Path) -> list[object]:
-    start = time.perf_counter()
-    loaded = load_paths([directory])
-    floor = len(loaded.cases) / (time.perf_counter() - start)
-    del loaded
+def write_slices(base: Path, n: int, per_slice: int) -> list[Path]:
+    """``n`` generated cases (seeded) as JSON files of ``PER_FILE`` cases, in directories of ``per_slice``."""
+    gen = CaseGen(seed=3)
+    slices: list[Path] = []
+    for first in range(0, n, PER_FILE):
+        if first % per_slice == 0:
+            slices.append(base / f"slice-{len(slices):03d}")
+            slices[-1].mkdir(parents=True)
+        batch = []
+        for i in range(first, min(n, first + PER_FILE)):
+            raw, _ = gen.random_case(i + 1, 2024)
+            raw["case_id"] = f"S{i}-" + raw["case_id"]
+            batch.append(raw)
+        (slices[-1] / f"{first:07d}.json").write_text(
+            json.dumps({"format": "casecheck/1", "cases": batch}, ensure_ascii=False), encoding="utf-8")
+    return slices
+
+
+def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints: Path,
+        deep: bool) -> list[object]:
+    floor_secs = 0.0
+    for directory in slices:
+        start = time.perf_counter()
+        loaded = load_paths([directory])
+        floor_secs += time.perf_counter() - start
+        assert not loaded.problems, loaded.problems[:3]
+        del loaded
+    floor = n / floor_secs
     store = Store.open(url)
-    start = time.perf_counter()
-    report = import_paths(store, [directory], actor="bench")
-    rate = report.new / (time.perf_counter() - start)
-    assert report.new == n, report
+    import_secs, stored = 0.0, 0
+    for directory in slices:
+        start = time.perf_counter()
+        report = import_paths(store, [directory], actor="bench")
+        import_secs += time.perf_counter() - start
+        stored += report.new
+    assert stored == n, (stored, n)
+    rate = n / import_secs
     start = time.perf_counter()
     make_checkpoint(store, key, checkpoints)
     seal = time.perf_counter() - start
     store.close()
-    env_db = url
-    secs, tree_mib, _ = run_measured([sys.executable, "-m", "engine.cli", "verify", "--db", env_db,
-                                      "--key", str(key), "--checkpoints", str(checkpoints)], ok=(0,))
+    cmd = [sys.executable, "-m", "engine.cli", "verify", "--db", url, "--key", str(key),
+           "--checkpoints", str(checkpoints)]
+    secs, tree_mib, _ = run_measured(cmd, ok=(0,))
+    deep_secs, deep_mib = (run_measured(cmd + ["--deep"], ok=(0,))[:2] if deep else (None, None))
     return [label, n, round(floor), round(rate), f"{rate / floor:.2f}", f"{seal:.1f}", f"{secs:.1f}",
-            f"{n / secs:.0f}", f"{tree_mib:.0f}"]
+            f"{n / secs:.0f}", f"{tree_mib:.0f}", f"{deep_secs:.1f}" if deep_secs else "-",
+            f"{deep_mib:.0f}" if deep_mib else "-"]
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
-    pg_url = sys.argv[2] if len(sys.argv) > 2 else None
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", type=int, nargs="?", default=5000, help="cases (default 5000)")
+    parser.add_argument("pg_url", nargs="?", help="a PostgreSQL URL (an empty database) to measure too")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--no-deep", action="store_true", help="skip verify --deep")
+    parser.add_argument("--slice", type=int, default=100_000, help="cases per import (default 100,000)")
+    args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-trail-") as tmp:
         base = Path(tmp)
-        cases = base / "cases"
-        cases.mkdir()
-        write_cases(cases, n)
+        start = time.perf_counter()
+        slices = write_slices(base / "cases", args.n, max(PER_FILE, args.slice // PER_FILE * PER_FILE))
+        print(f"wrote {args.n:,} cases in {len(slices)} slices ({time.perf_counter() - start:.0f} s)", flush=True)
         key = base / "k" / "bench.key"
         init_key(key)
-        rows.append(one("SQLite", f"sqlite:///{base / 'store.db'}", cases, n, key, base / "cp-sqlite"))
-        if pg_url:
-            rows.append(one("PostgreSQL", pg_url, cases, n, key, base / "cp-pg"))
-    print(table(f"import and verify, {n:,} cases (floor: load and validate the same files, same run)",
+        if not args.no_sqlite:
+            rows.append(one("SQLite", f"sqlite:///{base / 'store.db'}", slices, args.n, key, base / "cp-sqlite",
+                            not args.no_deep))
+            print(rows[-1], flush=True)
+        if args.pg_url:
+            rows.append(one("PostgreSQL", args.pg_url, slices, args.n, key, base / "cp-pg", not args.no_deep))
+            print(rows[-1], flush=True)
+    print(table(f"import, seal and verify, {args.n:,} cases (floor: load and validate the same files, same run; "
+                f"verify with 2 workers; peak RSS of the process tree)",
                 ["store", "cases", "floor/s", "import/s", "import/floor", "seal s", "verify s", "verify cases/s",
-                 "verify peak MiB"], rows))
+                 "verify peak MiB", "deep s", "deep peak MiB"], rows))
 
 
 if __name__ == "__main__":

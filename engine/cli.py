@@ -530,7 +530,9 @@ def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                                               "$CASECHECK_KEY)"),
            checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="the checkpoint directory "
                                                       "(default $CASECHECK_CHECKPOINTS)"),
-           workers: int = typer.Option(2, "--workers", min=1, max=64, help="processes recomputing the deadlines")
+           workers: int = typer.Option(2, "--workers", min=1, max=64, help="processes checking the cases"),
+           deep: bool = typer.Option(False, "--deep", help="recompute every case's deadlines from its events, "
+                                     "also where the signed checkpoint's digest covers them")
            ) -> None:
     """防篡改校验：每个事件的哈希链、案件头、人员与当事人记录、期限与事件是否一致、库与最新签名检查点是否一致；
     有改动时退出码 1 / check the audit trail: every event's chain, case header, officer and party rows, the
@@ -538,7 +540,7 @@ def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     was altered."""
     from .trail_cli import run_verify
 
-    raise typer.Exit(run_verify(db, key, checkpoints, workers))
+    raise typer.Exit(run_verify(db, key, checkpoints, workers, deep=deep))
 
 
 case_app = typer.Typer(no_args_is_help=True, help="库中案件：新建、记录步骤、查看、变更记录 / stored cases: new, record a step, show, history")

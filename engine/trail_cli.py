@@ -57,15 +57,25 @@ def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Op
                     f"{len(report.conflicts)} conflicts, {len(report.refused)} refused")
     signing = _key(key)
     if signing is not None and (report.new or report.updated):
-        from .store.trail import make_checkpoint
-
-        row = make_checkpoint(store, signing, _dir(checkpoints))
+        row = _seal(store, signing, checkpoints)
         Console().print(f"已封存检查点 / sealed checkpoint #{row.seq}: {row.cases} cases, root {row.root}")
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
 
-def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Path], workers: int = 2) -> int:
+def _seal(store: Any, key: Path, checkpoints: Optional[Path]) -> Any:
+    """Seal a checkpoint; a store that contradicts its previous checkpoint is named and exits 1."""
+    from .store.trail import SealRefused, make_checkpoint
+
+    try:
+        return make_checkpoint(store, key, _dir(checkpoints))
+    except SealRefused as exc:
+        Console(stderr=True).print(f"[red]✗ 未封存 / not sealed:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Path], workers: int = 2,
+               deep: bool = False) -> int:
     from .cases import _deadline_context
     from .store import Store, default_url
     from .store.audit import verify_store
@@ -76,7 +86,7 @@ def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Pat
     public = load_public(signing) if signing is not None else None
     with store.reading() as session:
         report = verify_store(session, public_key=public, directory=_dir(checkpoints), ctx=_deadline_context(),
-                              url=default_url(db), workers=workers)
+                              url=default_url(db), workers=workers, deep=deep)
     console = Console()
     for b in report.broken:
         where = (f"{b.agency}/{b.case_id}" if b.case_id else "store") + (f" #{b.seq}" if b.seq else "")
@@ -88,6 +98,8 @@ def run_verify(db: Optional[str], key: Optional[Path], checkpoints: Optional[Pat
         console.print(f"检查点 / checkpoint #{cp['seq']} ({cp['at']}, {cp['cases']} cases) root {cp['root']}; "
                       f"其后新增 {report.added_since} 件、追加环节 {report.grown_since} 件（待下次封存）/ since then "
                       f"{report.added_since} cases added and {report.grown_since} grown (sealed by the next checkpoint)")
+        if cp.get("root_sm3"):
+            console.print(f"SM3 根 / SM3 root {cp['root_sm3']}")
     else:
         console.print("无签名检查点：仅核对了哈希链与派生表（有数据库写权限者可重算哈希）/ no signed checkpoint: only the "
                       "hash chains and derived rows were checked (someone with write access can re-hash them); "
@@ -167,15 +179,25 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
     def keys_seal(db: Optional[str] = typer.Option(None, "--db", help="the store"),
                   key: Optional[Path] = typer.Option(None, "--key", help="default $CASECHECK_KEY"),
                   checkpoints: Optional[Path] = typer.Option(None, "--checkpoints",
-                                                             help="default $CASECHECK_CHECKPOINTS")) -> None:
-        """Sign a checkpoint of the whole store (case count, every case head, root, change log)."""
+                                                             help="default $CASECHECK_CHECKPOINTS"),
+                  if_changed: bool = typer.Option(False, "--if-changed", help="seal only if something was "
+                                                  "written since the last checkpoint (for cron)")) -> None:
+        """Sign a checkpoint of the whole store (case count, every case head, root, change log); refused
+        when the store contradicts the previous checkpoint."""
         from .store import Store
-        from .store.trail import make_checkpoint
+        from .store.trail import unchanged_since_checkpoint
 
         path = _key(key)
         if path is None:
             raise typer.BadParameter("give --key PATH or set CASECHECK_KEY", param_hint="--key")
-        row = make_checkpoint(Store.open(db, create=False), path, _dir(checkpoints))
+        store = Store.open(db, create=False)
+        if if_changed:
+            last = unchanged_since_checkpoint(store)
+            if last is not None:
+                Console().print(f"检查点 #{last.seq} 之后无写入，未封存 / nothing written since checkpoint "
+                                f"#{last.seq}; nothing sealed")
+                return
+        row = _seal(store, path, checkpoints)
         Console().print(f"已封存检查点 / sealed checkpoint #{row.seq}: {row.cases} cases, root {row.root}")
 
     @case_app.command("correct")

@@ -1,14 +1,16 @@
 """``casecheck verify``: everything the store holds, checked against what it must be.
 
-One pass over the cases in row order, a chunk at a time (bounded memory at a million cases):
-- each case's hash chain, header and head (``repo.check_chain``);
-- the rows derived from a case: its officers (from its header), its party (from the newest case naming
-  it), its ``deadlines`` (recomputed from its events, as the import and the live step compute them);
-- against the newest signed checkpoint (``trail.py``), when the store has one or a checkpoint directory
-  is given: its signature (the public key comes from outside the store), its root over every case's head,
-  every sealed case still there with the same header and the same event at the sealed position, nothing
-  sealed removed, the sealed change-log rows unchanged; cases added or grown since are counted, not
-  judged (they are sealed by the next checkpoint).
+The cases are checked a range of row ids at a time (bounded memory at a million cases), by ``workers``
+processes when the store's URL is given: each range whole — every event re-hashed (``repo.check_chain``,
+events read as plain driver tuples), its header and head, its leaf in the newest signed checkpoint, its
+officer rows and query columns against its header, its party row if it is the newest case naming the
+party, and its ``deadlines`` rows. Those are checked against the digest the checkpoint's leaf carries of
+the deadlines the events implied when it was sealed (``trail.case_leaves`` computes it from the events, not
+from the table) when the case is unchanged since; recomputed from the events for cases added or grown
+since the checkpoint, on a digest mismatch (to name the deadline), and for every case with ``deep``.
+This process reads the checkpoint (its signature with the public key from outside the store; its leaves
+streamed, their SHA-256 and SM3 roots recomputed), hands each range its leaves, names every sealed case
+no longer stored, and checks the change log against the checkpoint and the rows that belong to no case.
 Every discrepancy is named (case, event, table); nothing stops at the first.
 """
 
@@ -18,7 +20,7 @@ import gzip
 import hashlib
 import io
 import json
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -27,11 +29,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from .chain import GENESIS, canonical, digest
-from .repo import Broken, _as_stored, check_chain, events_by_case
+from .repo import Broken, _as_stored, check_chain, event_tuples, raw_rows
 from .tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow, PartyRow
-from .trail import CheckpointRow, changes_digest, read_checkpoint_file, verify_signature
+from .trail import CheckpointRow, changes_digest, read_checkpoint_file, sm3_hash, verify_signature
 
-__all__ = ["verify_store", "VerifyReport"]
+__all__ = ["verify_store", "VerifyReport", "deadline_digest", "implied_deadlines"]
 
 CHUNK = 2000
 
@@ -60,115 +62,234 @@ def _leaf_stream(blob: bytes) -> Iterator[list[Any]]:
 
 def verify_store(session: Session, *, derived: bool = True, public_key: Any = None,
                  directory: Path | None = None, ctx: Any = None, trail: bool = True,
-                 url: str | None = None, workers: int = 1) -> VerifyReport:
-    """``derived``: check officers, parties and (with ``ctx``, the deadline context) deadlines; ``trail``:
-    check against the newest signed checkpoint (``public_key`` from outside the store). ``workers`` > 1
-    (with the store's ``url``): the deadlines, which are recomputed from every case's events (most of the
-    work), are checked by that many processes, a chunk of rows each, while this one checks the rest."""
+                 url: str | None = None, workers: int = 1, deep: bool = False) -> VerifyReport:
+    """``derived``: check officers, parties and deadlines (recomputed from the events with ``ctx``, the
+    deadline context, where no signed digest covers them); ``trail``: check against the newest signed
+    checkpoint (``public_key`` from outside the store); ``deep``: recompute every case's deadlines from its
+    events even where the checkpoint's signed digest covers them. ``workers`` > 1 (with the store's
+    ``url``): the cases are checked by that many processes, a range of row ids each, while this one reads
+    the checkpoint's leaves, hands each range its leaves, and checks the store-wide rest."""
     report = VerifyReport()
+    sealed = _reference(session, report, public_key, directory) if trail else None
+    leaves = _leaf_stream(sealed[1]) if sealed else iter(())
+    seq = sealed[0]["seq"] if sealed else None
+    root = hashlib.sha256()
+    root_sm3 = sm3_hash() if sealed and "root_sm3" in sealed[0] else None
+    pending = next(leaves, None)
     pool = None
-    pending_checks: list[Any] = []
-    if derived and ctx is not None and url is not None and workers > 1:
+    if url is not None and workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        local_ctx, ctx = ctx, None
+    futures: deque[Any] = deque()
 
-    def collect(block: bool) -> None:
-        while pending_checks and (block or pending_checks[0].done() or len(pending_checks) > 2 * workers):
-            report.broken.extend(pending_checks.pop(0).result())
-    sealed = _reference(session, report, public_key, directory) if trail else None
-    leaves = _leaf_stream(sealed[1]) if sealed else iter(())
-    root = hashlib.sha256()
-    pending = next(leaves, None)
+    def missing(leaf: list[Any]) -> None:
+        agency, _, case_id = str(leaf[1]).partition("/")
+        report.broken.append(Broken(agency, case_id, None, f"封存于检查点 #{seq} 的案件已被删除 / the case sealed by "
+                                                          f"checkpoint #{seq} is missing from the store (deleted)"))
 
-    def brk(row_or_key: Any, seq: int | None, problem: str) -> None:
-        if not isinstance(row_or_key, str):
-            report.broken.append(Broken(row_or_key.agency, row_or_key.case_id, seq, problem))
-        else:
-            agency, _, case_id = str(row_or_key).partition("/")
-            report.broken.append(Broken(agency, case_id, seq, problem))
+    def merge(part: "_Part") -> None:
+        report.broken.extend(part.broken)
+        report.cases += part.cases
+        report.events += part.events
+        report.added_since += part.added
+        report.grown_since += part.grown
+        report.notes.extend(part.notes)
 
-    def consume_missing(upto_pk: int | None) -> None:
-        """Sealed leaves of rows before ``upto_pk`` (or all) that the store no longer has."""
-        nonlocal pending
-        while pending is not None and (upto_pk is None or pending[0] < upto_pk):
-            root.update(canonical(pending).encode("utf-8") + b"\n")
-            brk(pending[1], None, f"封存于检查点 #{sealed[0]['seq']} 的案件已被删除 / the case sealed by checkpoint "
-                                  f"#{sealed[0]['seq']} is missing from the store (deleted)")
-            pending = next(leaves, None)
-
-    parties_seen: dict[str, tuple[int, Any]] = {}
-    conn = session.connection()             # plain rows, not ORM objects: a million cases stay cheap
+    conn = session.connection()
     cases = CaseRow.__table__
-    officer_t, deadline_t = OfficerRow.__table__, DeadlineRow.__table__
+    recompute = derived and ctx is not None
     last = 0
-    while True:
-        rows = conn.execute(cases.select().where(cases.c.id > last).order_by(cases.c.id).limit(CHUNK)).all()
-        if not rows:
-            break
-        last = rows[-1].id
-        if pool is not None:
-            pending_checks.append(pool.submit(_deadline_range, url, rows[0].id, last))
-            collect(False)
-        events = events_by_case(session, rows[0].id, last)
-        officers: dict[int, list[Any]] = {}
-        deadlines: dict[int, list[Any]] = {}
-        if derived:
-            for o in conn.execute(officer_t.select().where(officer_t.c.case_pk >= rows[0].id,
-                                                           officer_t.c.case_pk <= last)):
-                officers.setdefault(o.case_pk, []).append(o)
-            for d in conn.execute(deadline_t.select().where(deadline_t.c.case_pk >= rows[0].id,
-                                                            deadline_t.c.case_pk <= last)):
-                deadlines.setdefault(d.case_pk, []).append(d)
-        for row in rows:
-            report.cases += 1
-            own = events.get(row.id, [])
-            report.events += len(own)
-            problem = check_chain(row, own)
-            if problem:
-                brk(row, *problem)
-            if sealed:
-                consume_missing(row.id)
-                if pending is not None and pending[0] == row.id:
-                    root.update(canonical(pending).encode("utf-8") + b"\n")
-                    _against_leaf(row, own, pending, sealed[0]["seq"], brk, report)
-                    pending = next(leaves, None)
+    try:
+        while True:
+            ids = conn.execute(select(cases.c.id).where(cases.c.id > last).order_by(cases.c.id)
+                               .limit(CHUNK)).scalars().all()
+            if not ids:
+                break
+            low, last = ids[0], ids[-1]
+            present = set(ids)
+            chunk: dict[int, list[Any]] = {}
+            while pending is not None and pending[0] <= last:
+                line = canonical(pending).encode("utf-8") + b"\n"
+                root.update(line)
+                if root_sm3 is not None:
+                    root_sm3.update(line)
+                if pending[0] in present:
+                    chunk[pending[0]] = pending
                 else:
-                    report.added_since += 1
-            if derived:
-                _derived(row, own, officers.get(row.id, []), deadlines.get(row.id, []), ctx, brk, parties_seen)
-    if pool is not None:
-        try:
-            collect(True)
-        finally:
+                    missing(pending)
+                pending = next(leaves, None)
+            args = (low, last, chunk, seq, derived, recompute, deep)
+            if pool is None:
+                merge(_check_range(session, ctx, *args))
+            else:
+                futures.append(pool.submit(_range_worker, url, *args))
+                while futures and (futures[0].done() or len(futures) > 2 * workers):
+                    merge(futures.popleft().result())
+        while futures:
+            merge(futures.popleft().result())
+    finally:
+        if pool is not None:
             pool.shutdown(cancel_futures=True)
-        ctx = local_ctx
     if sealed:
-        consume_missing(None)
+        while pending is not None:
+            line = canonical(pending).encode("utf-8") + b"\n"
+            root.update(line)
+            if root_sm3 is not None:
+                root_sm3.update(line)
+            missing(pending)
+            pending = next(leaves, None)
         if root.hexdigest() != sealed[0]["root"]:
-            report.broken.append(Broken("", "", None, f"检查点 #{sealed[0]['seq']} 的案件清单与其签名的根不符 / the case "
-                                                      f"list of checkpoint #{sealed[0]['seq']} does not give its signed root"))
+            report.broken.append(Broken("", "", None, f"检查点 #{seq} 的案件清单与其签名的根不符 / the case "
+                                                      f"list of checkpoint #{seq} does not give its signed root"))
+        if "root_sm3" in sealed[0]:
+            if root_sm3 is None:
+                report.notes.append("此环境的 OpenSSL 不支持 SM3，未核对 SM3 根 / no SM3 in this OpenSSL: the SM3 root "
+                                    "was not checked (the SHA-256 root was)")
+            elif root_sm3.finalize().hex() != sealed[0]["root_sm3"]:
+                report.broken.append(Broken("", "", None, f"检查点 #{seq} 的案件清单与其签名的 SM3 根不符 / the case "
+                                                          f"list of checkpoint #{seq} does not give its signed SM3 root"))
         changes = sealed[0]["changes"]
         count, value = changes_digest(session, changes["upto"])
         if (count, value) != (changes["count"], changes["digest"]):
             report.broken.append(Broken("", "", None, f"变更记录（changes 表）第 1–{changes['upto']} 行在检查点 "
-                                                      f"#{sealed[0]['seq']} 之后被修改或删除 / change-log rows up to "
+                                                      f"#{seq} 之后被修改或删除 / change-log rows up to "
                                                       f"#{changes['upto']} were edited or deleted after checkpoint "
-                                                      f"#{sealed[0]['seq']} ({changes['count']} sealed, {count} now)"))
+                                                      f"#{seq} ({changes['count']} sealed, {count} now)"))
     orphans = session.exec(select(func.count()).select_from(EventRow)
                            .where(EventRow.case_pk.not_in(select(CaseRow.id)))).one()
     if orphans:
         report.broken.append(Broken("", "", None, f"{orphans} event rows belong to no case"))
     if derived:
-        _parties(session, parties_seen, report)
         for table, name in ((OfficerRow, "officers"), (DeadlineRow, "deadlines")):
             stray = session.exec(select(func.count()).select_from(table)
                                  .where(table.case_pk.not_in(select(CaseRow.id)))).one()
             if stray:
                 report.broken.append(Broken("", "", None, f"{stray} rows of {name} belong to no case"))
     return report
+
+
+@dataclass
+class _Part:
+    """What one range of cases gave (a worker's answer)."""
+
+    broken: list[Broken] = field(default_factory=list)
+    cases: int = 0
+    events: int = 0
+    added: int = 0
+    grown: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[int, list[Any]], seq: int | None,
+                 derived: bool, recompute: bool, deep: bool) -> _Part:
+    """Every check of the cases with row ids in [low, high]: chain, header, the checkpoint's leaf, and
+    (``derived``) officers, party and deadlines."""
+    part = _Part()
+
+    def brk(row: Any, at: int | None, problem: str) -> None:
+        part.broken.append(Broken(row.agency, row.case_id, at, problem))
+
+    conn = session.connection()
+    cases = CaseRow.__table__
+    rows = conn.execute(cases.select().where(cases.c.id >= low, cases.c.id <= high).order_by(cases.c.id)).all()
+    events = event_tuples(session, low, high)            # plain driver tuples: every event row is read
+    officers: dict[int, list[Any]] = {}
+    deadlines: dict[int, list[Any]] = {}
+    if derived:
+        for o in raw_rows(session, "SELECT case_pk, officer_id, name, certificate, certificate_valid_until, "
+                                   "legal_qualification FROM officers WHERE case_pk >= ? AND case_pk <= ?", low, high):
+            officers.setdefault(o[0], []).append(o[1:])
+        for d in raw_rows(session, "SELECT case_pk, code, platform, start, due, open_until, officers FROM deadlines "
+                                   "WHERE case_pk >= ? AND case_pk <= ?", low, high):
+            deadlines.setdefault(d[0], []).append(d[1:])
+    parties: dict[int, tuple[str, Any, Any]] = {}
+    for row in rows:
+        part.cases += 1
+        own = events.get(row.id, [])
+        part.events += len(own)
+        try:
+            header = json.loads(row.header)
+        except ValueError:
+            header = None
+        problem = check_chain(row, own, header)
+        if problem:
+            brk(row, *problem)
+        leaf = leaves.get(row.id)
+        unchanged = False
+        if leaf is None:
+            part.added += 1
+        else:
+            unchanged = _against_leaf(row, own, leaf, seq, brk, part)
+        if not derived or not isinstance(header, dict):
+            continue                             # an unreadable header is named by the chain check
+        _officers(row, header, officers.get(row.id, []), brk)
+        party = header.get("party") if isinstance(header.get("party"), dict) else None
+        _columns(row, header, party, brk)
+        if party and party.get("id"):
+            parties[row.id] = (party["id"], party.get("kind"), party.get("name"))
+        stored = deadlines.get(row.id, [])
+        if leaf is not None and len(leaf) > 5 and unchanged and not deep:
+            if deadline_digest(stored) == leaf[5]:
+                continue                         # the rows the signed checkpoint sealed, untouched
+            if not recompute:
+                brk(row, None, f"期限表（deadlines）与检查点 #{seq} 签名的摘要不符 / the deadlines rows differ from "
+                               f"what checkpoint #{seq} sealed")
+                continue
+            if _deadlines_of(row, own, stored, ctx, brk):
+                part.notes.append(f"{row.agency}/{row.case_id}: 期限与环节一致，但与检查点 #{seq} 封存时不同（日历或规则"
+                                  f"数据已更新？）/ the deadlines match the events but not what checkpoint #{seq} "
+                                  f"sealed (calendar or rule data updated since?)")
+        elif recompute:
+            _deadlines_of(row, own, stored, ctx, brk)
+    if parties:
+        _parties(session, parties, {r.id: r for r in rows}, brk)
+    return part
+
+
+def _officers(row: Any, header: dict[str, Any], officers: list[Any], brk: Any) -> None:
+    want = sorted((o.get("id"), o.get("name"), o.get("certificate"), o.get("certificate_valid_until"),
+                   bool(o.get("legal_qualification", False))) for o in header.get("officers", []) if isinstance(o, dict))
+    have = sorted((officer_id, name, certificate, _iso(valid) if valid else None, bool(legal))
+                  for officer_id, name, certificate, valid, legal in officers)
+    if want != have:
+        brk(row, None, "执法人员表（officers）与案件记载不符 / the officers rows differ from the case header")
+
+
+def _columns(row: Any, header: dict[str, Any], party: dict[str, Any] | None, brk: Any) -> None:
+    """The case row's query columns (the first-offence look-back finds a party's cases by ``party_id`` and
+    ``matter_code``) against its header."""
+    matter = header.get("matter") if isinstance(header.get("matter"), dict) else None
+    want = (header.get("procedure"), party.get("id") if party else None, matter.get("code") if matter else None)
+    if (row.procedure, row.party_id, row.matter_code) != want:
+        brk(row, None, "案件行的程序/当事人/事项列与案件记载不符 / the case row's procedure, party_id or matter_code "
+                       "column differs from its header")
+
+
+def _parties(session: Session, parties: dict[int, tuple[str, Any, Any]], rows: dict[int, Any], brk: Any) -> None:
+    """Each party row against the newest case naming it (the highest row id), for the parties of one range."""
+    from .repo import _chunks
+
+    conn = session.connection()
+    c, p = CaseRow.__table__.c, PartyRow.__table__.c
+    ids = sorted({pid for pid, _, _ in parties.values()})
+    newest: dict[str, int] = {}
+    stored: dict[str, tuple[Any, Any]] = {}
+    for part in _chunks(ids):
+        newest.update(conn.execute(select(c.party_id, func.max(c.id)).where(c.party_id.in_(part))
+                                   .group_by(c.party_id)).all())
+        stored.update((pid, (kind, name)) for pid, kind, name in conn.execute(
+            select(p.id, p.kind, p.name).where(p.id.in_(part))))
+    for pk, (pid, kind, name) in parties.items():
+        if newest.get(pid, pk) != pk:
+            continue                                     # a later case names the party: its range checks it
+        have = stored.get(pid)
+        if have is None:
+            brk(rows[pk], None, f"当事人 {pid} 不在当事人表（parties）中 / party {pid} is missing from the parties rows")
+        elif have != (kind, name):
+            brk(rows[pk], None, f"当事人表（parties）中 {pid} 与最新案件记载不符 / the parties row of {pid} differs "
+                                f"from the newest case naming it")
 
 
 def _reference(session: Session, report: VerifyReport, public_key: Any,
@@ -206,113 +327,120 @@ def _reference(session: Session, report: VerifyReport, public_key: Any,
         return None
     statement = json.loads(text)
     report.checkpoint = {k: statement[k] for k in ("seq", "at", "root", "cases")}
+    if "root_sm3" in statement:
+        report.checkpoint["root_sm3"] = statement["root_sm3"]
     return statement, blob
 
 
-def _against_leaf(row: CaseRow, events: list[EventRow], leaf: list[Any], seq: int, brk: Any,
-                  report: VerifyReport) -> None:
-    _pk, key, count, head, header_hash = leaf
+def _against_leaf(row: Any, events: list[Any], leaf: list[Any], seq: int | None, brk: Any, part: _Part) -> bool:
+    """The case against its sealed leaf; True when it is as sealed (no event added since, same header)."""
+    _pk, key, count, head, header_hash = leaf[:5]
     if f"{row.agency}/{row.case_id}" != key:
         brk(row, None, f"检查点 #{seq} 中此行是案件 {key} / checkpoint #{seq} sealed row {row.id} as case {key}")
-        return
+        return False
+    same = True
     if digest(row.header) != header_hash:
         brk(row, None, f"案件基本信息与检查点 #{seq} 不符 / the case header differs from checkpoint #{seq}")
+        same = False
     if count == 0:
         sealed_head = GENESIS
-    elif len(events) >= count and events[count - 1].seq == count:
-        sealed_head = events[count - 1].hash
+    elif len(events) >= count and events[count - 1][0] == count:
+        sealed_head = events[count - 1][7]
     else:
         brk(row, None, f"检查点 #{seq} 封存了 {count} 个环节，现仅存 {len(events)} 个 / checkpoint #{seq} sealed "
                        f"{count} events, the store holds {len(events)}")
-        return
+        return False
     if sealed_head != head:
-        first = next((e.seq for e in events[:count]), None)
+        first = next((e[0] for e in events[:count]), None)
         brk(row, first, f"第 1–{count} 个环节与检查点 #{seq} 不符（被改写后重新计算了哈希）/ events #1–#{count} "
                         f"differ from what checkpoint #{seq} sealed (rewritten and re-hashed)")
+        same = False
     if len(events) > count:
-        report.grown_since += 1
+        part.grown += 1
+        same = False
+    return same
 
 
-def _derived(row: CaseRow, events: list[EventRow], officers: list[OfficerRow], deadlines: list[DeadlineRow],
-             ctx: Any, brk: Any, parties_seen: dict[str, tuple[int, Any]]) -> None:
-    try:
-        raw = _as_stored(row.header, [(e.seq, e.payload, e.corrects) for e in events])
-    except ValueError:
-        return                                   # named by the chain check
-    want = sorted((o.get("id"), o.get("name"), o.get("certificate"), o.get("certificate_valid_until"),
-                   bool(o.get("legal_qualification", False))) for o in raw.get("officers", []))
-    have = sorted((o.officer_id, o.name, o.certificate,
-                   o.certificate_valid_until.isoformat() if o.certificate_valid_until else None,
-                   bool(o.legal_qualification)) for o in officers)
-    if want != have:
-        brk(row, None, "执法人员表（officers）与案件记载不符 / the officers rows differ from the case header")
-    party = raw.get("party")
-    if party and party.get("id"):
-        parties_seen[party["id"]] = (row.id, (party.get("kind"), party.get("name")))
-    if ctx is not None:
-        _deadlines_of(row, raw, deadlines, ctx, brk)
-
-
-def _deadlines_of(row: Any, raw: dict[str, Any], deadlines: list[Any], ctx: Any, brk: Any) -> None:
+def implied_deadlines(row: Any, items: list[Any], ctx: Any) -> list[dict[str, Any]] | None:
+    """The deadline rows a stored case's events (``(seq, payload, corrects)`` by seq) imply, as the import
+    and a live step compute them; None when the stored case does not validate."""
     from ..loader import validate_case
     from .deadlines import deadline_rows_for
 
+    try:
+        raw = _as_stored(row.header, items)
+    except ValueError:
+        return None
+    case, _problems = validate_case(raw, f"db:{row.agency}/{row.case_id}")
+    return None if case is None else deadline_rows_for(case, ctx)
+
+
+def deadline_digest(rows: list[Any]) -> str:
+    """A digest of a case's deadline rows (dicts, or stored rows as tuples of code, platform, start, due,
+    open_until, officers), independent of their order: what a
+    checkpoint seals of them. Each row is its fields as JSON strings (``null`` for no platform), one line."""
+    lines = []
+    for r in rows:
+        if isinstance(r, dict):
+            code, platform, start, due, until, officers = (r["code"], r.get("platform"), r["start"], r["due"],
+                                                           r["open_until"], r.get("officers"))
+        else:
+            code, platform, start, due, until, officers = r
+        lines.append(f'{_str(code)},{"null" if platform is None else _str(platform)},{_str(str(start))},'
+                     f'{_str(str(due))},{_str(str(until))},{_str(officers or "")}')
+    lines.sort()
+    return digest("\n".join(lines))
+
+
+_str = json.encoder.encode_basestring
+
+
+def _iso(value: Any) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+INVALID = "invalid"          # the sealed digest of a case that did not validate when it was sealed
+
+
+def _deadlines_of(row: Any, events: list[Any], deadlines: list[Any], ctx: Any, brk: Any) -> bool:
+    """Recompute the case's deadlines and name a difference from the stored rows; True when they agree."""
+    from ..loader import validate_case
+
+    try:
+        raw = _as_stored(row.header, [(e[0], e[3], e[9]) for e in events])
+    except ValueError:
+        return False                             # named by the chain check
     case, problems = validate_case(raw, f"db:{row.agency}/{row.case_id}")
     if case is None:
         brk(row, None, "已存案件不再通过校验 / the stored case no longer validates: " + "; ".join(map(str, problems[:2])))
-        return
+        return False
+    from .deadlines import deadline_rows_for
+
     expected = Counter(_deadline_key(r) for r in deadline_rows_for(case, ctx))
-    stored = Counter(_deadline_key({"code": d.code, "platform": d.platform, "start": d.start, "due": d.due,
-                                    "open_until": d.open_until, "officers": d.officers}) for d in deadlines)
+    stored = Counter(_deadline_key({"code": code, "platform": platform, "start": start, "due": due,
+                                    "open_until": until, "officers": officers})
+                     for code, platform, start, due, until, officers in deadlines)
     if expected != stored:
         diff = sorted((stored - expected).keys()) + sorted((expected - stored).keys())
         brk(row, None, f"期限表（deadlines）与案件环节推出的期限不符 / the deadlines rows differ from what the "
                        f"events imply: {', '.join(d[0] for d in diff[:3])}")
+        return False
+    return True
 
 
 def _deadline_key(r: dict[str, Any]) -> tuple[Any, ...]:
     return (r["code"], r.get("platform"), str(r["start"]), str(r["due"]), str(r["open_until"]), r.get("officers") or "")
 
 
-def _parties(session: Session, seen: dict[str, tuple[int, Any]], report: VerifyReport) -> None:
-    stored = {p.id: (p.kind, p.name) for p in session.exec(select(PartyRow))}
-    for pid, (_pk, want) in seen.items():
-        have = stored.get(pid)
-        if have is None:
-            report.broken.append(Broken("", "", None, f"当事人 {pid} 不在当事人表（parties）中 / party {pid} is missing "
-                                                      f"from the parties rows"))
-        elif have != want:
-            report.broken.append(Broken("", "", None, f"当事人表（parties）中 {pid} 与最新案件记载不符 / the parties "
-                                                      f"row of {pid} differs from the newest case naming it"))
-
-
 _WORKER: dict[str, Any] = {}
 
 
-def _deadline_range(url: str, low: int, high: int) -> list[Broken]:
-    """A worker's share of ``verify``: the deadlines of the cases with ids in [low, high]."""
+def _range_worker(url: str, *args: Any) -> _Part:
+    """A worker's share of ``verify``: every check of one range of row ids (``_check_range``)."""
     if _WORKER.get("url") != url:
         from ..cases import _deadline_context
         from . import Store
 
         _WORKER.update(url=url, store=Store.open(url, migrate=False, create=False), ctx=_deadline_context())
-    out: list[Broken] = []
-
-    def brk(row: Any, seq: int | None, problem: str) -> None:
-        out.append(Broken(row.agency, row.case_id, seq, problem))
-
     with _WORKER["store"].reading() as session:
-        conn = session.connection()
-        cases, deadline_t = CaseRow.__table__, DeadlineRow.__table__
-        rows = conn.execute(cases.select().where(cases.c.id >= low, cases.c.id <= high).order_by(cases.c.id)).all()
-        events = events_by_case(session, low, high)
-        deadlines: dict[int, list[Any]] = {}
-        for d in conn.execute(deadline_t.select().where(deadline_t.c.case_pk >= low, deadline_t.c.case_pk <= high)):
-            deadlines.setdefault(d.case_pk, []).append(d)
-        for row in rows:
-            try:
-                raw = _as_stored(row.header, [(e.seq, e.payload, e.corrects) for e in events.get(row.id, [])])
-            except ValueError:
-                continue
-            _deadlines_of(row, raw, deadlines.get(row.id, []), _WORKER["ctx"], brk)
-    return out
+        return _check_range(session, _WORKER["ctx"], *args)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from sqlalchemy import BigInteger, and_, bindparam, func, insert, or_, true
+from sqlalchemy import BigInteger, and_, bindparam, func, insert, or_, text, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -265,7 +266,12 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
         chained.append((events, content, f"imported from {source}: {len(events)} events"))
     conn = session.connection()              # Core executemany: no ORM bookkeeping per row
     table = CaseRow.__table__
-    ids = [pk for (pk,) in conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)]
+    if _copying(conn):                       # PostgreSQL: ids drawn from the sequence, then one COPY
+        ids = sorted(conn.execute(_NEXT_IDS, {"n": len(rows)}).scalars().all())
+        _copy(conn, table, [dict(r, id=pk) for pk, r in zip(ids, rows)])
+    else:
+        ids = [pk for (pk,) in conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                            rows)]
     events, officers, changes, deadline_rows = [], [], [], []
     parties: dict[str, tuple[str, str]] = {}
     for pk, (case, _), (case_events, content, summary) in zip(ids, cases, chained):
@@ -285,7 +291,7 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
     for model, values in ((EventRow, events), (OfficerRow, officers), (ChangeRow, changes),
                           (DeadlineRow, deadline_rows)):
         if values:
-            conn.execute(insert(model.__table__), values)
+            _bulk_insert(conn, model.__table__, values)
     fresh = [{"id": pid, "kind": kind, "name": name} for pid, (kind, name) in parties.items()
              if pid not in cache.parties]
     for pid, (kind, name) in parties.items():
@@ -293,8 +299,40 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
             known = cache.parties[pid] or session.get(PartyRow, pid)
             known.kind, known.name = kind, name
     if fresh:
-        conn.execute(insert(PartyRow.__table__), fresh)
+        _bulk_insert(conn, PartyRow.__table__, fresh)
         cache.parties.update((p["id"], None) for p in fresh)        # stored; loaded only if needed
+
+
+COPY_ENV = "CASECHECK_NO_COPY"          # set (to anything) to import with INSERT on PostgreSQL too
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :n)")
+
+
+def _copying(conn: Any) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg" and not os.environ.get(COPY_ENV)
+
+
+def _bulk_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys) in the caller's transaction: PostgreSQL's COPY through
+    psycopg 3, one executemany elsewhere. Same rows either way; a failure aborts the transaction, so an
+    import chunk stays all or nothing."""
+    if _copying(conn):
+        _copy(conn, table, rows)
+    else:
+        conn.execute(insert(table), rows)
+
+
+def _copy(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``COPY table (columns) FROM STDIN`` on the session's own connection (psycopg 3's ``cursor.copy``):
+    the columns are those of the first row, in the table's order; values adapted by psycopg as for INSERT."""
+    columns = [c.name for c in table.columns if c.name in rows[0]]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in columns])
+    finally:
+        cursor.close()
 
 
 def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
@@ -540,36 +578,78 @@ def events_by_case(session: Session, low: int, high: int) -> dict[int, list[Any]
     return out
 
 
-def check_chain(row: Any, events: list[Any]) -> tuple[int | None, str] | None:
-    """The first break of one case's chain (its events by seq), or None."""
+EVENT_COLUMNS = "seq, type, date, payload, recorded_by, recorded_at, prev_hash, hash, proof, corrects"
+
+
+def check_chain(row: Any, events: list[Any], header: Any = None) -> tuple[int | None, str] | None:
+    """The first break of one case's chain, or None. ``events``: its event rows by seq, as plain tuples of
+    ``EVENT_COLUMNS`` straight from the database driver (dates and times as the driver gives them: objects
+    on PostgreSQL, text on SQLite); ``header``: the case header already parsed (saves parsing it twice)."""
     prev = GENESIS
     key = case_key(row.agency, row.case_id)
-    for expected_seq, e in enumerate(events, 1):
-        if e.seq != expected_seq:
-            return e.seq, f"event #{expected_seq} is missing (next stored is #{e.seq})"
-        if e.prev_hash != prev:
-            return e.seq, f"event #{e.seq} does not follow the event before it (removed, inserted or reordered)"
-        if event_hash(prev, key, e.seq, e.payload, e.recorded_by, _ts(e.recorded_at), e.proof,
-                      e.corrects) != e.hash:
-            return e.seq, f"event #{e.seq} ({e.type} {e.date}) was changed after it was recorded"
+    loads, utc, hash_of, parse = json.loads, dt.timezone.utc, event_hash, dt.datetime.fromisoformat
+    for expected_seq, (seq, type_, date, text, by, at, prev_hash, h, proof, corrects) in enumerate(events, 1):
+        if seq != expected_seq:
+            return seq, f"event #{expected_seq} is missing (next stored is #{seq})"
+        if prev_hash != prev:
+            return seq, f"event #{seq} does not follow the event before it (removed, inserted or reordered)"
         try:
-            payload = json.loads(e.payload)
+            if isinstance(at, str):
+                at = parse(at)
+            if at.utcoffset():
+                at = at.astimezone(utc)
+        except (ValueError, TypeError, AttributeError):
+            return seq, f"event #{seq}: its recording time {at!r} is unreadable (changed outside casecheck)"
+        if hash_of(prev, key, seq, text, by, at.isoformat(timespec="seconds")[:19], proof, corrects) != h:
+            return seq, f"event #{seq} ({type_} {date}) was changed after it was recorded"
+        try:
+            payload = loads(text)
         except ValueError:
-            return e.seq, f"event #{e.seq} is not valid JSON"
-        if payload.get("type") != e.type or payload.get("date") != e.date.isoformat():
-            return e.seq, f"event #{e.seq}: its type/date columns differ from the recorded event"
-        prev = e.hash
+            return seq, f"event #{seq} is not valid JSON"
+        if not isinstance(date, str):
+            date = date.isoformat()
+        if payload.get("type") != type_ or payload.get("date") != date:
+            return seq, f"event #{seq}: its type/date columns differ from the recorded event"
+        prev = h
     if len(events) != row.event_count or prev != row.head_hash:
         return None, (f"the case records {row.event_count} events ending in {row.head_hash[:12]}…, "
                       f"the store holds {len(events)} ending in {prev[:12]}… (events removed or added)")
+    effective = _effective([(e[0], e[3], e[9]) for e in events])
+    # The stored header and payloads are canonical JSON (written by ``canonical``): the content hash of
+    # header and effective events is their concatenation's, no parsing and re-encoding. Only when that
+    # differs is the header parsed and the hash computed the long way (a store whose text is not canonical).
+    if digest('{"events":[' + ",".join(effective) + '],"header":' + row.header + "}") == row.content_hash:
+        return None
     try:
-        header = json.loads(row.header)
+        header = json.loads(row.header) if header is None else header
     except ValueError:
         return None, "the case header is not valid JSON (changed outside casecheck)"
-    effective = _effective([(e.seq, e.payload, e.corrects) for e in events])
     if _content_hash(header, [json.loads(p) for p in effective]) != row.content_hash:
         return None, "the case header was changed outside casecheck"
     return None
+
+
+def raw_rows(session: Session, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """``sql`` (``?`` placeholders) on the session's own connection and transaction, through the database
+    driver's cursor: plain tuples, none of SQLAlchemy's per-row processing (``verify`` reads every row)."""
+    conn = session.connection()
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def event_tuples(session: Session, low: int, high: int) -> dict[int, list[tuple[Any, ...]]]:
+    """The events of the cases with ids in [low, high] as ``check_chain`` takes them, by case."""
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for r in raw_rows(session, f"SELECT case_pk, {EVENT_COLUMNS} FROM events WHERE case_pk >= ? AND case_pk <= ? "
+                               f"ORDER BY case_pk, seq", low, high):
+        out.setdefault(r[0], []).append(r[1:])
+    return out
 
 
 def save_run(session: Session, result: Any, kind: str, engine_version: str, *, scope: str | None = None,

@@ -18,6 +18,7 @@ import base64
 import datetime as dt
 import gzip
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from ..errors import CasecheckError
 from .chain import canonical, digest
 
-__all__ = ["CheckpointRow", "stamp_checkpoint", "KeyError_", "init_key", "load_private", "load_public", "key_path",
+__all__ = ["CheckpointRow", "SealRefused", "unchanged_since_checkpoint", "stamp_checkpoint", "KeyError_", "init_key", "load_private", "load_public", "key_path",
            "checkpoint_dir", "make_checkpoint", "case_leaves", "changes_digest", "latest_checkpoint",
            "read_checkpoint_file", "verify_signature"]
 
@@ -54,6 +55,10 @@ class CheckpointRow(SQLModel, table=True):
     statement: str = Field(sa_column=Column(Text, nullable=False))
     signature: str = Field(max_length=200)
     leaves: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class SealRefused(CasecheckError):
+    """The store contradicts its previous checkpoint: nothing is sealed (exit 1, like a discrepancy)."""
 
 
 class KeyError_(CasecheckError):
@@ -127,8 +132,16 @@ def load_public(path: Path) -> Any:
     return load_private(path).public_key()
 
 
-def case_leaves(session: Session, upto_id: int | None = None) -> Iterator[list[Any]]:
-    """Every stored case's leaf, in row order: [row id, agency/case id, events, head hash, header hash]."""
+def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = None) -> Iterator[list[Any]]:
+    """Every stored case's leaf, in row order: [row id, agency/case id, events, head hash, header hash] and,
+    with ``ctx`` (the deadline context), a sixth element: the digest of the deadline rows the case's events
+    imply (``audit.deadline_digest``). It is carried over from the ``previous`` checkpoint for a case
+    unchanged since (same events, same head, same header) and recomputed from the events for the others,
+    so ``verify`` checks a sealed case's deadlines by digest instead of recomputing them."""
+    from types import SimpleNamespace
+
+    from .audit import INVALID, deadline_digest, implied_deadlines
+    from .repo import event_tuples
     from .tables import CaseRow
 
     last = 0
@@ -138,9 +151,114 @@ def case_leaves(session: Session, upto_id: int | None = None) -> Iterator[list[A
         rows = session.exec(query).all()
         if not rows:
             return
-        for pk, agency, case_id, count, head, header in rows:
-            yield [pk, f"{agency}/{case_id}", count, head, digest(header)]
+        out = [[pk, f"{agency}/{case_id}", count, head, digest(header)] for pk, agency, case_id, count, head, header
+               in rows]
+        need = []
+        for leaf, row in zip(out, rows):
+            before = previous.get(leaf[0]) if previous is not None else None
+            if before is not None and before[1:5] == leaf[1:5]:
+                if len(before) > 5:
+                    leaf.append(before[5])
+                    continue
+            elif before is not None:
+                previous.differs(before, leaf)
+            need.append((leaf, row, before))
+        if need and (ctx is not None or previous is not None):
+            events = event_tuples(session, need[0][0][0], need[-1][0][0])
+            for leaf, (pk, agency, case_id, _count, _head, header), before in need:
+                if before is not None and before[2] < leaf[2]:
+                    previous.grown(before, events.get(pk, []))
+                if ctx is not None:
+                    implied = implied_deadlines(SimpleNamespace(agency=agency, case_id=case_id, header=header),
+                                                [(e[0], e[3], e[9]) for e in events.get(pk, [])], ctx)
+                    leaf.append(INVALID if implied is None else deadline_digest(implied))
+        yield from out
         last = rows[-1][0]
+
+
+class _Carry:
+    """The previous checkpoint's leaves, read alongside the cases (both in row order), its root recomputed
+    on the way: its digests are carried over only when that root is the signed one. What the store no
+    longer holds of it (a sealed case gone, its header changed, sealed events rewritten) is collected in
+    ``problems``: the seal refuses, so a checkpoint never blesses a store altered since the last one."""
+
+    def __init__(self, blob: bytes, seq: int):
+        self._lines = gzip.open(io.BytesIO(blob), "rt", encoding="utf-8")
+        self._root = hashlib.sha256()
+        self._next: list[Any] | None = None
+        self.seq = seq
+        self.problems: list[str] = []
+        self._asked = -1
+        self._advance()
+
+    def _gone(self, leaf: list[Any]) -> None:
+        self.problems.append(f"{leaf[1]}: 封存于检查点 #{self.seq} 的案件已不在库中 / the case sealed by checkpoint "
+                             f"#{self.seq} is gone from the store")
+
+    def differs(self, before: list[Any], leaf: list[Any]) -> None:
+        """A sealed case whose leaf changed: only more events are allowed (checked by ``grown``)."""
+        if before[1] != leaf[1]:
+            self.problems.append(f"{before[1]}: 行 {before[0]} 现为案件 {leaf[1]} / row {before[0]} is now case {leaf[1]}")
+        elif before[4] != leaf[4]:
+            self.problems.append(f"{before[1]}: 案件基本信息与检查点 #{self.seq} 不符 / the header differs from "
+                                 f"checkpoint #{self.seq}")
+        elif before[2] > leaf[2] or (before[2] == leaf[2] and before[3] != leaf[3]):
+            self.problems.append(f"{before[1]}: 检查点 #{self.seq} 封存的环节被删除或改写 / events sealed by "
+                                 f"checkpoint #{self.seq} were removed or rewritten")
+
+    def grown(self, before: list[Any], events: list[tuple[Any, ...]]) -> None:
+        """A sealed case with events added since: its sealed events must still end in the sealed head."""
+        count, head = before[2], before[3]
+        sealed = events[count - 1] if 0 < count <= len(events) else None
+        if count and (sealed is None or sealed[0] != count or sealed[7] != head):
+            self.problems.append(f"{before[1]}: 检查点 #{self.seq} 封存的第 1–{count} 个环节被改写 / events #1–#{count} "
+                                 f"sealed by checkpoint #{self.seq} were rewritten")
+
+    def _advance(self) -> None:
+        self._next = None
+        for line in self._lines:
+            if line.strip():
+                self._next = json.loads(line)
+                self._root.update(canonical(self._next).encode("utf-8") + b"\n")
+                return
+
+    def get(self, pk: int) -> list[Any] | None:
+        """The sealed leaf of row ``pk`` (asked in row order), or None; the sealed rows skipped are gone."""
+        while self._next is not None and self._next[0] < pk:
+            if self._next[0] != self._asked:             # the leaf handed out last time is not gone
+                self._gone(self._next)
+            self._advance()
+        self._asked = pk
+        return self._next if self._next is not None and self._next[0] == pk else None
+
+    def root(self) -> str:
+        """Read to the end (the leaves after the last case asked for are gone) and give the root."""
+        while self._next is not None:
+            if self._next[0] > self._asked:
+                self._gone(self._next)
+            self._advance()
+        return self._root.hexdigest()
+
+
+def sm3_hash() -> Any:
+    """A streaming SM3 hash (GB/T 32905, named by DA/T 97—2023 for electronic records) from ``cryptography``,
+    or None when its OpenSSL lacks SM3. Checkpoints state an SM3 root beside the SHA-256 root."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+
+    try:
+        return hashes.Hash(hashes.SM3())
+    except (UnsupportedAlgorithm, AttributeError):
+        return None
+
+
+def leaves_root_sm3(leaves: list[list[Any]]) -> str | None:
+    h = sm3_hash()
+    if h is None:
+        return None
+    for leaf in leaves:
+        h.update(canonical(leaf).encode("utf-8") + b"\n")
+    return h.finalize().hex()
 
 
 def leaves_root(leaves: list[list[Any]]) -> str:
@@ -151,19 +269,26 @@ def leaves_root(leaves: list[list[Any]]) -> str:
     return h.hexdigest()
 
 
-def changes_digest(session: Session, upto: int) -> tuple[int, str]:
-    """How many change-log rows have ids up to ``upto``, and a hash over them (every column)."""
+def changes_digest(session: Session, upto: int, mark: int | None = None) -> Any:
+    """How many change-log rows have ids up to ``upto``, and a hash over them (every column). With ``mark``
+    (the previous checkpoint's last row, at most ``upto``): also the count and hash up to ``mark``, the same
+    pass (a third value)."""
     from .tables import ChangeRow
 
     h, count, last = hashlib.sha256(), 0, 0
+    at_mark: tuple[int, str] | None = None
     while True:
         rows = session.exec(select(ChangeRow.id, ChangeRow.case_pk, ChangeRow.at, ChangeRow.actor, ChangeRow.kind,
                                    ChangeRow.summary, ChangeRow.old_hash, ChangeRow.new_hash)
                             .where(ChangeRow.id > last, ChangeRow.id <= upto).order_by(ChangeRow.id)
                             .limit(20000)).all()
         if not rows:
-            return count, h.hexdigest()
+            if mark is None:
+                return count, h.hexdigest()
+            return count, h.hexdigest(), at_mark or (count, h.hexdigest())
         for r in rows:
+            if mark is not None and at_mark is None and r[0] > mark:
+                at_mark = (count, h.hexdigest())
             at = r[2].replace(tzinfo=None, microsecond=0).isoformat() if r[2] else ""
             h.update(canonical([r[0], r[1], at, r[3], r[4], r[5], r[6], r[7]]).encode("utf-8"))
             h.update(b"\n")
@@ -183,6 +308,12 @@ def decode_leaves(blob: bytes) -> list[list[Any]]:
     return [json.loads(line) for line in gzip.decompress(blob).decode("utf-8").splitlines() if line]
 
 
+def _deadline_context() -> Any:
+    from ..cases import _deadline_context as context
+
+    return context()
+
+
 def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> CheckpointRow:
     """Sign and keep a checkpoint of the whole store (inside one writer transaction, so nothing changes
     meanwhile), then write it to ``directory`` as ``<seq>.json`` (never overwriting a file there)."""
@@ -192,14 +323,37 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
     key_id = _key_id(private.public_key())
     with store.writing() as session:
         previous = latest_checkpoint(session)
-        leaves = list(case_leaves(session))
+        ctx = _deadline_context()
+        carry = None
+        if previous is not None and verify_signature(private.public_key(), previous.statement, previous.signature):
+            carry = _Carry(previous.leaves, previous.seq)
+        leaves = list(case_leaves(session, carry, ctx))
+        before = json.loads(previous.statement) if carry is not None else None
+        if carry is not None and carry.root() != before["root"]:
+            raise SealRefused(f"检查点 #{previous.seq} 的案件清单与其签名的根不符（库中的检查点被改动）；请运行 casecheck "
+                                 f"verify，未封存 / the leaves of checkpoint #{previous.seq} in the store do not give "
+                                 f"its signed root (altered); run `casecheck verify`; nothing was sealed")
         upto = session.exec(select(func.coalesce(func.max(ChangeRow.id), 0))).one()
-        count, changes = changes_digest(session, upto)
+        count, changes, sealed_changes = changes_digest(session, upto, before["changes"]["upto"] if before else 0)
+        if before is not None and sealed_changes != (before["changes"]["count"], before["changes"]["digest"]):
+            carry.problems.append(f"变更记录第 1–{before['changes']['upto']} 行在检查点 #{previous.seq} 之后被修改或删除 / "
+                                  f"change-log rows up to #{before['changes']['upto']} were edited or deleted after "
+                                  f"checkpoint #{previous.seq}")
+        if carry is not None and carry.problems:
+            shown = "\n  ".join(carry.problems[:20]) + (f"\n  … +{len(carry.problems) - 20}" if len(carry.problems) > 20
+                                                       else "")
+            raise SealRefused(f"库与检查点 #{previous.seq} 不符，未封存（新检查点不会为改动背书）；请运行 casecheck verify / "
+                                 f"the store contradicts checkpoint #{previous.seq}; nothing was sealed (a new "
+                                 f"checkpoint never vouches for an altered store); run `casecheck verify`:\n  {shown}")
         seq = (previous.seq + 1) if previous else 1
         at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         statement = {"format": FORMAT, "seq": seq, "at": at.replace(tzinfo=None).isoformat() + "Z", "cases": len(leaves),
                      "root": leaves_root(leaves), "changes": {"upto": upto, "count": count, "digest": changes},
-                     "previous": digest(previous.statement) if previous else None, "key": key_id}
+                     "previous": digest(previous.statement) if previous else None, "key": key_id,
+                     "leaf": ["row", "case", "events", "head", "header", "deadlines"]}
+        sm3_root = leaves_root_sm3(leaves)
+        if sm3_root is not None:
+            statement["root_sm3"] = sm3_root
         text = canonical(statement)
         signature = base64.b64encode(private.sign(text.encode("utf-8"))).decode("ascii")
         row = CheckpointRow(seq=seq, at=at, cases=len(leaves), root=statement["root"], key_id=key_id,
@@ -214,6 +368,22 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
                 written.unlink(missing_ok=True)  # not kept in the store: no copy of it either
             raise
     return row
+
+
+def unchanged_since_checkpoint(store: Any) -> CheckpointRow | None:
+    """The newest checkpoint when nothing was written since it (same number of cases, no change-log row
+    after its last one: every import, live step and correction adds one), else None. Two indexed queries:
+    ``keys seal --if-changed`` run from cron costs nothing while the store is idle."""
+    from .tables import CaseRow, ChangeRow
+
+    with store.reading() as session:
+        cp = latest_checkpoint(session)
+        if cp is None:
+            return None
+        statement = json.loads(cp.statement)
+        upto = session.exec(select(func.coalesce(func.max(ChangeRow.id), 0))).one()
+        cases = session.exec(select(func.count()).select_from(CaseRow)).one()
+    return cp if (upto, cases) == (statement["changes"]["upto"], statement["cases"]) else None
 
 
 def _write_file(directory: Path, row: CheckpointRow) -> Path:
