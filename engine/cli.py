@@ -795,13 +795,26 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
-                                       help="显示版本 / show the version")) -> None:
+                                       help="显示版本 / show the version"),
+          lang: Lang = typer.Option(Lang.zh, "--lang", help="帮助与用法错误的语言（也可写在命令之后）/ the language of "
+                                    "help and usage errors (may follow the command too)")) -> None:
     """casecheck — 行政执法案卷程序合规检查 / procedure-compliance checks for enforcement case files"""
 
 
+from .cli_lang import localize as _localize  # noqa: E402  (every help text 中文 / English; --lang en: English)
+
+_localize(app)
+
+
 def main() -> None:
+    from .cli_lang import argv_lang, command_args, english_command, show_usage_error
+
+    lang = argv_lang()
     try:
-        code = app(standalone_mode=False)
+        command = typer.main.get_command(app)
+        if lang == "en":
+            english_command(command)
+        code = command(args=command_args(command, sys.argv[1:]), standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -823,9 +836,8 @@ def main() -> None:
                                    f"{_neutral(str(exc))}", soft_wrap=True, markup=True)
         sys.exit(1 if refused else 2)
     except typer.TyperException as exc:      # usage errors (bad option, bad value): typer's ClickException
-        show = getattr(exc, "show", None)
-        if show:
-            show()
+        if hasattr(exc, "format_message"):
+            show_usage_error(exc, lang)          # Chinese with the English beside it; English with --lang en
         else:
             Console(stderr=True).print(f"[red]用法错误 / usage error:[/red] {exc}")
         sys.exit(2)
