@@ -4,8 +4,9 @@ Import is all or nothing with respect to its input: any bad file or row → ever
 stored. So everything is read and validated before the first write, but never held whole: the files are
 cut into the runner's units (a few files, or a ledger's chunks of rows); each unit is read, validated and
 its valid cases spilled to a temporary file (in a worker when there is more than one unit); the parent
-keeps only the problems and one small key per case (to find duplicated case ids). When there is no
-problem, ``Staged.chunks`` hands the cases back in input order, a chunk at a time, for the writer.
+keeps only the problems and one small key per case (to find duplicated case ids). The spill is one
+anonymous temporary file (already unlinked: nothing is left behind even when the import is killed). When
+there is no problem, ``Staged.chunks`` hands the cases back in input order, a chunk at a time, for the writer.
 
 The problems are the same, in the same order, as ``load_paths`` gives: per file, its own problems, then
 the duplicated ids among its cases; a ledger's problems sorted by sheet and row (sheets in the order they
@@ -32,20 +33,21 @@ __all__ = ["Staged", "staged"]
 
 @dataclass
 class Staged:
-    """What pass one found: ``files`` read, every ``problems``, ``count`` valid cases spilled to ``parts``."""
+    """What pass one found: ``files`` read, every ``problems``, ``count`` valid cases spilled to ``spill``
+    (pickled lists at ``parts``: offset, length)."""
 
     files: int = 0
     problems: list[InputProblem] = field(default_factory=list)
     count: int = 0
-    parts: list[str] = field(default_factory=list)
+    parts: list[tuple[int, int]] = field(default_factory=list)
+    spill: Any = None
 
     def chunks(self, size: int) -> Iterator[list[LoadedCase]]:
         """The cases in input order, ``size`` at a time (the last chunk may be smaller)."""
         held: list[LoadedCase] = []
-        for part in self.parts:
-            with open(part, "rb") as fh:
-                held.extend(pickle.load(fh))  # noqa: S301 - written by this import a moment ago, never input
-            os.unlink(part)
+        for offset, length in self.parts:
+            self.spill.seek(offset)
+            held.extend(pickle.loads(self.spill.read(length)))  # noqa: S301 - written by this import, never input
             while len(held) >= size:
                 yield held[:size]
                 held = held[size:]
@@ -53,10 +55,10 @@ class Staged:
             yield held
 
 
-def _stage(unit: Any, directory: str | None, number: int) -> tuple[list[tuple[str, list[InputProblem], list[tuple[Any, ...]]]],
-                                                               str | None, int]:
-    """Read and validate one unit (in a worker or here); spill its valid cases. Returns, per file of
-    the unit, (file, problems, [(agency, case id, ref)]), then the spill file and the number of cases."""
+def _stage(unit: Any, spill: bool) -> tuple[list[tuple[str, list[InputProblem], list[tuple[Any, ...]]]],
+                                            bytes | None, int]:
+    """Read and validate one unit (in a worker or here). Returns, per file of the unit, (file, problems,
+    [(agency, case id, ref)]), then the valid cases pickled (``spill``) and their number."""
     from .runner import _STATE
 
     source = _STATE["source"]
@@ -71,19 +73,15 @@ def _stage(unit: Any, directory: str | None, number: int) -> tuple[list[tuple[st
         loaded, problems = source.read(unit, None)
         per_file.append((unit.file, problems, [(c.case.agency.code, c.case.case_id, c.ref) for c in loaded]))
         cases.extend(loaded)
-    part = None
-    if cases and directory is not None:
-        part = os.path.join(directory, f"part-{number:07d}.pickle")
-        with open(part, "wb") as fh:
-            pickle.dump(cases, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    return per_file, part, len(cases)
+    blob = pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL) if cases and spill else None
+    return per_file, blob, len(cases)
 
 
 @contextmanager
 def staged(paths: Iterable[str | Path], *, sheet: str | None = None, workers: int = 1,
            spill: bool = True) -> Iterator[Staged]:
-    """Pass one over ``paths`` (see the module); the spilled cases are removed on leaving. ``spill=False``:
-    only the problems and the count (``casecheck ledger check``)."""
+    """Pass one over ``paths`` (see the module); the spill is closed (and so gone) on leaving.
+    ``spill=False``: only the problems and the count (``casecheck ledger check``)."""
     from .runner import FileSource, RunSpec, _init, _ordered, _Pool
 
     source = FileSource(tuple(str(p) for p in paths), sheet)
@@ -95,10 +93,10 @@ def staged(paths: Iterable[str | Path], *, sheet: str | None = None, workers: in
         yield out
         return
     spec = RunSpec(dt.date.today())
-    with tempfile.TemporaryDirectory(prefix="casecheck-import-") as directory:
-        jobs = [(unit, directory if spill else None, n) for n, unit in enumerate(units)]
+    with tempfile.TemporaryFile(prefix="casecheck-import-") as out.spill:
+        jobs = [(unit, spill) for unit in units]
 
-        def here(job: tuple[Any, str, int]) -> Any:       # one process, or a worker died on this unit
+        def here(job: tuple[Any, bool]) -> Any:            # one process, or a worker died on this unit
             _init(spec, source, None)
             return _stage(*job)
 
@@ -114,7 +112,7 @@ def staged(paths: Iterable[str | Path], *, sheet: str | None = None, workers: in
         yield out
 
 
-def _stage_job(job: tuple[Any, str, int]) -> Any:
+def _stage_job(job: tuple[Any, bool]) -> Any:
     return _stage(*job)
 
 
@@ -137,7 +135,7 @@ def _collect(out: Staged, results: Iterable[Any]) -> None:
         ledger.clear()
         ledger_name = None
 
-    for per_file, part, count in results:
+    for per_file, blob, count in results:
         for name, problems, keys in per_file:
             if ledger_name is not None and name != ledger_name:
                 close_ledger()
@@ -148,8 +146,10 @@ def _collect(out: Staged, results: Iterable[Any]) -> None:
                 continue
             out.problems.extend(problems)
             _duplicates(out, seen, keys)
-        if part is not None:
-            out.parts.append(part)
+        if blob is not None:
+            out.spill.seek(0, os.SEEK_END)
+            out.parts.append((out.spill.tell(), len(blob)))
+            out.spill.write(blob)
         out.count += count
     close_ledger()
     out.files = len(files)
