@@ -47,12 +47,13 @@ demo: venv $(DATA)/xuefu-2024/expected.yaml
 	@$(PY) -m engine.report.headline build/reports/check-demo.json build/reports/check-demo-2025.json build/reports/review-2024Q4.json \
 	  build/reports/alerts.json build/reports/stats-2024.json build/reports/supervision-2024Q2.json
 
-# Headless Chromium, a CJK font, LibreOffice (DOCX to PDF) and poppler (PDF to text/PNG) for the browser,
+# Headless Chromium, a CJK font, LibreOffice (DOCX to PDF; Calc opens the ledger template) and poppler (PDF to text/PNG) for the browser,
 # print and document tests (Debian packages; needs root or sudo).
-BROWSER_PKGS := chromium fonts-wqy-microhei libreoffice-writer-nogui poppler-utils
+BROWSER_PKGS := chromium fonts-wqy-microhei libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils
 browser:
 	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q . \
-	    || ! command -v soffice >/dev/null || ! command -v pdftotext >/dev/null; then \
+	    || ! command -v soffice >/dev/null || ! command -v pdftotext >/dev/null \
+	    || ! ls /usr/lib/libreoffice/program/libsclo.so >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS) >/dev/null \
 	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BROWSER_PKGS) >/dev/null; }; \
 	  elif command -v sudo >/dev/null; then sudo apt-get install -y -q $(BROWSER_PKGS) >/dev/null; \

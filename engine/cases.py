@@ -72,26 +72,39 @@ def _deadline_context(profile: Profile | None = None) -> FactContext:
 
 
 def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
-                 progress: Callable[[int, int], None] | None = None, profile: Profile | None = None) -> ImportReport:
+                 progress: Callable[[int, int], None] | None = None, profile: Profile | None = None,
+                 sheet: str | None = None, workers: int = 1) -> ImportReport:
     """Any bad file → every problem listed, nothing stored. Otherwise the cases are written in
     transactions of ``IMPORT_CHUNK`` cases, each all or nothing and serialised with every other writer:
     an import killed half-way leaves whole chunks behind, never half a case, and running it again
     finishes it (a stored case that has not changed is left as it is; a changed one is updated and the
-    change recorded). Concurrent imports of the same cases store each case once."""
-    loaded = load_paths(paths)
-    report = ImportReport(files=loaded.files, problems=list(loaded.problems))
-    if report.problems:
-        return report
+    change recorded). Concurrent imports of the same cases store each case once.
+
+    The input is read in bounded memory (``engine.ingest``: validated in ``workers`` processes, the
+    valid cases spilled to a temporary directory and read back a chunk at a time); ``sheet``: of each
+    ledger, only this sheet."""
+    from .ingest import staged
+
+    with staged(paths, sheet=sheet, workers=workers) as loaded:
+        report = ImportReport(files=loaded.files, problems=list(loaded.problems))
+        if report.problems:
+            return report
+        _write_chunks(store, loaded.chunks(IMPORT_CHUNK), loaded.count, report, actor=actor, progress=progress,
+                      profile=profile)
+    return report
+
+
+def _write_chunks(store: Store, chunks: Iterable[list[LoadedCase]], total: int, report: ImportReport, *, actor: str,
+                  progress: Callable[[int, int], None] | None, profile: Profile | None) -> None:
+    """Each chunk in its own transaction, all or nothing (see ``import_paths``)."""
     workflows = default_workflows()
     ctx = _deadline_context(profile)
-    total = len(loaded.cases)
 
     def rows_of(case: Any) -> list[dict[str, Any]]:
         return deadline_rows_for(case, ctx)
 
     done = 0
-    for start in range(0, total, IMPORT_CHUNK):
-        chunk = loaded.cases[start:start + IMPORT_CHUNK]
+    for chunk in chunks:
         counts = {"new": 0, "updated": 0, "unchanged": 0}
         stored: list[LoadedCase] = []
         with store.writing() as session, session.no_autoflush:
@@ -122,7 +135,6 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
         done += len(chunk)
         if progress:
             progress(done, total)
-    return report
 
 
 IMPORT_CHUNK = 5000

@@ -75,7 +75,36 @@ class CheckResult:
     def exit_code(self) -> int:
         if self.all_problems or self.failures:
             return 2
-        return 1 if any(f.severity == "error" for f in self.findings) else 0
+        return 1 if any(s == "error" for c in self.cases for s in _severities(c.findings)) else 0
+
+    def finding_count(self) -> int:
+        return sum(len(c.findings) for c in self.cases)
+
+    def iter_findings(self) -> Iterator[Finding]:
+        """``findings`` one at a time, in the same order, never all at once: the cases sorted by (agency,
+        case id), each key's findings sorted by the rest of ``Finding.sort_key`` (a stable sort of all the
+        findings by that key gives exactly this)."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for n, c in enumerate(self.cases):
+            if c.findings:
+                if any(key != (c.agency, c.case_id) for key in _keys(c.findings)):   # never so: the old way
+                    yield from self.findings
+                    return
+                groups.setdefault((c.agency, c.case_id), []).append(n)
+        for _, numbers in sorted(groups.items(), key=lambda item: item[0]):
+            yield from sort_findings([f for n in numbers for f in self.cases[n].findings])
+
+
+def _keys(findings: Any) -> Iterator[tuple[str, str]]:
+    if hasattr(findings, "keys"):
+        return findings.keys()
+    return ((f.agency, f.case_id) for f in findings)
+
+
+def _severities(findings: Any) -> Iterator[str]:
+    if hasattr(findings, "severities"):
+        return findings.severities()
+    return (f.severity for f in findings)
 
 
 class Checker:

@@ -62,6 +62,27 @@ def _format(fmt, output: Optional[Path], allowed: tuple[str, ...] | None = None)
     return resolve_format(fmt.value if fmt is not None else None, output, allowed or FORMATS)
 
 
+SHEET_HELP = ("只读各台账（.xlsx）中此名称的工作表；默认按表头找出数据表 / read only the sheet of this name in each "
+              "ledger (.xlsx); by default the data sheets are found by their headers")
+WORKERS_HELP = "工作进程数（每个进程完整地读取、校验、判断一部分输入）/ worker processes (each reads, validates and judges a share)"
+
+
+def _sheet(sheet: Optional[str], paths: Optional[list[Path]]) -> Optional[str]:
+    """``--sheet`` is for ledgers: given without any .xlsx among the inputs it is a usage error, not ignored."""
+    if sheet is None:
+        return None
+    from .loader import iter_case_files
+
+    try:
+        ledgers = any(p.suffix.lower() == ".xlsx" for p in iter_case_files(paths or []))
+    except FileNotFoundError:
+        return sheet                          # the missing path is reported where it is read
+    if not ledgers:
+        raise typer.BadParameter("只用于 Excel 台账（.xlsx），所给输入中没有台账 / applies to Excel ledgers (.xlsx): "
+                                 "none is among the inputs", param_hint="--sheet")
+    return sheet
+
+
 PARTITION_HELP = "K/N: judge only the K-th of N disjoint shares of the input (files by position, stored cases by row id)"
 
 
@@ -81,28 +102,28 @@ def check(
     partition: Optional[str] = typer.Option(None, "--partition", help=PARTITION_HELP),
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
 ) -> None:
     """案卷检查：检查案卷文件或库中的案件 / audit case files, or the cases of a store."""
-    from .report.json_report import render_check_json
+    from .report.json_report import write_check_json
     from .report.terminal import render_check
     from .safe_io import atomic_output, check_output
 
     chosen = _format(fmt, output)
     check_output(output)
     result, _ = _run_check(paths, db, agency, _date(as_of, "--as-of"), profile, calendar_dir, workers, lang, "check",
-                           partition=partition)
+                           partition=partition, sheet=_sheet(sheet, paths))
     if chosen in ("html", "xlsx", "docx"):
         from .report.builders import check_document
         from .report.render import write
 
         write(check_document(result, masked=not unmask), chosen, output, verbose)
-    elif chosen == "json":
-        text = render_check_json(result)
+    elif chosen == "json":                 # written as it is made: 200,000 findings never held as one text
         if output:
-            with atomic_output(output) as target:
-                target.write_text(text + "\n", encoding="utf-8")
+            with atomic_output(output) as target, target.open("w", encoding="utf-8") as fh:
+                write_check_json(result, fh)
         else:
-            sys.stdout.write(text + "\n")
+            write_check_json(result, sys.stdout)
     else:
         from .report.render import NARROW, render_terminal
 
@@ -123,12 +144,12 @@ def check(
     raise typer.Exit(result.exit_code)
 
 
-def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str]):
+def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str], sheet: Optional[str] = None):
     """The cases of the given files, or else of the store (which is returned too)."""
     from .loader import load_paths
 
     if paths:
-        return load_paths(paths), None
+        return load_paths(paths, sheet), None
     if db is None:
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
     from .cases import stored_cases
@@ -143,7 +164,8 @@ def _load_cases(paths: Optional[list[Path]], db: Optional[str], agency: Optional
 
 def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[str], day: dt.date, profile: str,
                calendar_dir: Optional[Path], workers: int, lang: Lang, kind: str, keep: bool = True,
-               quarter: Optional[str] = None, partition: Optional[str] = None, retain=None):
+               quarter: Optional[str] = None, partition: Optional[str] = None, retain=None,
+               sheet: Optional[str] = None):
     """Judge files or the store with the parallel runner; (``keep``) keep a whole-store run in the store.
     ``retain(result)``: keep only the verdicts the report needs (a million reviewed files stay small)."""
     from .calendar import default_calendar
@@ -155,7 +177,7 @@ def _run_check(paths: Optional[list[Path]], db: Optional[str], agency: Optional[
 
     share = Partition.parse(partition)
     if paths:
-        source: FileSource | StoreSource = FileSource(tuple(str(p) for p in paths))
+        source: FileSource | StoreSource = FileSource(tuple(str(p) for p in paths), sheet)
         store = None
     elif db is None:
         raise typer.BadParameter("give case files or directories, or --db", param_hint="PATHS")
@@ -207,6 +229,7 @@ def review(
     rubric_name: str = typer.Option("tianjin", "--rubric", help="scoring rubric: a name under rules/rubrics/ "
                                     "(tianjin, zhejiang) or a YAML path"),
     district: Optional[str] = typer.Option(None, "--district", help=DISTRICT_HELP),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
 ) -> None:
     """季度案卷评查：评分、否决项、等级、汇总；有不合格案卷时退出码 1 / quarterly case-file review: score, veto
     items, grade, summaries. Exit 1 if a file fails."""
@@ -237,7 +260,7 @@ def review(
         return r.score is not None or r.problem is not None or r.failure is not None or r.case_id in wanted
 
     result, rulebook = _run_check(paths, db, agency, day, profile, None, workers, lang, "review", keep=False,
-                                  quarter=quarter, partition=partition, retain=retain)
+                                  quarter=quarter, partition=partition, retain=retain, sheet=_sheet(sheet, paths))
     notes = None
     if store is not None:
         from .store.review_notes import load_notes
@@ -286,6 +309,7 @@ def alerts(
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
     district: Optional[str] = typer.Option(None, "--district", help=DISTRICT_HELP),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
 ) -> None:
     """期限预警：即将超期或已超期的期限，最紧急的在前；有超期时退出码 1 / deadlines about to be missed or missed,
     most urgent first. Exit 1 if any is overdue."""
@@ -306,7 +330,7 @@ def alerts(
     chosen = _format(fmt, output)
     problems: list[str] = []
     if paths:
-        loaded, _ = _load_cases(paths, None, agency)
+        loaded, _ = _load_cases(paths, None, agency, _sheet(sheet, paths))
         ctx = FactContext(calendar, day, load_profile(profile), default_workflows(),
                           PartyHistory(c.case for c in loaded.cases))
         found = find_alerts(loaded.cases, ctx, within=within, agency=agency, lang=lang.value)
@@ -367,6 +391,7 @@ def stats(
     verbose: bool = typer.Option(False, "--verbose", help=VERBOSE_HELP),
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
 ) -> None:
     """年度行政执法统计：年度报告“基本情况”部分的数字 / annual statistics: the figures of an annual report's
     基本情况 section."""
@@ -381,7 +406,7 @@ def stats(
     chosen = _format(fmt, output)
 
     check_output(output)
-    loaded, stats_store = _load_cases(paths, db, agency)
+    loaded, stats_store = _load_cases(paths, db, agency, _sheet(sheet, paths))
     cases = [c.case for c in loaded.cases]
     profiles = {}
     for code in sorted({c.agency.code for c in cases}):
@@ -494,6 +519,8 @@ def import_(
     checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="只追加的检查点目录 / append-only "
                                                "checkpoint directory (default $CASECHECK_CHECKPOINTS)"),
     lang: Lang = typer.Option(Lang.zh, "--lang", help="问题用中文或英文 / problems in zh | en"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
+    workers: int = typer.Option(2, "--workers", min=1, max=64, help=WORKERS_HELP),
 ) -> None:
     """案卷导入：任一文件有错则不导入；分批提交，中断后重新运行即可续完；已存环节从不改写，文件与库中记录矛盾即为冲突
     （退出码 1）/ import case files into the store: any bad file, nothing stored; written in committed chunks
@@ -509,7 +536,7 @@ def import_(
     with Progress(TextColumn("导入 / importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("import", total=None)
-        report = import_paths(store, paths, actor=_actor(by),
+        report = import_paths(store, paths, actor=_actor(by), sheet=_sheet(sheet, paths), workers=workers,
                               progress=lambda n, total: bar.update(task, completed=n, total=total))
     if report.problems:
         for problem in report.problems:
@@ -798,13 +825,26 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
-                                       help="显示版本 / show the version")) -> None:
+                                       help="显示版本 / show the version"),
+          lang: Lang = typer.Option(Lang.zh, "--lang", help="帮助与用法错误的语言（也可写在命令之后）/ the language of "
+                                    "help and usage errors (may follow the command too)")) -> None:
     """casecheck — 行政执法案卷程序合规检查 / procedure-compliance checks for enforcement case files"""
 
 
+from .cli_lang import localize as _localize  # noqa: E402  (every help text 中文 / English; --lang en: English)
+
+_localize(app)
+
+
 def main() -> None:
+    from .cli_lang import argv_lang, command_args, english_command, show_usage_error
+
+    lang = argv_lang()
     try:
-        code = app(standalone_mode=False)
+        command = typer.main.get_command(app)
+        if lang == "en":
+            english_command(command)
+        code = command(args=command_args(command, sys.argv[1:]), standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -826,9 +866,8 @@ def main() -> None:
                                    f"{_neutral(str(exc))}", soft_wrap=True, markup=True)
         sys.exit(1 if refused else 2)
     except typer.TyperException as exc:      # usage errors (bad option, bad value): typer's ClickException
-        show = getattr(exc, "show", None)
-        if show:
-            show()
+        if hasattr(exc, "format_message"):
+            show_usage_error(exc, lang)          # Chinese with the English beside it; English with --lang en
         else:
             Console(stderr=True).print(f"[red]用法错误 / usage error:[/red] {exc}")
         sys.exit(2)

@@ -101,3 +101,69 @@ def late_words(late: int | None, unit: str, lang: str) -> str:
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
+
+
+_NAMES = tuple(Finding.model_fields)
+_FIELD_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+class Findings:
+    """A case's findings held as tuples of their values, about a quarter of the objects' size: what the
+    parallel run sends back from its workers and what a report of 100,000 cases keeps. Read back they
+    are the same ``Finding`` objects (equal, same order, same fields set); a sequence, not a list."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, findings: Any = ()) -> None:
+        rows = []
+        for f in findings:
+            values = tuple(tuple(v) if n == "events" else v for n, v in zip(_NAMES, (getattr(f, n) for n in _NAMES)))
+            fields = frozenset(f.model_fields_set)
+            rows.append((values, _FIELD_SETS.setdefault(fields, fields)))
+        self._rows = tuple(rows)
+
+    @staticmethod
+    def _finding(row: tuple[tuple[Any, ...], frozenset[str]]) -> Finding:
+        values, fields = row
+        data = dict(zip(_NAMES, values))
+        data["events"] = list(data["events"])
+        return Finding.model_construct(_fields_set=set(fields), **data)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Any:
+        return (self._finding(r) for r in self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._finding(r) for r in self._rows[index]]
+        return self._finding(self._rows[index])
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Findings):
+            return self._rows == other._rows
+        if isinstance(other, (list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Findings({list(self)!r})"
+
+    def severities(self) -> Any:
+        index = _NAMES.index("severity")
+        return (values[index] for values, _ in self._rows)
+
+    def keys(self) -> Any:
+        """(agency, case id) of each finding."""
+        a, c = _NAMES.index("agency"), _NAMES.index("case_id")
+        return ((values[a], values[c]) for values, _ in self._rows)
+
+    def __getstate__(self) -> Any:
+        return self._rows
+
+    def __setstate__(self, rows: Any) -> None:
+        self._rows = tuple((values, _FIELD_SETS.setdefault(fields, fields)) for values, fields in rows)

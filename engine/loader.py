@@ -313,12 +313,14 @@ def _decided(raw: Any) -> bool:
 INSPECTION_CAP_FROM = "2025-01-01"      # the first year inspection.yearly_cap counts (in force 2025-07-01)
 
 
-def load_file(path: Path, decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:
+def load_file(path: Path, decided_only: bool = False,
+              sheet: str | None = None) -> tuple[list[LoadedCase], list[InputProblem]]:
     """The file's valid cases and its problems. ``decided_only``: validate only the cases with a
-    decision event (the first-offence look-back's pass needs nothing else)."""
+    decision event (the first-offence look-back's pass needs nothing else). ``sheet``: of a ledger,
+    read only this sheet (``--sheet``)."""
     name = str(path)
     if path.suffix.lower() == ".xlsx":
-        return _load_ledger(path)
+        return _load_ledger(path, sheet)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -352,7 +354,7 @@ def load_file(path: Path, decided_only: bool = False) -> tuple[list[LoadedCase],
     return loaded, problems
 
 
-def _load_ledger(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
+def _load_ledger(path: Path, sheet: str | None = None) -> tuple[list[LoadedCase], list[InputProblem]]:
     from .ledger import read_ledger
 
     name = str(path)
@@ -362,7 +364,7 @@ def _load_ledger(path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
                                      message_en=f"file is larger than {MAX_FILE_BYTES:,} bytes: split it")]
     except OSError as exc:
         return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
-    return _Ledger(name).load(path)
+    return _Ledger(name).load(path, sheet)
 
 
 class _Ledger:
@@ -384,21 +386,27 @@ class _Ledger:
             self.loaded += loaded
             self.invalid += found
 
-    def load(self, path: Path) -> tuple[list[LoadedCase], list[InputProblem]]:
+    def load(self, path: Path, sheet: str | None = None) -> tuple[list[LoadedCase], list[InputProblem]]:
         from .ledger.read import Problems, read_ledger
 
         self.problems = Problems(self.name)
-        _, problems = read_ledger(path, emit=self, problems=self.problems)
-        sheets: dict[str, int] = {}
-        for p in problems + self.invalid:         # sheets in the order the reading met them
-            sheets.setdefault(p.file, len(sheets))
+        _, problems = read_ledger(path, sheet, emit=self, problems=self.problems)
+        return self.loaded, ledger_problem_order(self.name, problems + self.invalid)
 
-        def key(p: InputProblem) -> tuple[int, int]:
-            head, _, rest = p.field.partition(".")
-            number = rest.split(".", 1)[0]
-            return (-1 if p.file == self.name else sheets.get(p.file, 0),
-                    int(number) if head == "rows" and number.isdigit() else 0)
-        return self.loaded, sorted(problems + self.invalid, key=key)
+
+def ledger_problem_order(name: str, problems: list[InputProblem]) -> list[InputProblem]:
+    """A ledger's problems sorted by sheet (in the order the list first names them; the file's own
+    problems first) and row, otherwise in the order given."""
+    sheets: dict[str, int] = {}
+    for p in problems:
+        sheets.setdefault(p.file, len(sheets))
+
+    def key(p: InputProblem) -> tuple[int, int]:
+        head, _, rest = p.field.partition(".")
+        number = rest.split(".", 1)[0]
+        return (-1 if p.file == name else sheets.get(p.file, 0),
+                int(number) if head == "rows" and number.isdigit() else 0)
+    return sorted(problems, key=key)
 
 
 def load_ledger_chunk(chunk: Any, decided_only: bool = False) -> tuple[list[LoadedCase], list[InputProblem]]:
@@ -425,8 +433,9 @@ def _validate_rows(name: str, rows: list[Any], problems: list[InputProblem]) -> 
     return loaded, problems
 
 
-def load_paths(paths: Iterable[str | Path]) -> LoadResult:
-    """Load every case under ``paths``; duplicated case ids (per agency) are problems too."""
+def load_paths(paths: Iterable[str | Path], sheet: str | None = None) -> LoadResult:
+    """Load every case under ``paths``; duplicated case ids (per agency) are problems too. ``sheet``: of
+    each ledger, read only this sheet."""
     result = LoadResult()
     try:
         files = list(iter_case_files(paths))
@@ -436,7 +445,7 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
     seen: dict[tuple[str, str], str] = {}
     for path in files:
         result.files += 1
-        loaded, problems = load_file(path)
+        loaded, problems = load_file(path, sheet=sheet)
         result.problems.extend(problems)
         for item in loaded:
             key = (item.case.agency.code, item.case.case_id)

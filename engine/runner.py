@@ -40,6 +40,7 @@ from typing import Any, Iterator, Sequence
 from .check import CaseResult, Checker
 from .errors import CasecheckError, InputProblem
 from .exemptions import PartyHistory, PriorViolation
+from .findings import Findings
 from .loader import LoadedCase, iter_case_files, load_file
 
 __all__ = ["RunSpec", "Partition", "FileSource", "StoreSource", "run"]
@@ -81,6 +82,7 @@ class RunSpec:
 @dataclass(frozen=True)
 class FileSource:
     paths: tuple[str, ...]
+    sheet: str | None = None           # of each ledger, read only this sheet (``--sheet``)
 
     def units(self, partition: Partition | None = None) -> list[tuple[str, ...]]:
         files = list(iter_case_files(self.paths))
@@ -94,7 +96,7 @@ class FileSource:
                 if group:
                     units.append(tuple(group))
                     group, size = [], 0
-                units.extend(_ledger_chunks(f))
+                units.extend(_ledger_chunks(f, self.sheet))
                 continue
             group.append(str(f))
             try:
@@ -117,16 +119,16 @@ class FileSource:
         cases: list[LoadedCase] = []
         problems: list[InputProblem] = []
         for name in unit:
-            loaded, found = load_file(Path(name), decided_only=decided_only)
+            loaded, found = load_file(Path(name), decided_only=decided_only, sheet=self.sheet)
             cases.extend(loaded)
             problems.extend(found)
         return cases, problems
 
 
-_CHUNKS: dict[tuple[str, int, int], list[Any]] = {}
+_CHUNKS: dict[tuple[str, int, int, str | None], list[Any]] = {}
 
 
-def _ledger_chunks(path: Path) -> list[Any]:
+def _ledger_chunks(path: Path, sheet: str | None = None) -> list[Any]:
     """A ledger's rows as chunk units (``engine.ledger.read.split_ledger``), split once per run in a
     temporary directory removed at exit."""
     import atexit
@@ -138,13 +140,13 @@ def _ledger_chunks(path: Path) -> list[Any]:
         stat = path.stat()
     except OSError:
         return [(str(path),)]                   # load_file reports it
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    key = (str(path), stat.st_mtime_ns, stat.st_size, sheet)
     if stat.st_size > MAX_LEDGER_BYTES:
         return [(str(path),)]
     if key not in _CHUNKS:
         directory = tempfile.mkdtemp(prefix="casecheck-ledger-")
         atexit.register(shutil.rmtree, directory, True)
-        _CHUNKS[key] = split_ledger(path, Path(directory))
+        _CHUNKS[key] = split_ledger(path, Path(directory), sheet)
     return _CHUNKS[key]
 
 
@@ -252,6 +254,7 @@ def _judge(checker: Checker, cases: Sequence[LoadedCase]) -> list[CaseResult]:
         if bounds is not None:
             result.score = score_case(result, bounds[0], bounds[1], spec.agency, _STATE["grades"])
         result.loaded = None
+        result.findings = Findings(result.findings)    # tuples, not objects: a quarter of the size to send and keep
         out.append(result)
     return out
 

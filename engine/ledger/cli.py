@@ -29,20 +29,18 @@ def template(
 def check(
     path: Path = typer.Argument(..., help="台账文件 / the ledger (.xlsx)"),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="只读此工作表 / read only this sheet"),
-    lang: str = typer.Option("zh", "--lang", help="zh | en"),
+    lang: str = typer.Option("zh", "--lang", help="问题用中文或英文 / problems in zh | en"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出 / JSON output"),
+    workers: int = typer.Option(2, "--workers", min=1, max=64, help="工作进程数 / worker processes"),
 ) -> None:
     """检查台账能否读取：列出全部问题（工作表、行、列、值、改法），不导入 / read a ledger and list every
     problem (sheet, row, column, value, fix) without importing. Exit 2 when there is any."""
-    from ..loader import validate_case
-    from .read import read_ledger
+    from ..ingest import staged
 
-    rows, problems = read_ledger(path, sheet)
-    cases = 0
-    for row in rows:
-        case, found = validate_case(row.raw, str(path))
-        problems.extend(found)
-        cases += case is not None
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter(f"{lang!r}：只能是 zh 或 en / one of zh, en", param_hint="--lang")
+    with staged([path], sheet=sheet, workers=workers, spill=False) as read:   # what import would say, row by row
+        cases, problems = read.count, read.problems
     if as_json:
         sys.stdout.write(json.dumps({"cases": cases, "problems": [p.as_dict() | {"message_en": p.message_en}
                                                                   for p in problems]}, ensure_ascii=False, indent=2) + "\n")

@@ -554,12 +554,12 @@ class _Splitter:
         self.rows = []
 
 
-def split_ledger(path: Path, directory: Path) -> list[LedgerChunk]:
-    """The ledger as chunks of ``CHUNK_ROWS`` rows in ``directory`` (the problems of its layout travel in
-    the chunk that follows them)."""
+def split_ledger(path: Path, directory: Path, sheet_name: str | None = None) -> list[LedgerChunk]:
+    """The ledger (or its sheet ``sheet_name``) as chunks of ``CHUNK_ROWS`` rows in ``directory`` (the
+    problems of its layout travel in the chunk that follows them)."""
     problems = Problems(str(path))
     splitter = _Splitter(path, directory, problems)
-    _, items = read_ledger(path, emit=splitter, problems=problems)
+    _, items = read_ledger(path, sheet_name, emit=splitter, problems=problems)
     splitter.flush(final=True)
     if items and not splitter.chunks:          # pragma: no cover - flush writes every problem
         raise AssertionError("problems without a chunk")
