@@ -557,8 +557,8 @@ def verify(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
                                               "$CASECHECK_KEY)"),
            checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="the checkpoint directory "
                                                       "(default $CASECHECK_CHECKPOINTS)"),
-           workers: int = typer.Option(2, "--workers", min=1, max=64, help="processes checking the cases"),
-           deep: bool = typer.Option(False, "--deep", help="recompute every case's deadlines from its events, "
+           workers: int = typer.Option(2, "--workers", min=1, max=64, help="检查案件的进程数 / processes checking the cases"),
+           deep: bool = typer.Option(False, "--deep", help="按事件重新计算每个案件的期限，已签名检查点摘要覆盖的也重算 / recompute every case's deadlines from its events, "
                                      "also where the signed checkpoint's digest covers them")
            ) -> None:
     """防篡改校验：每个事件的哈希链、案件头、人员与当事人记录、期限与事件是否一致、库与最新签名检查点是否一致；

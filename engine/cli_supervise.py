@@ -88,7 +88,7 @@ def issue_cmd(
                                 "findings of --case and --rule are added)"),
     requirement: str = typer.Option(..., "--requirement", help="整改要求 / what the agency must do"),
     deadline: str = typer.Option(..., "--deadline", help="整改期限 YYYY-MM-DD / rectification deadline"),
-    kind: str = typer.Option("notice", "--kind", help="notice（监督通知书） | opinion（监督意见书）"),
+    kind: str = typer.Option("notice", "--kind", help="文书种类：notice（监督通知书）或 opinion（监督意见书）/ notice | opinion"),
     basis: str = typer.Option("", "--basis", help="法律依据（指明案卷和规则时取其依据） / the legal basis (else the "
                               "findings')"),
     district: Optional[str] = typer.Option(None, "--district", help="监督辖区（rules/districts/） / the "
@@ -162,7 +162,7 @@ def list_cmd(
     agency: Optional[str] = typer.Option(None, "--agency", help="只列此机关 / only this agency"),
     district: Optional[str] = typer.Option(None, "--district", help="只列此辖区 / only this district's agencies"),
     overdue: bool = typer.Option(False, "--overdue", help="只列逾期未整改 / only those overdue"),
-    state: Optional[str] = typer.Option(None, "--state", help="issued | replied | returned | closed"),
+    state: Optional[str] = typer.Option(None, "--state", help="状态：issued 待整改、replied 已报整改待审核、returned 退回重新整改、closed 已销号 / issued | replied | returned | closed"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="判断逾期的日期（默认今天） / the day overdue is judged"),
     fmt: str = typer.Option("table", "--format", help="table | json"),
     lang: str = typer.Option("zh", "--lang", help="zh | en"),
@@ -199,7 +199,7 @@ def show_cmd(
     notice_id: int = typer.Argument(..., help="监督文书编号 / the notice's id"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="写成 DOCX 文书 / write the notice as DOCX"),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="判断逾期的日期 / the day overdue is judged"),
-    fmt: str = typer.Option("table", "--format", help="table | json | docx"),
+    fmt: str = typer.Option("table", "--format", help="输出格式 / table | json | docx"),
     lang: str = typer.Option("zh", "--lang", help="zh | en"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:

@@ -180,10 +180,11 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
                   key: Optional[Path] = typer.Option(None, "--key", help="default $CASECHECK_KEY"),
                   checkpoints: Optional[Path] = typer.Option(None, "--checkpoints",
                                                              help="default $CASECHECK_CHECKPOINTS"),
-                  if_changed: bool = typer.Option(False, "--if-changed", help="seal only if something was "
+                  if_changed: bool = typer.Option(False, "--if-changed", help="自上次检查点以来有写入才签署（供定时任务）/ seal only if something was "
                                                   "written since the last checkpoint (for cron)")) -> None:
-        """Sign a checkpoint of the whole store (case count, every case head, root, change log); refused
-        when the store contradicts the previous checkpoint."""
+        """签署全库检查点（案件数、各案件链头、根、变更记录）；库与上一检查点矛盾时拒绝 / Sign a checkpoint of the whole
+        store (case count, every case head, root, change log); refused when the store contradicts the previous
+        checkpoint."""
         from .store import Store
         from .store.trail import unchanged_since_checkpoint
 
