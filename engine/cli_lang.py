@@ -273,6 +273,9 @@ def wants_english(argv: list[str]) -> bool:
     return any(a == "--lang=en" or (a == "--lang" and argv[i + 1:i + 2] == ["en"]) for i, a in enumerate(argv))
 
 
+USAGE = ("用法 / Usage: ", "Usage: ")     # the usage line's prefix in Chinese (with the English) and in English
+
+
 def set_language(lang: str) -> None:
     """Typer's own words (panel headings, defaults, the --help option) in ``lang``."""
     from typer import rich_utils
@@ -292,6 +295,17 @@ def set_language(lang: str) -> None:
 
     get_help_option._casecheck_original = original  # type: ignore[attr-defined]
     core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
+
+    from typer._click import formatting
+
+    write_usage = getattr(formatting.HelpFormatter.write_usage, "_casecheck_original",
+                          formatting.HelpFormatter.write_usage)
+
+    def usage_line(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, USAGE[pick] if prefix is None else prefix)
+
+    usage_line._casecheck_original = write_usage  # type: ignore[attr-defined]
+    formatting.HelpFormatter.write_usage = usage_line  # type: ignore[method-assign]
 
 
 def english_command(command: Any) -> Any:
@@ -394,7 +408,8 @@ def show_usage_error(exc: Any, lang: str) -> None:
         usage = ctx.get_usage()
         path = ctx.command_path
         if lang == "zh":
-            err.print(escape(usage.replace("Usage:", "用法 / Usage:", 1)), soft_wrap=True)
+            err.print(escape(usage if usage.startswith(USAGE[0]) else usage.replace("Usage:", USAGE[0].rstrip(), 1)),
+                      soft_wrap=True)
             err.print(escape(f"查看帮助 / Try '{path} --help' for help."), soft_wrap=True)
         else:
             err.print(escape(usage), soft_wrap=True)

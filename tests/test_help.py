@@ -66,6 +66,7 @@ def test_help_in_chinese_and_in_english(command):
     zh, en = _run(*command, "--help"), _run(*command, "--help", "--lang", "en")
     assert zh.returncode == en.returncode == 0, (zh.stderr, en.stderr)
     assert "选项 / Options" in zh.stdout and "显示此帮助并退出" in zh.stdout
+    assert "用法 / Usage: " in zh.stdout and "用法" not in en.stdout and "Usage: " in en.stdout
     assert "Options" in en.stdout and "Show this message and exit." in en.stdout
     chinese = [line for line in (raw.strip("│ ") for raw in en.stdout.splitlines()) if chinese_first(line)]
     assert not chinese, chinese            # a Chinese term in an English sentence (基本情况 section) is fine
@@ -74,7 +75,7 @@ def test_help_in_chinese_and_in_english(command):
 def test_usage_errors_in_chinese_and_in_english():
     zh = _run("check", "--bogus")
     assert zh.returncode == 2 and "没有此选项 --bogus" in zh.stderr and "No such option" in zh.stderr
-    assert "用法 / Usage: " in zh.stderr and "Traceback" not in zh.stderr
+    assert zh.stderr.count("用法 / Usage: ") == 1 and "用法 / 用法" not in zh.stderr and "Traceback" not in zh.stderr
     en = _run("check", "--bogus", "--lang", "en")
     assert en.returncode == 2 and "No such option: --bogus" in en.stderr and not CJK.search(en.stderr)
     missing = _run("review", "fixtures/demo")
