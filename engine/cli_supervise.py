@@ -56,10 +56,25 @@ def _agencies(agency: Optional[str], district: Optional[str]) -> Optional[list[s
     return [agency] if agency else None
 
 
+def _proof(proof: str, lang: str) -> str:
+    """How the actor was established, in the DOCX's words (the stored value is one of ``engine.cases.PROOFS``)."""
+    from .report.supervision_docx import PROOF_TITLES
+
+    words = PROOF_TITLES.get(proof)
+    return words[0 if lang == "zh" else 1] if words else proof
+
+
+def _agency(code: str) -> str:
+    """The agency's name for a reader (its code when no profile names it)."""
+    from .supervision import _agency_name
+
+    return _agency_name(code)
+
+
 def _print_notice(view, lang: str, day: dt.date) -> None:
     zh = lang == "zh"
     out = Console()
-    out.print(f"[bold]{view.number}[/bold]  {view.kind_title(lang)} · {view.agency} · "
+    out.print(f"[bold]{view.number}[/bold]  {view.kind_title(lang)} · {_agency(view.agency)} · "
               f"{view.state_label(lang, day)}", soft_wrap=True, markup=True)
     from .cli import _neutral
 
@@ -67,7 +82,7 @@ def _print_notice(view, lang: str, day: dt.date) -> None:
                                     ("规则", "rules", "、".join(view.rule_ids) or "—"),
                                     ("问题", "problem", view.problem), ("依据", "basis", view.basis),
                                     ("要求", "requirement", view.requirement),
-                                    ("发出", "issued", f"{view.issued_on} {view.by}（{view.proof}）"),
+                                    ("发出", "issued", f"{view.issued_on} {view.by}（{_proof(view.proof, lang)}）"),
                                     ("整改期限", "deadline", view.deadline.isoformat())):
         out.print(f"[bold]{name_zh if zh else name_en}[/bold]：{_neutral(value)}", soft_wrap=True)
     from .report.supervision_docx import ACTION_TITLES
@@ -75,7 +90,7 @@ def _print_notice(view, lang: str, day: dt.date) -> None:
     for s in view.steps:
         extra = (f"（新期限 {s['deadline']}）" if zh else f" (new deadline {s['deadline']})") if s["deadline"] else ""
         what = ACTION_TITLES[s["action"]][0 if zh else 1]
-        out.print(f"  {s['seq']}. {s['day']} {what}{extra} · {_neutral(s['by'])}（{s['proof']}） · "
+        out.print(f"  {s['seq']}. {s['day']} {what}{extra} · {_neutral(s['by'])}（{_proof(s['proof'], lang)}） · "
                   f"{_neutral(s['text'])}", soft_wrap=True)
 
 
@@ -186,7 +201,7 @@ def list_cmd(
             table.add_column(name, overflow="fold")
         for n in found:
             state_text = n.state_label(lang, day)
-            table.add_row(str(n.pk), n.number, n.agency, "、".join(n.case_ids) or "—", n.deadline.isoformat(),
+            table.add_row(str(n.pk), n.number, _agency(n.agency) if zh else n.agency, "、".join(n.case_ids) or "—", n.deadline.isoformat(),
                           f"[red]{state_text}[/red]" if n.overdue_on(day) else state_text)
         Console().print(table)
         if not found:

@@ -42,7 +42,7 @@ STATES = {"issued": ("待整改", "awaiting rectification"), "replied": ("已报
           "returned": ("退回重新整改", "returned"), "closed": ("已销号", "closed")}
 REGULATION_IN_FORCE = dt.date(2026, 2, 1)
 REGULATION = ("《行政执法监督条例》（国务院令第825号，2026年2月1日起施行）第二条、第六条",
-              "监督意见书、监督通知书及整改期限的具体条款未核实（来源：shared/domain/law-2024-2026.md，据官方问答）")
+              "监督意见书、监督通知书及整改期限的具体条款未核实，请以条例正式文本为准（第二条、第六条据国务院官方问答引用）")
 TIANJIN_BEFORE = ("《天津市行政执法监督规定》（津政令第9号，2014年10月1日起施行）第六条",
                   "（2026年2月1日前：《行政执法监督条例》尚未施行）")
 MAX_TEXT = 4000

@@ -155,6 +155,8 @@ def test_the_command_line_issues_replies_closes_lists_and_writes_the_docx(tmp_pa
     assert r.returncode == 0, r.stderr
     made = json.loads(r.stdout)
     assert made["state"] == "issued" and made["proof"] == "asserted" and made["issued_by"] == "张某"
+    shown = run("supervise", "show", str(made["id"]), "--db", db)
+    assert "南开区学府街道办事处" in shown.stdout and "自述（命令行 --by）" in shown.stdout, shown.stdout  # names, not codes
     listed = run("supervise", "list", "--as-of", "2026-12-21", "--db", db)
     assert listed.returncode == 1 and "逾期" in listed.stdout                   # an overdue notice: exit 1
     en = run("supervise", "list", "--as-of", "2026-12-21", "--lang", "en", "--db", db)

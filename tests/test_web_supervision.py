@@ -82,7 +82,7 @@ def test_issue_report_close_through_the_app(world):
     assert f"/supervision/{nid}" not in other.get("/supervision").text
 
     page = sup.get(where).text
-    assert 'id="close-form"' in page and "学府街道负责人" in page and "authenticated" in page
+    assert 'id="close-form"' in page and "学府街道负责人" in page and "登录验证" in page and "authenticated" not in page
     r = sup.post(f"{where}/close", data={"csrf": csrf_of(page), "decision": "accept", "text": "整改到位",
                                          "day": dt.date.today().isoformat()})
     assert r.status_code == 303

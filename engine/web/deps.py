@@ -106,12 +106,29 @@ def _state_labels(lang: str) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def agency_name(code: str) -> str:
+    """An agency's name from its profile, for a reader (the code itself when no profile names it)."""
+    from ..supervision import _agency_name
+
+    return _agency_name(code)
+
+
+def proof_label(proof: str, lang: str) -> str:
+    """How a step's author was established, in words (``engine.cases.PROOFS``)."""
+    from ..report.supervision_docx import PROOF_TITLES
+
+    words = PROOF_TITLES.get(proof)
+    return words[0 if lang == "zh" else 1] if words else proof
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Any:
     lang = get_lang(request)
     user = getattr(request.state, "user", None)
     context.update(request=request, lang=lang, t=t_factory(lang), user=user, label=lambda c: label(c, lang),
                    severity=lambda s: severity_label(s, lang), role_label=lambda r: role_label(r, lang),
-                   state_label=lambda s: _state_labels(lang).get(s, s), csrf=getattr(request.state, "csrf", ""), here=quote(request.url.path))
+                   state_label=lambda s: _state_labels(lang).get(s, s), csrf=getattr(request.state, "csrf", ""), here=quote(request.url.path),
+                   agency_name=agency_name, proof_label=lambda proof: proof_label(proof, lang))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
