@@ -38,6 +38,18 @@ class Alert:
     due: dt.date
     workdays_left: int           # negative: overdue by that many working days
     officers: str
+    estimated_from: int | None = None   # first year counted Monday–Friday: its holiday schedule is not loaded
+
+    def left_text(self, lang: str) -> str:
+        """``剩 3 个工作日`` / ``逾期 2 个工作日``; an estimate says so and why."""
+        n = abs(self.workdays_left)
+        if self.overdue:
+            return f"逾期 {n} 个工作日" if lang == "zh" else f"{n} working days overdue"
+        if self.estimated_from is None:
+            return f"剩 {n} 个工作日" if lang == "zh" else f"{n} working days left"
+        return (f"剩约 {n} 个工作日（{self.estimated_from} 年起放假安排未载入，按周一至周五估算）" if lang == "zh"
+                else f"about {n} working days left (no holiday schedule loaded from {self.estimated_from}: "
+                     "counted Monday to Friday)")
 
     @property
     def overdue(self) -> bool:
@@ -46,7 +58,8 @@ class Alert:
     def as_dict(self) -> dict[str, Any]:
         return {"case_id": self.case_id, "agency": self.agency, "file": self.file, "deadline": self.what,
                 "code": self.code, "from": self.start, "due": self.due.isoformat(),
-                "workdays_left": self.workdays_left, "overdue": self.overdue, "officers": self.officers}
+                "workdays_left": self.workdays_left, "overdue": self.overdue, "officers": self.officers,
+                "workdays_left_estimated_from": self.estimated_from}
 
 
 NEVER = dt.date(9999, 12, 31)

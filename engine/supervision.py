@@ -383,30 +383,32 @@ def rectification_alerts(store: Any, as_of: dt.date, *, within: int | None = Non
     for n in notices(store, agencies):
         if n.closed or n.issued_on > as_of:
             continue
-        left = _left(calendar, as_of, n.deadline)
+        left, estimated_from = _left(calendar, as_of, n.deadline)
         if within is not None and left > within:
             continue
         what = (f"{n.kind_title(lang)}整改（{n.number}，{n.state_label(lang)}）" if lang == "zh"
                 else f"rectification of {n.kind_title(lang)} {n.number} ({n.state_label(lang)})")
         out.append(Alert("、".join(n.case_ids) or "—", n.agency, f"supervision:{n.pk}", what, "supervision.rectification",
-                         n.issued_on.isoformat(), n.deadline, left, ""))
+                         n.issued_on.isoformat(), n.deadline, left, "", estimated_from))
     return sort_alerts(out)
 
 
-def _left(calendar: Any, as_of: dt.date, due: dt.date) -> int:
-    """Working days from ``as_of`` to ``due`` (negative: overdue). A deadline in a year the working-day
-    calendar does not cover yet (a rectification period often runs into the next year) is counted in
-    weekdays for the uncovered part: it can only be a while ahead, never overdue, on a covered as-of day."""
+def _left(calendar: Any, as_of: dt.date, due: dt.date) -> tuple[int, int | None]:
+    """Working days from ``as_of`` to ``due`` (negative: overdue), and the first year counted Monday to
+    Friday because no holiday schedule covers it (``None`` when the count is exact). A rectification period
+    often runs into a year whose schedule the State Council has not published yet: the part in such years
+    is an estimate, said so wherever the figure is shown (``Alert.left_text``), never a silent guess. It
+    can only be ahead, never overdue, on a covered as-of day."""
     from .alerts import workdays_left
     from .errors import CalendarError
 
     try:
-        return workdays_left(calendar, as_of, due)
+        return workdays_left(calendar, as_of, due), None
     except CalendarError:
         covered = dt.date(as_of.year, 12, 31)
         while True:
             try:
-                calendar._is_workday(covered + dt.timedelta(days=1))
+                calendar.is_workday(covered + dt.timedelta(days=1))
             except CalendarError:
                 break
             covered = dt.date(covered.year + 1, 12, 31)
@@ -415,7 +417,7 @@ def _left(calendar: Any, as_of: dt.date, due: dt.date) -> int:
         while day <= due:
             left += day.weekday() < 5
             day += dt.timedelta(days=1)
-        return left
+        return left, covered.year + 1
 
 
 def _agency_name(code: str) -> str:

@@ -112,6 +112,12 @@ def test_an_overdue_rectification_is_an_alert_and_in_the_supervisors_summary(sto
         ("xuefu", "supervision.rectification", True, D(2026, 12, 20)), ("nkcgw", "supervision.rectification", False, D(2027, 3, 1))]
     assert [a.agency for a in rectification_alerts(store, day, within=5)] == ["xuefu"]
     assert rectification_alerts(store, day, agencies=["nkcgw"], within=5) == []
+    exact, into_2027 = found
+    assert exact.estimated_from is None and exact.left_text("zh") == "逾期 2 个工作日"
+    # 2027's holiday schedule is not loaded: the days after 2026 are counted Monday–Friday, and said so
+    assert into_2027.estimated_from == 2027 and into_2027.workdays_left == 7 + 42     # 23–31 Dec 2026, then Jan–1 Mar 2027 in weekdays
+    assert into_2027.left_text("zh") == "剩约 49 个工作日（2027 年起放假安排未载入，按周一至周五估算）"
+    assert into_2027.left_text("en").startswith("about 49 working days left (no holiday schedule loaded from 2027")
     doc = Document("alerts", "zh", "t", {})
     add_supervisor_section(doc, store, ["xuefu", "nkcgw"], alerts=found, as_of=day)
     rows = {r["agency"]: r for r in doc.sections[0].rows}

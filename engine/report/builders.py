@@ -244,9 +244,7 @@ def alerts_document(found: list[Alert], lang: str, *, as_of: dt.date, within: in
                    ("within", _pick(lang, "预警范围（工作日）", "window (working days)"), within),
                    ("alerts", _pick(lang, "预警", "alerts"), len(found)),
                    ("overdue", _pick(lang, "已逾期", "overdue"), overdue)]
-    rows = [{"workdays_left": a.workdays_left, "status": _pick(lang, f"逾期 {-a.workdays_left} 个工作日",
-                                                                 f"{-a.workdays_left} working days overdue")
-             if a.overdue else _pick(lang, f"剩 {a.workdays_left} 个工作日", f"{a.workdays_left} working days left"),
+    rows = [{"workdays_left": a.workdays_left, "status": a.left_text("zh" if lang == "zh" else "en"),
              "due": a.due.isoformat(), "case_id": a.case_id, "agency": a.agency, "deadline": a.what, "code": a.code,
              "agency_name": names.get(a.agency, a.agency),
              "from": a.start, "officers": a.officers, "file": a.file, "overdue": a.overdue} for a in found]
