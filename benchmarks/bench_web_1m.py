@@ -37,8 +37,6 @@ import datetime as dt
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, table
+from benchmarks.common import ROOT, Serve, table
 
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -286,44 +284,6 @@ def add_users(url: str) -> dict[str, str]:
              agencies=[a[0] for a in AGENCIES])
     store.close()
     return {"officer": officer}
-
-
-# ---------------------------------------------------------------------------------------------- server
-class Serve:
-    """``casecheck serve --workers 2`` on 127.0.0.1 (a free port)."""
-
-    def __init__(self, url: str, log: Path, workers: int = 2):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--db", url, "--host", "127.0.0.1",
-                                      "--port", str(self.port), "--workers", str(workers)], cwd=ROOT,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    time.sleep(2)          # the second worker
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("serve did not start within 90 s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
-        self._log.close()
 
 
 def login(httpx: Any, base: str, user: str) -> Any:

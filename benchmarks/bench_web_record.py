@@ -30,9 +30,7 @@ import datetime as dt
 import json
 import os
 import resource
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +40,7 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from benchmarks.common import Serve, process_tree as _children  # noqa: E402,F401  (_children: bench_api imports it)
 
 PASSWORD = "bench-password"
 MAX_SECONDS = 30
@@ -110,67 +109,6 @@ def in_process(url: str, pks: list[int], day: str) -> list[float]:
 
 def _review(day: str) -> dict[str, Any]:
     return {"type": "legal_review", "date": day, "reviewer": "R1", "result": "approved", "documents": ["法制审核意见书"]}
-
-
-# ---------------------------------------------------------------------------------------------- server
-class Serve:
-    """``casecheck serve --workers N`` on 127.0.0.1 (a free port), in its own process group."""
-
-    def __init__(self, url: str, workers: int, log: Path):
-        from webkit import free_port
-
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.cli", "serve", "--db", url, "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers)], cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
-        import httpx
-
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(self.base + "/login", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("serve did not answer within 90 s")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU of the server's processes (its workers included), from /proc."""
-        total = 0.0
-        tick = os.sysconf("SC_CLK_TCK")
-        for pid in [self.proc.pid] + _children(self.proc.pid):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-            except (OSError, IndexError, ValueError):
-                pass
-        return total
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    try:
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            out += [int(child)] + _children(int(child))
-    except OSError:
-        pass
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- load
@@ -320,7 +258,7 @@ def run_store(kind: str, args: argparse.Namespace) -> list[str]:
         day = min(dt.date.today(), dt.date(2026, 12, 20)).isoformat()
         print(f"{kind}: {args.cases} open cases stored in {time.perf_counter() - t:.0f} s")
         guard = in_process(url, [next(pks) for _ in range(40)], day)
-        server = Serve(url, args.workers, Path(tmp.name) / "serve.log")
+        server = Serve(url, Path(tmp.name) / "serve.log", args.workers)
         try:
             sessions = [login(server.base) for _ in range(args.sessions)]
             one = []

@@ -1,9 +1,13 @@
-"""Shared by the benchmark scripts: a process-tree memory sampler and the figures table."""
+"""Shared by the benchmark scripts: a process-tree memory sampler, the figures table, and a real
+``casecheck serve`` process on 127.0.0.1 (a free port, its own process group, its CPU time from /proc)."""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -79,3 +83,67 @@ def _fmt(value: object) -> str:
 
 def _numeric(text: str) -> bool:
     return text.replace(",", "").replace(".", "").replace("×", "").replace("%", "").strip().isdigit()
+
+
+def process_tree(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (from /proc), children before grandchildren."""
+    out = []
+    try:
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            out += [int(child)] + process_tree(int(child))
+    except OSError:
+        pass
+    return out
+
+
+class Serve:
+    """``casecheck serve --db URL --workers N`` on 127.0.0.1 at a free port, in its own process group, its
+    output in ``log``. Ready when ``/login`` answers 200, bounded at 90 s. Traffic goes to 127.0.0.1 only."""
+
+    def __init__(self, url: str, log: Path, workers: int = 2):
+        import httpx
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._log = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "serve", "--db", url, "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)], cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._log.close()
+                raise RuntimeError(f"serve exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(self.base + "/login", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("serve did not answer within 90 s")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server's processes (its workers included), from /proc."""
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in [self.proc.pid] + process_tree(self.proc.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if not self._log.closed:
+            self._log.close()

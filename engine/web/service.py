@@ -480,7 +480,7 @@ def ics_feed(store: Store, user: User, lang: str = "zh") -> str:
                   f"DTSTART;VALUE=DATE:{a.due:%Y%m%d}", f"DTEND;VALUE=DATE:{a.due + dt.timedelta(days=1):%Y%m%d}",
                   _fold("SUMMARY:" + _ics_text(f"{a.case_id} {a.what}")),
                   _fold("DESCRIPTION:" + _ics_text(f"{a.agency} · {a.case_id} · {a.what} · 到期 {a.due} · "
-                                                   a.left_text("zh"))),
+                                                   + a.left_text("zh"))),
                   "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return "\r\n".join(lines) + "\r\n"
