@@ -158,6 +158,10 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
                                                       f"#{seq} 之后被修改或删除 / change-log rows up to "
                                                       f"#{changes['upto']} were edited or deleted after checkpoint "
                                                       f"#{seq} ({changes['count']} sealed, {count} now)"))
+    if derived:
+        from .audit_case_checks import verify_case_checks  # the case list's check cache against its runs
+
+        report.broken.extend(verify_case_checks(session))
     orphans = session.exec(select(func.count()).select_from(EventRow)
                            .where(EventRow.case_pk.not_in(select(CaseRow.id)))).one()
     if orphans:
