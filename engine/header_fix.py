@@ -208,6 +208,8 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
         before, events = stored_effective(session, row)
         after = edit(copy.deepcopy(before))
         source = f"correct {row.case_id} 案件信息 header"
+        if not isinstance(after, dict):
+            raise CasecheckError(f"{row.case_id}: 更正后的案件信息须为映射 / the corrected header must be a mapping")
         for key in ("format", "case_id"):
             if after.get(key) != before.get(key):
                 raise _identity(row.case_id, key)
@@ -254,8 +256,12 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
             session.add(OfficerRow(case_pk=row.id, officer_id=o.id, name=o.name, certificate=o.certificate,
                                    certificate_valid_until=o.certificate_valid_until,
                                    legal_qualification=o.legal_qualification))
+        session.flush()
         if candidate.party:
             _party_row(session, row, candidate.party, PartyRow)
+        gone = (before.get("party") or {}).get("id") if isinstance(before.get("party"), dict) else None
+        if gone and gone != row.party_id:
+            _reparty(session, gone, PartyRow)
         changes = [_labelled(c) for c in changed_fields(officers_by_id(before), officers_by_id(header))]
         shown = changes[:40] + ([f"…（另 {len(changes) - 40} 处 / {len(changes) - 40} more）"] if len(changes) > 40 else [])
         session.add(ChangeRow(case_pk=row.id, at=at, actor=recorder, kind="header_corrected",
@@ -305,6 +311,23 @@ def _party_row(session: Any, row: Any, party: Any, PartyRow: Any) -> None:
     elif newest is None or newest <= row.id:
         stored.kind, stored.name = party.kind, party.name
         session.add(stored)
+
+
+def _reparty(session: Any, party_id: str, PartyRow: Any) -> None:
+    """A party the corrected case no longer names: its row follows the newest case that still names it."""
+    from sqlalchemy import func
+
+    from .store.repo import load_raw_cases
+    from .store.tables import CaseRow
+
+    newest = session.exec(select(func.max(CaseRow.id)).where(CaseRow.party_id == party_id)).one()
+    stored = session.get(PartyRow, party_id)
+    if newest is None or stored is None:
+        return                                  # no case names it any more: the row stays as it was
+    [raw] = load_raw_cases(session, [session.get(CaseRow, newest)])
+    party = raw.get("party") or {}
+    stored.kind, stored.name = party.get("kind", stored.kind), party.get("name", stored.name)
+    session.add(stored)
 
 
 def _blocking(session: Any, row: Any, case: Any, rulebook: Any, day: dt.date, lang: str) -> dict[tuple, Any]:

@@ -289,3 +289,21 @@ def test_the_web_case_page_shows_the_corrected_header_and_each_steps_recorder(ur
                      stored_row(store).id, "zh")
     assert view.case.party.name == "刘某某" and len(view.events) == len(view.case.events) == 6
     assert [e.recorded_by for e in view.events] == ["seed", "seed", "O2", "seed", "seed", "R1"]
+
+
+def test_a_party_row_follows_the_newest_case_naming_it_after_a_correction(url):
+    store = Store.open(url)
+    new_case(store, LIVE, actor="seed")
+    other = {**copy.deepcopy(LIVE), "case_id": "LIVE-2", "party": {**LIVE["party"], "name": "刘某乙"}}
+    new_case(store, other, actor="seed")
+    with store.reading() as s:
+        assert s.get(PartyRow, LIVE["party"]["id"]).name == "刘某乙"
+    fix(store, ["当事人.名称=刘某丙"])                  # LIVE-1 is not the newest case naming the party
+    with store.reading() as s:
+        assert s.get(PartyRow, LIVE["party"]["id"]).name == "刘某乙"
+        assert verify_store(s, ctx=_deadline_context(), trail=False).broken == []
+    fix(store, ["当事人.证件号=120104198001019999"], case_id="LIVE-2")   # the newest one names another party
+    with store.reading() as s:
+        assert s.get(PartyRow, LIVE["party"]["id"]).name == "刘某丙"
+        assert s.get(PartyRow, "120104198001019999").name == "刘某乙"
+        assert verify_store(s, ctx=_deadline_context(), trail=False).broken == []
