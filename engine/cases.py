@@ -382,6 +382,11 @@ def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, acto
             raise InputError([dataclasses.replace(p, field=p.field.replace(f"events.{position}", "event", 1))
                               for p in problems])
         recorder = _recorder(candidate, actor).id
+        if row.id in live_case_pks(session, [row.id]):      # a live case: the guard judges the correction
+            from .header_fix import judge_correction
+
+            judge_correction(session, row, {**header, "events": [json.loads(p) for p in _effective(items)]}, candidate,
+                             f"更正 #{seq} correction of #{seq}")
         payload = candidate.events[position].model_dump(mode="json", exclude_none=True)
         stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof,
                               corrects=seq, note=_correction_note(reason, before, payload))

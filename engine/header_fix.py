@@ -190,9 +190,8 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
                    as_of: dt.date | None = None) -> HeaderResult:
     """Correct the header of a stored case: ``edit`` (the header as it stands → the corrected header) is
     applied inside the step's transaction (a live step's locks), so it sees every correction before it."""
-    from .cases import PROOFS, StepRefused, _deadline_context, _recorder
+    from .cases import PROOFS, _deadline_context, _recorder
     from .loader import validate_case
-    from .rulebook import default_rulebook
     from .store.deadlines import refresh_deadlines
     from .store.header import HEADER, HEADER_TYPE, officers_by_id
     from .store.repo import (_append, _content_hash, _state, changed_fields, dump_case, live_case_pks, now,
@@ -226,17 +225,8 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
             SimpleNamespace(id=o.get("id"), name=o.get("name")) for o in before.get("officers") or []
             if isinstance(o, dict)]), actor).id
         if row.id in live_case_pks(session, [row.id]):
-            rulebook = default_rulebook()
-            try:
-                was, _ = validate_case({**before, "events": events}, source)
-            except Exception:                                  # noqa: BLE001  (a stored case that no longer
-                was = None                                     # validates: judged on the corrected one alone)
-            day = as_of or max([dt.date.today()] + [e.date for e in candidate.events])
-            new = _blocking(session, row, candidate, rulebook, day, lang)
-            old = _blocking(session, row, was, rulebook, day, lang) if was is not None else {}
-            added = [f for key, f in new.items() if key not in old]
-            if added:
-                raise StepRefused(row.case_id, "案件信息更正 header correction", added)
+            judge_correction(session, row, {**before, "events": events}, candidate, "案件信息更正 header correction",
+                             as_of, lang)
         at = now()
         payload = {"type": HEADER_TYPE, "date": _today().isoformat(), "header": header}
         event = _append(session, row, payload, recorder, at, proof, HEADER)
@@ -328,6 +318,25 @@ def _reparty(session: Any, party_id: str, PartyRow: Any) -> None:
     party = raw.get("party") or {}
     stored.kind, stored.name = party.get("kind", stored.kind), party.get("name", stored.name)
     session.add(stored)
+
+
+def judge_correction(session: Any, row: Any, before: dict[str, Any], candidate: Any, what: str,
+                     as_of: dt.date | None = None, lang: str = "zh") -> None:
+    """The live guard on a correction (of the header or of an event) of a live case: ``StepRefused`` when a
+    rule that blocks one of the case's steps fails with the correction (``candidate``) and did not fail on
+    the case as it stood (``before``, as stored: header with ``events``)."""
+    from .cases import StepRefused
+    from .loader import validate_case
+    from .rulebook import default_rulebook
+
+    rulebook = default_rulebook()
+    was, _ = validate_case(before, f"db:{row.agency}/{row.case_id}")   # None: a stored case that no longer
+    day = as_of or max([dt.date.today()] + [e.date for e in candidate.events])   # validates: judged alone
+    new = _blocking(session, row, candidate, rulebook, day, lang)
+    old = _blocking(session, row, was, rulebook, day, lang) if was is not None else {}
+    added = [f for key, f in new.items() if key not in old]
+    if added:
+        raise StepRefused(row.case_id, what, added)
 
 
 def _blocking(session: Any, row: Any, case: Any, rulebook: Any, day: dt.date, lang: str) -> dict[tuple, Any]:

@@ -307,3 +307,21 @@ def test_a_party_row_follows_the_newest_case_naming_it_after_a_correction(url):
         assert s.get(PartyRow, LIVE["party"]["id"]).name == "刘某丙"
         assert s.get(PartyRow, "120104198001019999").name == "刘某乙"
         assert verify_store(s, ctx=_deadline_context(), trail=False).broken == []
+
+
+def test_an_event_correction_on_a_live_case_is_judged_by_the_guard_too(url):
+    store = Store.open(url)
+    new_case(store, LIVE, actor="seed")
+    record(store, "LIVE-1", dict(REVIEW), actor="孙某")
+    record(store, "LIVE-1", dict(DECISION), actor="王某")
+    before = [e.hash for e in events(store)]
+    with pytest.raises(StepRefused) as refused:                 # the approval that let the decision through
+        correct(store, "LIVE-1", 6, dict(REVIEW, result="returned"), actor="孙某", reason="结论录错")
+    assert [f.rule_id for f in refused.value.findings] == ["legal_review.required_before_decision"]
+    assert [e.hash for e in events(store)] == before
+    correct(store, "LIVE-1", 6, dict(REVIEW, documents=["法制审核意见书（更正）"]), actor="孙某", reason="文书名称")
+    audit = {**copy.deepcopy(LIVE), "case_id": "AUDIT-1", "events": LIVE["events"] + [REVIEW, DECISION]}
+    new_case(store, audit, actor="seed")                        # an audit case: the fault becomes a finding
+    correct(store, "AUDIT-1", 6, dict(REVIEW, result="returned"), actor="孙某", reason="按原始卷宗")
+    with store.reading() as s:
+        assert verify(s) == []
