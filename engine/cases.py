@@ -39,6 +39,7 @@ from .store import Store
 from .store.repo import (Conflict, ImportCache, _content_hash, _effective, append_event, append_imported, compare_stored,
                          dump_case, find_case, insert_new_cases, iter_cases, live_case_pks, load_case,
                          load_with_party, put_case, stored_effective)
+from .store.repo import as_corrected, superseded_headers
 from .store.deadlines import deadline_rows_for, refresh_deadlines
 from .store.tables import CaseRow, ChangeRow, EventRow
 from .workflow import default_workflows
@@ -60,6 +61,7 @@ class ImportReport:
     problems: list[InputProblem] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     refused: list[tuple[str, "StepRefused"]] = field(default_factory=list)
+    corrected: list[tuple[str, str]] = field(default_factory=list)     # (file, case id): its header corrected since
 
     @property
     def exit_code(self) -> int:
@@ -154,10 +156,13 @@ def _reimport(session: Any, cache: ImportCache, item: LoadedCase, live: set[int]
     if row.content_hash == _content_hash(header, events):
         return "unchanged"
     stored_header, stored_events = stored_effective(session, row)
-    conflicts, extra = compare_stored(row, stored_header, stored_events, item.case, item.ref)
+    superseded = superseded_headers(session, row, stored_header, item.case)
+    conflicts, extra = compare_stored(row, stored_header, stored_events, item.case, item.ref, superseded)
     if conflicts:
         report.conflicts.extend(conflicts)
         return None
+    if header in superseded:                      # the file's header was corrected since: the correction stands
+        report.corrected.append((item.ref, row.case_id))
     if not extra:
         return "unchanged"                        # the store has later steps than the file: they stand
     if row.id in live:
@@ -174,8 +179,9 @@ def _reimport(session: Any, cache: ImportCache, item: LoadedCase, live: set[int]
                 report.refused.append((item.ref, StepRefused(row.case_id, payload["type"], blocking)))
                 return None
             so_far.append(payload)
-    append_imported(session, row, item.case, extra, source=item.ref, actor=actor, workflows=workflows)
-    refresh_deadlines(session, row, item.case, ctx)
+    case = as_corrected(item.case, stored_header, stored_events, extra)
+    append_imported(session, row, case, extra, source=item.ref, actor=actor, workflows=workflows)
+    refresh_deadlines(session, row, case, ctx)
     return "updated"
 
 
@@ -376,6 +382,11 @@ def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, acto
             raise InputError([dataclasses.replace(p, field=p.field.replace(f"events.{position}", "event", 1))
                               for p in problems])
         recorder = _recorder(candidate, actor).id
+        if row.id in live_case_pks(session, [row.id]):      # a live case: the guard judges the correction
+            from .header_fix import judge_correction
+
+            judge_correction(session, row, {**header, "events": [json.loads(p) for p in _effective(items)]}, candidate,
+                             f"更正 #{seq} correction of #{seq}")
         payload = candidate.events[position].model_dump(mode="json", exclude_none=True)
         stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof,
                               corrects=seq, note=_correction_note(reason, before, payload))

@@ -731,6 +731,10 @@ def case_show(
     from .trail_cli import events_table
 
     console.print(events_table(events, lang.value, _zone(tz), with_hash=verbose))
+    if any(e.corrects == 0 for e in events):                 # the header as corrected: who, when, why, what
+        from .trail_cli import header_corrections
+
+        console.print(header_corrections(Store.open(db, create=False), case_id, agency, _zone(tz)))
     if diagram:
         console.print(transition_table(workflow, lang.value, pairs))
 

@@ -24,6 +24,8 @@ ORIGIN = {"import": "审计导入 audit import", "asserted": "现场记录 live 
 
 def origin_label(event: Any) -> str:
     text = ORIGIN.get(event.proof, str(event.proof))
+    if event.corrects == 0:
+        return f"更正案件信息 #0 / corrects the header · {text}"
     return f"更正 #{event.corrects} / corrects #{event.corrects} · {text}" if event.corrects else text
 
 
@@ -45,6 +47,9 @@ def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Op
     err = Console(stderr=True)
     for conflict in report.conflicts:
         err.print(f"[red]≠[/red] {escape(str(conflict))}", soft_wrap=True)
+    for source, case_id in getattr(report, "corrected", ()):
+        err.print(f"[yellow]![/yellow] {escape(source)}: {escape(case_id)} 的案件信息已于库中更正，以更正为准（文件未改动库中记录）/ "
+                  f"the case header was corrected in the store since; the correction stands", soft_wrap=True)
     for source, refused in report.refused:
         err.print(f"[red bold]拒绝导入 / refused[/red bold] {escape(source)}: {escape(refused.case_id)} "
                   f"“{escape(refused.event_type)}”（本案未写入任何内容 / nothing of this case was stored）")
@@ -132,7 +137,8 @@ def events_table(events: list[Any], lang: str, zone: Any, *, title: Optional[str
     if with_hash:
         table.add_column("hash", no_wrap=True)
     for e in events:
-        cells = [str(e.seq), e.date.isoformat(), label(e.type, lang), escape(e.recorded_by),
+        step = ("更正案件信息" if lang == "zh" else "header corrected") if e.corrects == 0 else label(e.type, lang)
+        cells = [str(e.seq), e.date.isoformat(), step, escape(e.recorded_by),
                  _local(e.recorded_at, zone), origin_label(e)]
         table.add_row(*cells, *([e.hash[:16]] if with_hash else []))
     return table
@@ -150,13 +156,28 @@ def print_history(store: Any, case_id: str, agency: Optional[str], zone: Any = N
     table = Table(f"时间 at ({getattr(zone, 'key', 'UTC')})", "人员 by", "类型 kind", "说明 summary",
                   title="变更记录 / change log")
     kinds = {"imported": "审计导入 audit import", "appended": "审计导入追加 audit import (appended)",
-             "recorded": "现场记录 live step", "corrected": "更正 correction", "updated": "更新 updated (before 0004)"}
+             "recorded": "现场记录 live step", "corrected": "更正 correction", "updated": "更新 updated (before 0004)",
+             "header_corrected": "更正案件信息 header correction"}
     for change in history(store, case_id, agency):
         table.add_row(_local(change.at, zone), escape(change.actor), kinds.get(change.kind, change.kind),
                       escape(change.summary.replace("; ", "\n")))
     console.print(table)
     _row, _case, events = show(store, case_id, agency)
     console.print(events_table(events, lang, zone, title="环节 / events"))
+
+
+def header_corrections(store: Any, case_id: str, agency: Optional[str], zone: Any) -> Optional[Table]:
+    """The case's header corrections from its change log (when, who, why, each field old → new), or None."""
+    from .cases import history
+
+    rows = [c for c in history(store, case_id, agency) if c.kind == "header_corrected"]
+    if not rows:
+        return None
+    table = Table(f"时间 at ({getattr(zone, 'key', 'UTC')})", "更正人 by", "理由与变更 reason, old → new",
+                  title="案件信息更正 / header corrections")
+    for change in rows:
+        table.add_row(_local(change.at, zone), escape(change.actor), escape(change.summary.replace("; ", "\n")))
+    return table
 
 
 def register(app: typer.Typer, case_app: typer.Typer) -> None:
@@ -204,28 +225,80 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
     @case_app.command("correct")
     def case_correct(
         case_id: str = typer.Argument(...),
-        seq: int = typer.Argument(..., help="the number (#) of the stored event to correct"),
-        data: str = typer.Option(..., "--json", help="the corrected event, whole, as a JSON object"),
-        reason: str = typer.Option(..., "--reason", help="why (kept in the change log)"),
-        agency: Optional[str] = typer.Option(None, "--agency"),
-        db: Optional[str] = typer.Option(None, "--db"),
-        by: Optional[str] = typer.Option(None, "--by", help="the correcting officer (an officer of the case)"),
+        target: str = typer.Argument(..., help="要更正的已存环节序号（#），或“案卷”/“案件信息”更正案件信息（当事人、事项、程序、"
+                                     "执法人员等）/ the number (#) of the stored event to correct, or header (also 案卷) "
+                                     "to correct the case header (party, matter, procedure, officers…)"),
+        data: Optional[str] = typer.Option(None, "--json", help="环节：更正后的完整环节（JSON 对象）；案件信息：整体替换的字段（JSON "
+                                           "对象）/ an event: the corrected event, whole, as a JSON object; the header: "
+                                           "top-level fields replaced whole"),
+        sets: list[str] = typer.Option([], "--set", help="案件信息的字段=值，可用中文（当事人.名称=某公司，程序=普通程序，"
+                                       "执法人员.R1.法律职业资格=否；值为空即删除该字段）/ a header field=value, Chinese "
+                                       "words too (party.name=…, procedure=ordinary, officers.R1.legal_qualification=no; "
+                                       "an empty value removes the field)"),
+        reason: str = typer.Option(..., "--reason", help="理由（记入变更记录）/ why (kept in the change log)"),
+        agency: Optional[str] = typer.Option(None, "--agency", help="执法机关代码（案件编号重复时）/ the agency code "
+                                             "(when the case id is used by several)"),
+        db: Optional[str] = typer.Option(None, "--db", help="案件库 / the store"),
+        by: Optional[str] = typer.Option(None, "--by", help="更正人（本案执法人员）/ the correcting officer (an officer "
+                                         "of the case)"),
     ) -> None:
-        """Correct a stored event: a new attributed event naming the one it corrects (both stay stored)."""
-        from .cases import correct
+        """更正已存环节或案件信息：记录一个注明所更正对象（环节 #N 或案件信息 #0）、署名并说明理由的更正，原记录保留；
+        在办案件的更正先经规则判断 / correct a stored event or the case header: an attributed, reasoned correction
+        naming what it corrects (event #N, or the header #0) is appended; the original stays stored. A header
+        correction on a live case is judged by the guard first."""
         from .cli import _actor
         from .loader import parse_document
         from .store import Store
 
-        try:
-            event = parse_document(data, ".json")
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--json") from None
-        if not isinstance(event, dict):
-            raise typer.BadParameter("a JSON object", param_hint="--json")
-        done = correct(Store.open(db, create=False), case_id, seq, event, actor=_actor(by), reason=reason,
+        extra = None
+        if data is not None:
+            try:
+                extra = parse_document(data, ".json")
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--json") from None
+            if not isinstance(extra, dict):
+                raise typer.BadParameter("须为 JSON 对象 / a JSON object", param_hint="--json")
+        if target.strip() in HEADER_WORDS:
+            _correct_header(case_id, extra, sets, reason, agency, db, _actor(by))
+            return
+        if not target.strip().lstrip("#").isdigit():
+            raise typer.BadParameter(f"{target!r}: 写环节序号（如 3）或“案卷”/ write an event number (e.g. 3) or 案卷 "
+                                     f"(header)", param_hint="TARGET")
+        if sets:
+            raise typer.BadParameter("--set 只用于更正案件信息；更正环节请用 --json 给出完整环节 / --set is for the header; "
+                                     "give a corrected event whole with --json", param_hint="--set")
+        if extra is None:
+            raise typer.BadParameter("请用 --json 给出更正后的完整环节 / give the corrected event with --json",
+                                     param_hint="--json")
+        from .cases import correct
+
+        seq = int(target.strip().lstrip("#"))
+        done = correct(Store.open(db, create=False), case_id, seq, extra, actor=_actor(by), reason=reason,
                        agency=agency)
         Console().print(f"已更正 / corrected: {case_id} #{seq} by #{done.seq} → {done.state}")
+
+
+HEADER_WORDS = {"案卷", "案件信息", "案件", "卷首", "header", "#0", "0"}
+
+
+def _correct_header(case_id: str, extra: Any, sets: list[str], reason: str, agency: Optional[str],
+                    db: Optional[str], actor: str) -> None:
+    from .header_fix import HeaderFieldError, correct_header, header_edit
+    from .store import Store
+
+    if not sets and extra is None:
+        raise typer.BadParameter("请用 --set 字段=值 或 --json 给出更正 / give the correction with --set field=value "
+                                 "or --json", param_hint="--set")
+    try:
+        edit = header_edit(sets, extra)
+        done = correct_header(Store.open(db, create=False), case_id, edit, actor=actor, reason=reason,
+                              agency=agency)
+    except HeaderFieldError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from None
+    console = Console()
+    console.print(f"已更正案件信息 / header corrected: {escape(done.case_id)} by #{done.seq} → {done.state}")
+    for line in done.changes:
+        console.print(f"  {escape(line)}", soft_wrap=True)
 
 
 def keep_run(store: Any, save: Any, lang: Optional[str]) -> Optional[str]:

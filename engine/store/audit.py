@@ -29,6 +29,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from .chain import GENESIS, canonical, digest
+from .header import effective_header
 from .repo import Broken, _as_stored, check_chain, event_tuples, raw_rows
 from .tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow, PartyRow
 from .trail import CheckpointRow, changes_digest, read_checkpoint_file, sm3_hash, verify_signature
@@ -157,6 +158,10 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
                                                       f"#{seq} 之后被修改或删除 / change-log rows up to "
                                                       f"#{changes['upto']} were edited or deleted after checkpoint "
                                                       f"#{seq} ({changes['count']} sealed, {count} now)"))
+    if derived:
+        from .audit_case_checks import verify_case_checks  # the case list's check cache against its runs
+
+        report.broken.extend(verify_case_checks(session))
     orphans = session.exec(select(func.count()).select_from(EventRow)
                            .where(EventRow.case_pk.not_in(select(CaseRow.id)))).one()
     if orphans:
@@ -209,8 +214,8 @@ def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[i
         part.cases += 1
         own = events.get(row.id, [])
         part.events += len(own)
-        try:
-            header = json.loads(row.header)
+        try:                                     # the header as corrected (``header.py``), if it was
+            header = effective_header(json.loads(row.header), own, 3, 9)
         except ValueError:
             header = None
         problem = check_chain(row, own, header)

@@ -38,15 +38,29 @@ def inspections_between(session: Session, start: dt.date, end: dt.date,
     """Every stored inspection of a business dated in [start, end]: party id and name, agency, case id,
     day, kind. ``agency`` limits the inspections alerted on, not the ones counted against them: the
     rows of other agencies are still returned (a business inspected by several agencies)."""
-    query = (select(CaseRow.agency, CaseRow.case_id, CaseRow.party_id, CaseRow.header, EventRow.seq, EventRow.date,
-                    EventRow.payload)
+    query = (select(CaseRow.id, CaseRow.agency, CaseRow.case_id, CaseRow.party_id, CaseRow.header, EventRow.seq,
+                    EventRow.date, EventRow.payload)
              .join(EventRow, EventRow.case_pk == CaseRow.id)
              .where(CaseRow.procedure == "inspection", CaseRow.party_id.is_not(None),   # type: ignore[union-attr]
                     EventRow.type == "inspected", EventRow.date >= start, EventRow.date <= end))
+    found = session.exec(query).all()
+    corrected = _corrected_headers(session, sorted({pk for pk, *_ in found}))
     rows = []
-    for ag, case_id, party_id, header, seq, day, payload in session.exec(query):
-        party = (json.loads(header).get("party") or {})
+    for pk, ag, case_id, party_id, header, seq, day, payload in found:
+        party = ((corrected[pk] if pk in corrected else json.loads(header)).get("party") or {})
         rows.append({"agency": ag, "case_id": case_id, "party_id": party_id, "party": party.get("name", ""),
                      "day": day, "kind": json.loads(payload).get("kind") or "", "index": seq - 1,
                      "file": f"db:{ag}/{case_id}"})
     return rows
+
+
+def _corrected_headers(session: Session, pks: list[int]) -> dict[int, dict[str, Any]]:
+    """The corrected header (``header.py``) of those of ``pks`` whose header was corrected."""
+    from .header import HEADER
+
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(pks), 500):
+        for pk, payload in session.exec(select(EventRow.case_pk, EventRow.payload).where(
+                EventRow.case_pk.in_(pks[start:start + 500]), EventRow.corrects == HEADER).order_by(EventRow.seq)):
+            out[pk] = json.loads(payload)["header"]
+    return out

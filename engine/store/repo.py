@@ -20,6 +20,7 @@ from ..errors import CasecheckError, InputProblem
 from ..loader import INSPECTION_CAP_FROM, LoadedCase, validate_case
 from ..model import CaseFile
 from .chain import GENESIS, canonical, digest, event_hash
+from .header import header_fix_text
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
 
 __all__ = ["ImportCache", "put_case", "find_case", "load_case", "load_cases", "load_with_party", "append_event", "iter_cases", "insert_new_cases", "verify", "Broken", "now",
@@ -106,12 +107,15 @@ def load_cases(session: Session, rows: Sequence[CaseRow]) -> list[CaseFile]:
     return [CaseFile.model_validate(raw) for raw in load_raw_cases(session, rows)]
 
 
-def load_with_party(session: Session, row: CaseRow) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def load_with_party(session: Session, row: CaseRow, party_matter: tuple[str | None, str | None] | None = None,
+                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The stored case of ``row`` and the other stored cases of its party and matter that have a decision
     (only those can establish an earlier violation), as stored (header with ``events``, not yet
-    validated): one query (the live guard's first-offence look-back)."""
-    by_party = bool(row.party_id and row.matter_code)
-    params = {"pk": row.id, "party": row.party_id, "matter": row.matter_code}
+    validated): one query (the live guard's first-offence look-back). ``party_matter``: look back for this
+    party id and matter code instead of the row's (a header correction that changes them)."""
+    party_id, matter = party_matter if party_matter is not None else (row.party_id, row.matter_code)
+    by_party = bool(party_id and matter)
+    params = {"pk": row.id, "party": party_id, "matter": matter}
     headers: dict[int, str] = {}
     payloads: dict[int, list[Any]] = {}
     for case_pk, header, seq, payload, corrects in session.exec(_party_statement(by_party), params=params):
@@ -139,8 +143,11 @@ def _party_statement(by_party: bool) -> Any:
 
 def _as_stored(header: str, items: Sequence[Any]) -> dict[str, Any]:
     """A case as it stands: its header with its events (``(seq, payload, corrects)`` rows by seq; JSON text
-    in, corrections applied, not yet validated)."""
-    return {**json.loads(header), "events": [json.loads(p) for p in _effective(items)]}
+    in, corrections applied — a header correction's header too, see ``header.py`` — not yet validated)."""
+    from .header import effective_header
+
+    fixed = effective_header(None, items)
+    return {**(json.loads(header) if fixed is None else fixed), "events": [json.loads(p) for p in _effective(items)]}
 
 
 def load_raw_cases(session: Session, rows: Sequence[CaseRow]) -> list[dict[str, Any]]:
@@ -352,12 +359,14 @@ def put_case(session: Session, case: CaseFile, *, source: str, actor: str,
         if row.content_hash == content:
             return "unchanged"
         stored_header, stored_events = stored_effective(session, row)
-        conflicts, extra = compare_stored(row, stored_header, stored_events, case, source)
+        conflicts, extra = compare_stored(row, stored_header, stored_events, case, source,
+                                          superseded_headers(session, row, stored_header, case))
         if conflicts:
             raise CasecheckError("\n".join(map(str, conflicts)))
         if not extra:
             return "unchanged"
-        append_imported(session, row, case, extra, source=source, actor=actor, workflows=workflows)
+        append_imported(session, row, as_corrected(case, stored_header, stored_events, extra), extra, source=source,
+                        actor=actor, workflows=workflows)
         return "updated"
     row = CaseRow(agency=case.agency.code, case_id=case.case_id, procedure=case.procedure,
                   party_id=case.party.id if case.party else None,
@@ -397,21 +406,46 @@ def _brief(value: Any, limit: int = 300) -> str:
 
 
 def stored_effective(session: Session, row: CaseRow) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The stored header and the case's events as they stand (corrections applied)."""
+    """The header and the case's events as they stand (corrections applied, the header's too)."""
+    from .header import effective_header
+
     items = session.exec(select(EventRow.seq, EventRow.payload, EventRow.corrects)
                          .where(EventRow.case_pk == row.id).order_by(EventRow.seq)).all()
-    return json.loads(row.header), [json.loads(p) for p in _effective(items)]
+    fixed = effective_header(None, items)
+    return json.loads(row.header) if fixed is None else fixed, [json.loads(p) for p in _effective(items)]
+
+
+def superseded_headers(session: Session, row: CaseRow, stored_header: dict[str, Any],
+                       case: CaseFile) -> list[dict[str, Any]]:
+    """The headers a correction has replaced (the stored one, earlier corrections'), when the file's header
+    is not the effective one: a file carrying one of them is the case as it was before that correction."""
+    from .header import header_versions
+
+    if dump_case(case)[0] == stored_header:
+        return []
+    return header_versions(session, row)[:-1]
+
+
+def as_corrected(case: CaseFile, stored_header: dict[str, Any], stored_events: list[dict[str, Any]],
+                 extra: list[dict[str, Any]]) -> CaseFile:
+    """The case a re-imported file carries further, with the effective (corrected) header."""
+    if dump_case(case)[0] == stored_header:
+        return case
+    return CaseFile.model_validate({**stored_header, "events": stored_events + extra})
 
 
 def compare_stored(row: CaseRow, stored_header: dict[str, Any], stored_events: list[dict[str, Any]],
-                   case: CaseFile, source: str) -> tuple[list[Conflict], list[dict[str, Any]]]:
+                   case: CaseFile, source: str, superseded: Sequence[dict[str, Any]] = ()
+                   ) -> tuple[list[Conflict], list[dict[str, Any]]]:
     """What a re-imported file says against the stored case: its conflicts (a header field or an event that
     differs; the first differing event only, since every later one follows from it) and, when there is
     none, the events the store lacks (the file goes further). A file that stops earlier than the store (a
-    live step recorded after the file was made) is no conflict: the later stored events stand."""
+    live step recorded after the file was made) is no conflict: the later stored events stand. Nor is a
+    file header among ``superseded`` (``superseded_headers``): the header correction stands."""
     header, events = dump_case(case)
-    conflicts = [Conflict(row.agency, row.case_id, source, f"header: {k}", stored_header.get(k), header.get(k))
-                 for k in sorted(set(stored_header) | set(header)) if stored_header.get(k) != header.get(k)]
+    conflicts = [] if header in superseded else [     # a header corrected since (``header.py``): it stands
+        Conflict(row.agency, row.case_id, source, f"header: {k}", stored_header.get(k), header.get(k))
+        for k in sorted(set(stored_header) | set(header)) if stored_header.get(k) != header.get(k)]
     for i, (a, b) in enumerate(zip(stored_events, events)):
         if a != b:
             conflicts.append(Conflict(row.agency, row.case_id, source, f"event #{i + 1}", a, b))
@@ -615,10 +649,17 @@ def check_chain(row: Any, events: list[Any], header: Any = None) -> tuple[int | 
         return None, (f"the case records {row.event_count} events ending in {row.head_hash[:12]}…, "
                       f"the store holds {len(events)} ending in {prev[:12]}… (events removed or added)")
     effective = _effective([(e[0], e[3], e[9]) for e in events])
+    header_text = row.header
+    fix = header_fix_text(events, 3, 9)                   # a header correction: its header is the case's
+    if fix is not None:
+        fixed = json.loads(fix).get("header")
+        if not isinstance(fixed, dict):
+            return None, "a header correction carries no header (changed outside casecheck)"
+        header, header_text = fixed, canonical(fixed)
     # The stored header and payloads are canonical JSON (written by ``canonical``): the content hash of
     # header and effective events is their concatenation's, no parsing and re-encoding. Only when that
     # differs is the header parsed and the hash computed the long way (a store whose text is not canonical).
-    if digest('{"events":[' + ",".join(effective) + '],"header":' + row.header + "}") == row.content_hash:
+    if digest('{"events":[' + ",".join(effective) + '],"header":' + header_text + "}") == row.content_hash:
         return None
     try:
         header = json.loads(row.header) if header is None else header

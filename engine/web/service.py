@@ -182,6 +182,20 @@ def _party_history(session: Any, row: CaseRow) -> PartyHistory:
     return PartyHistory(CaseFile.model_validate(raw) for raw in others)
 
 
+def _standing(rows: list[EventRow]) -> list[EventRow]:
+    """The stored rows that hold the case's events as they stand, in the case's order (a correction's row
+    in the place of the event it corrects; a header correction is not an event), for "recorded by"."""
+    out: list[EventRow] = []
+    at: dict[int, int] = {}
+    for r in rows:
+        if r.corrects is None:
+            at[r.seq] = len(out)
+            out.append(r)
+        elif r.corrects in at:
+            out[at[r.corrects]] = r
+    return out
+
+
 def case_view(store: Store, user: User, pk: int, lang: str, as_of: dt.date | None = None) -> CaseView:
     workflows = default_workflows()
     with store.reading() as session:
@@ -210,7 +224,7 @@ def case_view(store: Store, user: User, pk: int, lang: str, as_of: dt.date | Non
                                 "next": source == row.state})
             if source == row.state and all(s != t.trigger for s, _ in next_steps):
                 next_steps.append((t.trigger, workflow.guards_for(t.trigger)))
-    return CaseView(row, case, workflow, events, changes, deadlines, list(result.findings), next_steps,
+    return CaseView(row, case, workflow, _standing(events), changes, deadlines, list(result.findings), next_steps,
                     transitions, workflow.path(pairs), event_details(case, lang))
 
 
