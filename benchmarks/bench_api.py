@@ -87,7 +87,7 @@ def pct(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(values), q[94], q[98]
 
 
-def in_process(url: str, cases: int) -> dict[str, list[float]]:
+def in_process(url: str, cases: int, start: int = 0, store: Any = None) -> dict[str, list[float]]:
     from engine.cases import StepRefused, new_case, record
     from engine.services import check_documents
     from engine.store import Store
@@ -95,7 +95,8 @@ def in_process(url: str, cases: int) -> dict[str, list[float]]:
     from engine import decisions
     from engine.services import stamp
 
-    store = Store.open(url)
+    own = store is None
+    store = Store.open(url) if own else store
     out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": [],
                                    "logged accepted": [], "logged refused": [], "logged check": []}
     day = dt.date.fromisoformat(AS_OF)
@@ -104,7 +105,7 @@ def in_process(url: str, cases: int) -> dict[str, list[float]]:
         return dict(kind="record", client="bench", officer="O1", agency="nkcgw", case_id=payload.get("case_id"),
                     payload=payload, outcome=outcome, rule_ids=[], stamp=stamp(), as_of=day, lang="zh")
 
-    for n in range(cases):
+    for n in range(start, start + cases):
         cid, logged = f"INPROC-{n}", f"INPROCLOG-{n}"
         new_case(store, case(cid, 500_000 + n), actor="O1")
         new_case(store, case(logged, 550_000 + n), actor="O1")
@@ -131,15 +132,16 @@ def in_process(url: str, cases: int) -> dict[str, list[float]]:
         decisions.log_decision(store, **{**fields(decisions.check_outcome(result), {"cases": [CHECKED]}),
                                          "kind": "check", "rule_ids": decisions.check_rule_ids(result)})
         out["logged check"].append((time.perf_counter() - t) * 1000)
-    store.close()
+    if own:
+        store.close()
     return out
 
 
-def http_sequential(base: str, token: str, cases: int) -> dict[str, list[float]]:
+def http_sequential(base: str, token: str, cases: int, start: int = 0, client: Any = None) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": []}
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
-        for n in range(cases):
+    with (client or httpx.Client(base_url=base, headers=headers, timeout=60)) as c:
+        for n in range(start, start + cases):
             cid = f"HTTPSEQ-{n}"
             assert c.post("/cases", json=case(cid, 600_000 + n), headers={"X-Casecheck-Officer": "O1"}).status_code == 201
             for event, officer, status in STEPS:
@@ -258,13 +260,14 @@ def _checked(r: Any, status: int, what: str, seq: int | None = None) -> str | No
 SEQS = {1: len(CASE["events"]) + 1, 3: len(CASE["events"]) + 2}
 
 
-async def http_sequential_raw(base: str, token: str, cases: int) -> dict[str, list[float]]:
+async def http_sequential_raw(base: str, token: str, cases: int, start: int = 0,
+                              conn: Any = None) -> dict[str, list[float]]:
     """``http_sequential`` with the cheap client (``benchmarks.rawhttp``): one keep-alive connection."""
     from benchmarks.rawhttp import Connection
 
     out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": []}
-    c = Connection(base, {"Authorization": f"Bearer {token}"})
-    for n in range(cases):
+    c = conn or Connection(base, {"Authorization": f"Bearer {token}"})
+    for n in range(start, start + cases):
         cid = f"HTTPRAW-{n}"
         r = await c.post_json("/cases", case(cid, 650_000 + n), {"X-Casecheck-Officer": "O1"})
         assert r.status == 201, r.text
@@ -280,8 +283,53 @@ async def http_sequential_raw(base: str, token: str, cases: int) -> dict[str, li
         r = await c.post_json("/check", {"case": CHECKED, "as_of": AS_OF})
         out["check"].append((time.perf_counter() - t) * 1000)
         assert _checked(r, 200, "check") is None
-    c.close()
+    if conn is None:
+        c.close()
     return out
+
+
+def paired(url: str, base: str, token: str, cases: int) -> tuple[dict, dict, dict]:
+    """The one-at-a-time baselines case by case in turn — the in-process guard (bare and with its
+    decision record), one HTTP client with the cheap client, one with httpx — so the VM's drift (±30 % in
+    minutes) falls on all of them alike and the overhead (HTTP minus in-process) is measured in one
+    window, not as the difference of two runs a minute apart."""
+    from engine.store import Store
+
+    from benchmarks.rawhttp import Connection, new_loop
+
+    store = Store.open(url)
+    loop = new_loop()
+    conn = Connection(base, {"Authorization": f"Bearer {token}"})
+    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    inproc: dict[str, list[float]] = {}
+    raw: dict[str, list[float]] = {}
+    via_httpx: dict[str, list[float]] = {}
+    try:
+        for n in range(cases):
+            for into, got in ((inproc, in_process(url, 1, n, store)),
+                              (raw, loop.run_until_complete(http_sequential_raw(base, token, 1, n, conn))),
+                              (via_httpx, http_sequential(base, token, 1, n, _Keep(client)))):
+                for k, v in got.items():
+                    into.setdefault(k, []).extend(v)
+    finally:
+        conn.close()
+        client.close()
+        loop.close()
+        store.close()
+    return inproc, raw, via_httpx
+
+
+class _Keep:
+    """A client used as a context manager without being closed at its end (``http_sequential`` reuses it)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def __enter__(self) -> Any:
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
 
 async def load_raw(base: str, token: str, clients: int, seconds: float, rate: float | None = None) -> dict:
@@ -438,12 +486,10 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
         store = Store.open(url)
         _, token = create_client(store, "bench", ["nkcgw"], write=True, expires=None, by="bench")
         store.close()
-        inproc = in_process(url, baseline_cases)
         with ApiServer(url, workers=2, log=Path(tmp.name) / "server.log") as server:
             from benchmarks.rawhttp import run as run_raw
 
-            seq_httpx = http_sequential(server.base, token, baseline_cases)
-            seq = run_raw(http_sequential_raw(server.base, token, baseline_cases))
+            inproc, seq, seq_httpx = paired(url, server.base, token, baseline_cases)
             cpu0, own0 = server_cpu(server), time.process_time()
             if client == "raw":
                 loaded = run_raw(load_raw(server.base, token, clients, seconds))
