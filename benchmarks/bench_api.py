@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from urllib.parse import quote
 
@@ -86,7 +87,7 @@ def pct(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(values), q[94], q[98]
 
 
-def in_process(url: str, cases: int) -> dict[str, list[float]]:
+def in_process(url: str, cases: int, start: int = 0, store: Any = None) -> dict[str, list[float]]:
     from engine.cases import StepRefused, new_case, record
     from engine.services import check_documents
     from engine.store import Store
@@ -94,7 +95,8 @@ def in_process(url: str, cases: int) -> dict[str, list[float]]:
     from engine import decisions
     from engine.services import stamp
 
-    store = Store.open(url)
+    own = store is None
+    store = Store.open(url) if own else store
     out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": [],
                                    "logged accepted": [], "logged refused": [], "logged check": []}
     day = dt.date.fromisoformat(AS_OF)
@@ -103,7 +105,7 @@ def in_process(url: str, cases: int) -> dict[str, list[float]]:
         return dict(kind="record", client="bench", officer="O1", agency="nkcgw", case_id=payload.get("case_id"),
                     payload=payload, outcome=outcome, rule_ids=[], stamp=stamp(), as_of=day, lang="zh")
 
-    for n in range(cases):
+    for n in range(start, start + cases):
         cid, logged = f"INPROC-{n}", f"INPROCLOG-{n}"
         new_case(store, case(cid, 500_000 + n), actor="O1")
         new_case(store, case(logged, 550_000 + n), actor="O1")
@@ -130,15 +132,16 @@ def in_process(url: str, cases: int) -> dict[str, list[float]]:
         decisions.log_decision(store, **{**fields(decisions.check_outcome(result), {"cases": [CHECKED]}),
                                          "kind": "check", "rule_ids": decisions.check_rule_ids(result)})
         out["logged check"].append((time.perf_counter() - t) * 1000)
-    store.close()
+    if own:
+        store.close()
     return out
 
 
-def http_sequential(base: str, token: str, cases: int) -> dict[str, list[float]]:
+def http_sequential(base: str, token: str, cases: int, start: int = 0, client: Any = None) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": []}
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
-        for n in range(cases):
+    with (client or httpx.Client(base_url=base, headers=headers, timeout=60)) as c:
+        for n in range(start, start + cases):
             cid = f"HTTPSEQ-{n}"
             assert c.post("/cases", json=case(cid, 600_000 + n), headers={"X-Casecheck-Officer": "O1"}).status_code == 201
             for event, officer, status in STEPS:
@@ -238,6 +241,189 @@ async def load(base: str, token: str, clients: int, seconds: float, rate: float 
     return stats
 
 
+def _checked(r: Any, status: int, what: str, seq: int | None = None) -> str | None:
+    """Every answer is checked: its status, its decision id (body and header alike), the stored event's
+    number of a 201."""
+    if r.status != status:
+        return f"{what}: {r.status} {r.text[:200]}"
+    if status in (200, 201, 409) and what != "create":
+        body = r.json()
+        decision = body.get("decision_id")
+        if not decision or r.headers.get(b"x-decision-id", b"").decode() != decision:
+            return f"{what}: no decision id in the answer ({r.text[:200]})"
+        if seq is not None and body["event"]["seq"] != seq:
+            return f"{what}: stored as event #{body['event']['seq']}, expected #{seq}"
+    return None
+
+
+# The stored event numbers of the two accepted steps (the case is created with its first events).
+SEQS = {1: len(CASE["events"]) + 1, 3: len(CASE["events"]) + 2}
+
+
+async def http_sequential_raw(base: str, token: str, cases: int, start: int = 0,
+                              conn: Any = None) -> dict[str, list[float]]:
+    """``http_sequential`` with the cheap client (``benchmarks.rawhttp``): one keep-alive connection."""
+    from benchmarks.rawhttp import Connection
+
+    out: dict[str, list[float]] = {"accepted": [], "refused": [], "check": []}
+    c = conn or Connection(base, {"Authorization": f"Bearer {token}"})
+    for n in range(start, start + cases):
+        cid = f"HTTPRAW-{n}"
+        r = await c.post_json("/cases", case(cid, 650_000 + n), {"X-Casecheck-Officer": "O1"})
+        assert r.status == 201, r.text
+        for k, (event, officer, status) in enumerate(STEPS):
+            t = time.perf_counter()
+            r = await c.post_json(f"/cases/{quote(cid, safe='')}/events",
+                                  {"event": event, "officer": officer, "as_of": AS_OF})
+            out["accepted" if r.status == 201 else "refused"].append((time.perf_counter() - t) * 1000)
+            problem = _checked(r, status, event["type"], SEQS.get(k))
+            assert problem is None, problem
+    for _ in range(cases * 2):
+        t = time.perf_counter()
+        r = await c.post_json("/check", {"case": CHECKED, "as_of": AS_OF})
+        out["check"].append((time.perf_counter() - t) * 1000)
+        assert _checked(r, 200, "check") is None
+    if conn is None:
+        c.close()
+    return out
+
+
+def paired(url: str, base: str, token: str, cases: int) -> tuple[dict, dict, dict]:
+    """The one-at-a-time baselines case by case in turn — the in-process guard (bare and with its
+    decision record), one HTTP client with the cheap client, one with httpx — so the VM's drift (±30 % in
+    minutes) falls on all of them alike and the overhead (HTTP minus in-process) is measured in one
+    window, not as the difference of two runs a minute apart."""
+    from engine.store import Store
+
+    from benchmarks.rawhttp import Connection, new_loop
+
+    store = Store.open(url)
+    loop = new_loop()
+    conn = Connection(base, {"Authorization": f"Bearer {token}"})
+    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    inproc: dict[str, list[float]] = {}
+    raw: dict[str, list[float]] = {}
+    via_httpx: dict[str, list[float]] = {}
+    try:
+        for n in range(cases):
+            for into, got in ((inproc, in_process(url, 1, n, store)),
+                              (raw, loop.run_until_complete(http_sequential_raw(base, token, 1, n, conn))),
+                              (via_httpx, http_sequential(base, token, 1, n, _Keep(client)))):
+                for k, v in got.items():
+                    into.setdefault(k, []).extend(v)
+    finally:
+        conn.close()
+        client.close()
+        loop.close()
+        store.close()
+    return inproc, raw, via_httpx
+
+
+class _Keep:
+    """A client used as a context manager without being closed at its end (``http_sequential`` reuses it)."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def __enter__(self) -> Any:
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+async def load_raw(base: str, token: str, clients: int, seconds: float, rate: float | None = None) -> dict:
+    """``load`` with the cheap client: each simulated client has one keep-alive connection of its own,
+    and every answer is checked (``_checked``)."""
+    from benchmarks.rawhttp import Connection
+
+    stats: dict = {"accepted": [], "refused": [], "check": [], "create": [], "errors": [], "created": [], "late": 0}
+    auth = {"Authorization": f"Bearer {token}"}
+    tag = "o" if rate else ""
+    start = time.monotonic() + 0.2
+    end = start + seconds
+
+    def pacer(k: int):
+        count = [0]
+
+        async def pace() -> float:
+            if not rate:
+                return time.perf_counter()
+            due = start + (k / (2 * clients) + count[0]) / rate
+            count[0] += 1
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -0.1:
+                stats["late"] += 1
+            return time.perf_counter() + (due - time.monotonic())
+
+        return pace
+
+    async def stepper(i: int) -> None:
+        c = Connection(base, auth)
+        n = 0
+        pace = pacer(i)
+        try:
+            while time.monotonic() < end:
+                cid = f"LOAD-{tag}{i}-{n}"
+                t = await pace()
+                try:
+                    r = await c.post_json("/cases", case(cid, i * 100_000 + n + (50_000 if rate else 0)),
+                                          {"X-Casecheck-Officer": "O1"})
+                except (OSError, asyncio.TimeoutError) as exc:
+                    stats["errors"].append(f"create {cid}: {exc!r}")
+                    return
+                stats["create"].append((time.perf_counter() - t) * 1000)
+                if r.status != 201:
+                    stats["errors"].append(f"create {cid}: {r.status} {r.text[:200]}")
+                    return
+                stats["created"].append(cid)
+                n += 1
+                path = f"/cases/{quote(cid, safe='')}/events"
+                for k, (event, officer, status) in enumerate(STEPS):
+                    if time.monotonic() >= end:
+                        return
+                    t = await pace()
+                    try:
+                        r = await c.post_json(path, {"event": event, "officer": officer, "as_of": AS_OF})
+                    except (OSError, asyncio.TimeoutError) as exc:
+                        stats["errors"].append(f"{cid} {event['type']}: {exc!r}")
+                        return
+                    ms = (time.perf_counter() - t) * 1000
+                    problem = _checked(r, status, f"{cid} {event['type']}", SEQS.get(k))
+                    if problem:
+                        stats["errors"].append(problem)
+                        return
+                    stats["accepted" if status == 201 else "refused"].append(ms)
+        finally:
+            c.close()
+
+    async def checker(k: int) -> None:
+        c = Connection(base, auth)
+        pace = pacer(clients + k)
+        try:
+            while time.monotonic() < end:
+                t = await pace()
+                try:
+                    r = await c.post_json("/check", {"case": CHECKED, "as_of": AS_OF})
+                except (OSError, asyncio.TimeoutError) as exc:
+                    stats["errors"].append(f"check: {exc!r}")
+                    return
+                stats["check"].append((time.perf_counter() - t) * 1000)
+                problem = _checked(r, 200, "check")
+                if problem:
+                    stats["errors"].append(problem)
+                    return
+        finally:
+            c.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*[stepper(i) for i in range(clients)], *[checker(k) for k in range(clients)])
+    stats["wall"] = time.perf_counter() - began
+    return stats
+
+
 def consistency(url: str, created: list[str], accepted_seen: int) -> list[str]:
     """Store against log: every accepted decision is one stored event of that number, and back."""
     from sqlmodel import select
@@ -271,7 +457,8 @@ def consistency(url: str, created: list[str], accepted_seen: int) -> list[str]:
     return problems
 
 
-def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate: float) -> tuple:
+def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate: float,
+              client: str = "raw") -> tuple:
     from engine.api_clients import create_client
     from engine.store import Store
 
@@ -299,13 +486,20 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
         store = Store.open(url)
         _, token = create_client(store, "bench", ["nkcgw"], write=True, expires=None, by="bench")
         store.close()
-        inproc = in_process(url, baseline_cases)
         with ApiServer(url, workers=2, log=Path(tmp.name) / "server.log") as server:
-            seq = http_sequential(server.base, token, baseline_cases)
+            from benchmarks.rawhttp import run as run_raw
+
+            inproc, seq, seq_httpx = paired(url, server.base, token, baseline_cases)
             cpu0, own0 = server_cpu(server), time.process_time()
-            loaded = asyncio.run(load(server.base, token, clients, seconds))
+            if client == "raw":
+                loaded = run_raw(load_raw(server.base, token, clients, seconds))
+            else:
+                loaded = asyncio.run(load(server.base, token, clients, seconds))
             cpu1, own1 = server_cpu(server), time.process_time()
-            opened = asyncio.run(load(server.base, token, clients, seconds, rate))
+            if client == "raw":
+                opened = run_raw(load_raw(server.base, token, clients, seconds, rate))
+            else:
+                opened = asyncio.run(load(server.base, token, clients, seconds, rate))
         steps_seen = len(loaded["accepted"]) + len(opened["accepted"])
         problems = (loaded["errors"][:5] + opened["errors"][:5]
                     + consistency(url, loaded["created"] + opened["created"], steps_seen))
@@ -323,6 +517,10 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
         steps = run["accepted"] + run["refused"]
         rows.append((kind, label, "step (all)", *([float("nan")] * 5), len(steps) / wall, *pct(steps)))
     logged = {what: pct(inproc["logged " + what])[0] for what in ("accepted", "refused", "check")}
+    print(f"  {kind}: one client over HTTP, p50: cheap keep-alive client (the table's) "
+          + ", ".join(f"{w} {pct(seq[w])[0]:.1f} ms" for w in logged) + "; httpx.Client "
+          + ", ".join(f"{w} {pct(seq_httpx[w])[0]:.1f} ms" for w in logged) + "; bare guard "
+          + ", ".join(f"{w} {pct(inproc[w])[0]:.1f} ms" for w in logged))
     print(f"  {kind}: in-process guard WITH its decision-log record (what the API must do besides HTTP), p50: "
           + ", ".join(f"{w} {v:.1f} ms" for w, v in logged.items()) + "; HTTP 1-client p50 over it: "
           + ", ".join(f"{w} {pct(seq[w])[0] - v:.1f} ms" for w, v in logged.items()))
@@ -334,6 +532,7 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
           f"{len(opened['accepted']) + len(opened['refused'])} steps, {len(opened['check'])} checks, "
           f"{opened['late']} requests started >100 ms late; consistency (both runs): "
           f"{'store = log, no event lost or doubled, chain intact' if not problems else problems}")
+    print(f"  load generator: {client} ({'benchmarks.rawhttp, one keep-alive connection per client, uvloop' if client == 'raw' else 'httpx.AsyncClient'})")
     print(f"  closed loop: {2 * clients} clients ÷ {thr:.1f} requests/s = {2 * clients / thr * 1000:.0f} ms mean latency "
           f"(Little's law); server CPU {(cpu1 - cpu0) / requests * 1000:.1f} ms/request, load generator CPU "
           f"{(own1 - own0) / requests * 1000:.1f} ms/request: two cores serve at most "
@@ -348,6 +547,8 @@ def main() -> int:
     ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--baseline-cases", type=int, default=40, help="cases for the one-at-a-time baselines")
     ap.add_argument("--rate", type=float, default=1.0, help="open loop: requests per second per client")
+    ap.add_argument("--client", choices=["raw", "httpx"], default="raw",
+                    help="load generator: benchmarks.rawhttp (cheap) or httpx.AsyncClient (as before)")
     args = ap.parse_args()
     args.seconds = min(args.seconds, 30)
     kinds = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
@@ -355,7 +556,7 @@ def main() -> int:
     verdicts = []
     for kind in kinds:
         rows, problems, steps, open_steps = run_store(kind, args.seconds, min(args.clients, 50), args.baseline_cases,
-                                                      args.rate)
+                                                      args.rate, args.client)
         all_rows += rows
         failed |= bool(problems)
         if kind == "postgresql":

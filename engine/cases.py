@@ -36,7 +36,8 @@ from .model import CaseFile
 from .profile import Profile, load_profile
 from .rulebook import Rulebook, default_rulebook
 from .store import Store
-from .store.repo import (Conflict, ImportCache, _content_hash, _effective, append_event, append_imported, compare_stored,
+from .store.repo import (Conflict, ImportCache, _content_hash, _effective, append_event, append_imported, append_step,
+                         compare_stored,
                          dump_case, find_case, insert_new_cases, iter_cases, live_case_pks, load_case,
                          load_with_party, put_case, stored_effective)
 from .store.repo import as_corrected, superseded_headers
@@ -258,6 +259,10 @@ class RecordResult:
     state: str
     findings: list[Finding]          # what the rules say about the case now (nothing blocking)
     then: Any = None                 # what ``record(…, then=)`` returned, inside the step's transaction
+    events_before: int = 0           # the case's event count the step was judged against
+    deadlines: list[dict[str, Any]] = field(default_factory=list)   # the case's deadline rows as now stored
+    lookback_upto: int | None = None  # the newest event id the party look-back could see (decision replay)
+    event: Any = None                # the stored event (``engine.store.repo.StoredEvent``)
 
 
 def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: str) -> Checker:
@@ -265,15 +270,17 @@ def _checker(rulebook: Rulebook, as_of: dt.date, history: PartyHistory, lang: st
                    history=history)
 
 
-def _with_history(session: Any, row: CaseRow) -> tuple[dict[str, Any], PartyHistory]:
+def _with_history(session: Any, row: CaseRow, upto: list[int | None] | None = None
+                  ) -> tuple[dict[str, Any], PartyHistory]:
     """The stored case as stored (its header with ``events``), and its party's decided cases of this
     matter (the only ones the first-offence look-back asks for): one query; for an inspection case also
-    the party's stored inspections (the yearly cap): one more."""
+    the party's stored inspections (the yearly cap): one more. ``upto[0]`` is set to the newest event id
+    the look-back read (``load_with_party``), which a decision's replay judges against."""
     from .store.inspections import party_inspections
 
-    stored, others = load_with_party(session, row)
+    stored, others = load_with_party(session, row, upto=upto)
     history = PartyHistory(CaseFile.model_validate(raw) for raw in others)
-    return stored, party_inspections(session, row, history) if row.procedure == "inspection" else history
+    return stored, party_inspections(session, row, history, upto) if row.procedure == "inspection" else history
 
 
 def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "case new") -> str:
@@ -302,7 +309,8 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
            as_of: dt.date | None = None, rulebook: Rulebook | None = None, lang: str = "zh",
            expect: int | None = None, proof: str = "asserted",
            then: Callable[[Any, CaseRow, EventRow, RecordResult], Any] | None = None,
-           refused: Callable[[Any, CaseRow, CasecheckError], Any] | None = None, session: Any = None) -> RecordResult:
+           refused: Callable[[Any, CaseRow, CasecheckError], Any] | None = None, session: Any = None,
+           admit: Callable[[CaseRow], Any] | None = None) -> RecordResult:
     """Judge and store one step. ``actor``: the recording officer (id, or unique name, of an officer of
     the case). ``proof``: how that was established, stored with the event: ``asserted`` (named on the
     command line, ``--by``), ``authenticated`` (a user logged in to the web workspace, or calling the API with
@@ -315,16 +323,23 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
     or an engine error about the step), in the step's transaction, which then commits what ``refused``
     wrote (the decision log's record; the step wrote nothing) before ``exc`` is raised with ``exc.then``
     set to its return value. ``session``: continue that (PostgreSQL) session's transaction
-    (``Store.writing_case``)."""
+    (``Store.writing_case``). ``admit(row)``: called with the locked case row before anything is judged
+    (the API's scope check: it raises to refuse; nothing is written then).
+
+    Whatever it raises after the lock carries ``events_before`` (the event count it was judged
+    against) and ``lookback_upto`` (see ``RecordResult``), as the result does."""
     if proof not in PROOFS:
         raise CasecheckError(f"proof must be one of {', '.join(PROOFS)}, not {proof!r}")
     rulebook = rulebook or default_rulebook()
     refusal: CasecheckError | None = None
     with store.writing_case(case_id, agency, session) as (session, row):
+        if admit is not None:
+            admit(row)
         if expect is not None and row.event_count != expect:
             raise ConcurrentChange(_changed_since(session, row, expect))
+        upto: list[int | None] = [None]
         try:
-            stored, party_history = _with_history(session, row)
+            stored, party_history = _with_history(session, row, upto)
             events = stored["events"]
             source = f"record {case_id}"
             candidate, problems = validate_case({**stored, "events": events + [event]}, source)
@@ -338,15 +353,19 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
             if blocking:
                 raise StepRefused(case_id, new.type, blocking)
         except CasecheckError as exc:
+            exc.events_before, exc.lookback_upto = row.event_count, upto[0]     # type: ignore[attr-defined]
             if refused is None or session.new or session.dirty or session.deleted:
                 raise
             exc.then = refused(session, row, exc)      # type: ignore[attr-defined]
             refusal = exc
         if refusal is None:
             payload = new.model_dump(mode="json", exclude_none=True)
-            stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof)
-            refresh_deadlines(session, row, candidate, _deadline_context(rulebook.profile))
-            result = RecordResult(case_id, stored.seq, row.state, findings)
+            before = row.event_count
+            deadlines = deadline_rows_for(candidate, _deadline_context(rulebook.profile))
+            stored = append_step(session, row, candidate, payload, recorder, default_workflows(), deadlines,
+                                 proof=proof)
+            result = RecordResult(case_id, stored.seq, row.state, findings, events_before=before,
+                                  deadlines=deadlines, lookback_upto=upto[0], event=stored)
             if then is not None:
                 result.then = then(session, row, stored, result)
     if refusal is not None:

@@ -46,45 +46,58 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def decision_row(*, kind: str, client: str, officer: str | None, agency: str | None, case_id: str | None,
-                 payload: Any, outcome: str, rule_ids: list[str], stamp: dict[str, str], as_of: dt.date | None,
-                 lang: str, event_seq: int | None = None, keep_input: bool = True) -> DecisionRow:
-    """One decision-log record (a random id: no writer needs to wait for another to insert it)."""
-    return DecisionRow(id=str(uuid.uuid4()), at=_now(), kind=kind, client=client, officer=officer, agency=agency,
-                       case_id=(case_id or None) and case_id[:1000], input_sha256=digest(payload), outcome=outcome,
-                       rule_ids=json.dumps(sorted(rule_ids), ensure_ascii=False), event_seq=event_seq, as_of=as_of,
-                       lang=lang, engine_version=stamp["engine"], rules_version=stamp["rules"],
-                       calendar_years=stamp["calendar"], input=canonical(payload) if keep_input else None)
+def decision_values(*, kind: str, client: str, officer: str | None, agency: str | None, case_id: str | None,
+                    payload: Any, outcome: str, rule_ids: list[str], stamp: dict[str, str], as_of: dt.date | None,
+                    lang: str, event_seq: int | None = None, keep_input: bool = True) -> dict[str, Any]:
+    """One decision-log record's columns (a random id: no writer needs to wait for another to insert it)."""
+    text = canonical(payload)
+    return dict(id=str(uuid.uuid4()), at=_now(), kind=kind, client=client, officer=officer, agency=agency,
+                case_id=(case_id or None) and case_id[:1000], input_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                outcome=outcome, rule_ids=json.dumps(sorted(rule_ids), ensure_ascii=False), event_seq=event_seq,
+                as_of=as_of, lang=lang, engine_version=stamp["engine"], rules_version=stamp["rules"],
+                calendar_years=stamp["calendar"], input=text if keep_input else None)
+
+
+def decision_row(**fields: Any) -> DecisionRow:
+    """One decision-log record as an ORM object (``decision_values``)."""
+    return DecisionRow(**decision_values(**fields))
 
 
 def add_decision(session: Session, **fields: Any) -> str:
-    """Add one record to ``session``'s transaction (an accepted step: inside the step's own transaction,
-    so the event and its record are committed together or not at all); returns its decision id."""
-    row = decision_row(**fields)
-    session.add(row)
-    return row.id
+    """Write one record in ``session``'s transaction (an accepted step: inside the step's own transaction,
+    so the event and its record are committed together or not at all); returns its decision id. One
+    Core INSERT, no ORM object."""
+    values = decision_values(**fields)
+    session.connection().execute(_insert(), values)
+    return values["id"]
+
+
+def _insert() -> Any:
+    from sqlalchemy import insert
+
+    return insert(DecisionRow.__table__)
 
 
 def log_decision(store: Store, *, session: Session | None = None, **fields: Any) -> str:
     """Append one record of a decision that stores nothing else (a check, a refused or invalid step), in
     its own short transaction; returns its decision id. On PostgreSQL through ``session`` when given
     (the API request's connection; its transaction is committed here)."""
-    row = decision_row(**fields)
+    values = decision_values(**fields)
     if store.is_sqlite:                                  # one writer at a time on SQLite
         if session is not None:
             from .services import release
 
             release(session)
         with store.writing() as own:
-            own.add(row)
+            own.connection().execute(_insert(), values)
     elif session is not None:                            # an insert of a fresh key needs no writers' lock
-        session.add(row)
+        session.connection().execute(_insert(), values)
         session.commit()
     else:
         with Session(store.engine, expire_on_commit=False) as own:
-            own.add(row)
+            own.connection().execute(_insert(), values)
             own.commit()
-    return row.id
+    return values["id"]
 
 
 def as_record(row: DecisionRow) -> dict[str, Any]:
@@ -149,7 +162,7 @@ def replay(store: Store, decision_id: str) -> Replay:
     if row.kind == "check":
         outcome, rule_ids, note = _replay_check(payload)
     else:
-        outcome, rule_ids, note = _replay_step(store, payload)
+        outcome, rule_ids, note = _replay_step(store, payload, row.at)
     now = stamp()
     logged = json.loads(row.rule_ids)
     return Replay(as_record(row), outcome, sorted(rule_ids), outcome == row.outcome and sorted(rule_ids) == logged,
@@ -171,11 +184,16 @@ def _replay_check(payload: dict[str, Any]) -> tuple[str, list[str], str]:
     return check_outcome(result), check_rule_ids(result), ""
 
 
-def _replay_step(store: Store, payload: dict[str, Any]) -> tuple[str, list[str], str]:
-    """The live guard's judgement of the step, without writing: the stored case as it was when the step
-    was judged (its first ``events_before`` events: stored events are never rewritten), the step, the
-    recorder's duties, the rules and the workflow, as ``engine.cases.record`` judges them. The party's
-    look-back reads today's store (a case of the party decided since then is seen too; the note says so)."""
+def _replay_step(store: Store, payload: dict[str, Any], at: dt.datetime | None = None) -> tuple[str, list[str], str]:
+    """The live guard's judgement of the step, without writing, against the store as it was when the
+    step was judged: the stored case's first ``events_before`` events (stored events are never
+    rewritten), and for the party's look-back (first offence; an inspection's yearly cap) only the events
+    the guard could see then — those with ids up to the logged ``lookback_upto`` (every event of a party
+    is written under its lock, so those are exactly the ones it saw), or, for a record logged before
+    that was kept, those recorded by the decision's time ``at`` (to the second). Then the recorder's
+    duties, the rules and the workflow, as ``engine.cases.record`` judges them."""
+    from sqlalchemy import func
+
     from .cases import RecorderRefused, _check_duties
     from .calendar import default_calendar
     from .check import Checker
@@ -183,13 +201,29 @@ def _replay_step(store: Store, payload: dict[str, Any]) -> tuple[str, list[str],
     from .loader import LoadedCase, validate_case
     from .model import CaseFile
     from .rulebook import default_rulebook
+    from .store.inspections import party_inspections
     from .store.repo import find_case, load_with_party
+    from .store.tables import EventRow
     from .workflow import default_workflows
 
     book = default_rulebook()
+    note = ""
     with store.reading() as session:
         row = find_case(session, payload["case_id"], payload["agency"])
-        stored, others = load_with_party(session, row)
+        if "lookback_upto" in payload:
+            bound = payload["lookback_upto"]
+            if bound is None:                 # the guard read no event at all: nothing of the party was stored
+                bound = 0
+        elif at is not None:
+            moment = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+            bound = session.exec(select(func.max(EventRow.id)).where(EventRow.recorded_at <= moment)).one() or 0
+            note = "look-back as of the decision's time (events recorded by then, to the second)"
+        else:
+            bound = None
+        stored, others = load_with_party(session, row, before=bound)
+        history = PartyHistory(CaseFile.model_validate(raw) for raw in others)
+        if row.procedure == "inspection":
+            history = party_inspections(session, row, history, before=bound)
     before = payload["events_before"]
     if len(stored["events"]) < before:
         raise CasecheckError(f"{row.case_id}: 存储的环节少于记录时（{len(stored['events'])} < {before}）/ the store holds "
@@ -197,22 +231,20 @@ def _replay_step(store: Store, payload: dict[str, Any]) -> tuple[str, list[str],
     source = f"replay {row.case_id}"
     candidate, problems = validate_case({**stored, "events": stored["events"][:before] + [payload["event"]]}, source)
     if problems:
-        return "invalid", [], ""
+        return "invalid", [], note
     index = len(candidate.events) - 1
     new = candidate.events[index]
     try:
         _check_duties(candidate, index, payload["officer"], book)
     except RecorderRefused:
-        return "forbidden", [], ""
+        return "forbidden", [], note
     checker = Checker(book, default_calendar(), default_workflows(), dt.date.fromisoformat(payload["as_of"]),
-                      engine="oracle", lang=payload.get("lang", "zh"),
-                      history=PartyHistory(CaseFile.model_validate(raw) for raw in others))
+                      engine="oracle", lang=payload.get("lang", "zh"), history=history)
     [result] = list(checker.check([LoadedCase(candidate, source)]))
     if result.problem or result.failure:
         return "invalid", [], str(result.problem or result.failure)
     blocking = [f for f in result.findings if (f.rule_id == "workflow.illegal_step" and index in f.events)
                 or book.rules[f.rule_id].blocks == new.type]
-    note = "look-back read today's store" if others else ""
     if blocking:
         return "refused", [f.rule_id for f in blocking], note
     return "accepted", [f.rule_id for f in result.findings], note

@@ -31,7 +31,7 @@ from .store.tables import CaseRow, DeadlineRow, EventRow
 from .workflow import default_workflows
 
 __all__ = ["stamp", "load_documents", "check_documents", "locate_case", "case_document", "list_cases",
-           "record_step", "StepDone", "open_deadlines", "review_document_for", "review_json", "import_files",
+           "record_step", "StepDone", "open_deadlines", "deadline_items", "review_document_for", "review_json", "import_files",
            "ScopeRefused", "rule_version_applied"]
 
 
@@ -163,12 +163,15 @@ def list_cases(store: Store, agencies: Iterable[str] | None, *, state: str | Non
 
 
 def open_deadlines(store: Store, case_pk: int, session: Any = None) -> list[dict[str, Any]]:
+    """The case's open deadlines as stored, by due day then code (sorted here, so the order is the same
+    whatever the database's collation, and the same as ``deadline_items`` gives a live step)."""
     with reading(store, session) as session:
-        rows = session.exec(select(DeadlineRow).where(DeadlineRow.case_pk == case_pk,
-                                                      DeadlineRow.open_until == dt.date(9999, 12, 31))
-                            .order_by(DeadlineRow.due, DeadlineRow.code)).all()
-    return [{"code": d.code, "platform": d.platform, "start": d.start.isoformat(), "due": d.due.isoformat()}
-            for d in rows]
+        rows = session.exec(select(DeadlineRow.code, DeadlineRow.platform, DeadlineRow.start, DeadlineRow.due,
+                                   DeadlineRow.open_until)
+                            .where(DeadlineRow.case_pk == case_pk, DeadlineRow.open_until == dt.date(9999, 12, 31))
+                            ).all()
+    return deadline_items({"code": d[0], "platform": d[1], "start": d[2], "due": d[3], "open_until": d[4]}
+                          for d in rows)
 
 
 @dataclass
@@ -179,6 +182,17 @@ class StepDone:
     events_before: int
     as_of: dt.date
     then: Any = None
+    deadlines: list[dict[str, Any]] | None = None       # the case's deadline rows as the step left them
+    event: Any = None                                   # the stored event (``engine.store.repo.StoredEvent``)
+
+
+def deadline_items(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The open ones among a case's deadline rows (``engine.store.deadlines.deadline_rows_for``), as
+    ``open_deadlines`` gives them from the store: by due day, then code."""
+    from .alerts import NEVER
+
+    return [{"code": d["code"], "platform": d["platform"], "start": d["start"].isoformat(), "due": d["due"].isoformat()}
+            for d in sorted((d for d in rows if d["open_until"] == NEVER), key=lambda d: (d["due"], d["code"]))]
 
 
 def event_day(event: dict[str, Any]) -> dt.date | None:
@@ -198,34 +212,23 @@ def step_day(event: dict[str, Any], as_of: dt.date | None) -> dt.date:
     return max(dt.date.today(), day) if day else dt.date.today()
 
 
-def record_step(store: Store, row: CaseRow, event: dict[str, Any], *, officer: str, as_of: dt.date,
-                lang: str = "zh", expect: int | None = None, attempts: int = 3, proof: str = "platform",
-                then: Any = None, refused: Any = None, session: Any = None) -> StepDone:
-    """Judge and store one step of the case of ``row`` (the live guard, ``engine.cases.record``), always
-    against a known event count: the caller's ``expect`` (a stale one raises ``ConcurrentChange``), else
-    the count just read, read again when another step landed meanwhile (``attempts`` times at most).
-    Refusals raise as ``record`` raises them (``StepRefused``, ``RecorderRefused``, ``InputError``);
-    ``exc.events_before`` is set on them to the count they were judged against. ``then``, ``refused``,
-    ``session``: as ``engine.cases.record``'s (``then`` runs in the step's transaction; its result is
-    ``StepDone.then``; ``refused``'s is ``exc.then``)."""
-    from .cases import ConcurrentChange, record
+def record_step(store: Store, case_id: str, agency: str | None, event: dict[str, Any], *, officer: str,
+                as_of: dt.date, lang: str = "zh", expect: int | None = None, proof: str = "platform",
+                then: Any = None, refused: Any = None, session: Any = None, admit: Any = None) -> StepDone:
+    """Judge and store one step of the stored case ``case_id`` (of ``agency``; the live guard,
+    ``engine.cases.record``). ``expect``: the caller's event count (a stale one raises
+    ``ConcurrentChange``); without it the step is judged against the case as its lock finds it.
+    Refusals raise as ``record`` raises them (``StepRefused``, ``RecorderRefused``, ``InputError``), with
+    ``exc.events_before`` the count they were judged against. ``then``, ``refused``, ``session``, ``admit``:
+    as ``engine.cases.record``'s (``then`` runs in the step's transaction; its result is ``StepDone.then``;
+    ``refused``'s is ``exc.then``; ``admit(row)`` checks the locked case row before anything is judged)."""
+    from .cases import record
 
-    seen = expect if expect is not None else row.event_count
-    for attempt in range(attempts):
-        try:
-            # The one call of the live guard from the API: ``proof`` says how the officer was established.
-            result = record(store, row.case_id, event, actor=officer, agency=row.agency, as_of=as_of, lang=lang,
-                            expect=seen, proof=proof, then=then, refused=refused, session=session)
-        except ConcurrentChange:
-            if expect is not None or attempt == attempts - 1:
-                raise
-            seen = locate_case(store, row.case_id, row.agency, session).event_count
-            continue
-        except CasecheckError as exc:
-            exc.events_before = seen          # type: ignore[attr-defined]
-            raise
-        return StepDone(result.seq, result.state, result.findings, seen, as_of, result.then)
-    raise AssertionError("unreachable")
+    # The one call of the live guard from the API: ``proof`` says how the officer was established.
+    result = record(store, case_id, event, actor=officer, agency=agency, as_of=as_of, lang=lang, expect=expect,
+                    proof=proof, then=then, refused=refused, session=session, admit=admit)
+    return StepDone(result.seq, result.state, result.findings, result.events_before, as_of, result.then,
+                    result.deadlines, result.event)
 
 
 # --------------------------------------------------------------------------------------------- reviews

@@ -58,15 +58,15 @@ def test_an_accepted_step_and_its_decision_record_are_stored_together_or_not_at_
     c, store = api
     assert c.post("/api/v1/cases", json=LIVE).status_code == 201
     before = _counts(store)
-    real = decisions.decision_row
+    real = decisions.decision_values
 
     def failing_row(**fields):                         # the record fails in the database, after the event
         row = real(**fields)
         if fields["outcome"] == "accepted":
-            row.kind = None                            # NOT NULL: the insert fails at commit
+            row["kind"] = None                         # NOT NULL: the insert fails in the step's transaction
         return row
 
-    monkeypatch.setattr(decisions, "decision_row", failing_row)
+    monkeypatch.setattr(decisions, "decision_values", failing_row)
     r = c.post(_events_path("LIVE-1"), json={"event": REVIEW, "officer": "R1"})
     assert r.status_code == 500, r.text
     assert _counts(store) == before                    # no event, no record, the case row untouched
@@ -76,7 +76,7 @@ def test_an_accepted_step_and_its_decision_record_are_stored_together_or_not_at_
     events, records, count = _counts(store)
     assert (events, records, count) == (before[0], before[1] + 1, before[2])
 
-    monkeypatch.setattr(decisions, "decision_row", real)
+    monkeypatch.setattr(decisions, "decision_values", real)
     r = c.post(_events_path("LIVE-1"), json={"event": REVIEW, "officer": "R1"})
     assert r.status_code == 201, r.text
     body = r.json()

@@ -69,16 +69,16 @@ class _PauseAfterJudging:
     def __init__(self, monkeypatch):
         self.judged, self.release = threading.Event(), threading.Event()
         self._first = threading.Lock()
-        real = cases_mod.append_event
+        real = cases_mod.append_step
 
-        def append_event(*args, **kwargs):
+        def append_step(*args, **kwargs):
             event = real(*args, **kwargs)
             if self._first.acquire(blocking=False):
                 self.judged.set()
                 assert self.release.wait(WAIT)
             return event
 
-        monkeypatch.setattr(cases_mod, "append_event", append_event)
+        monkeypatch.setattr(cases_mod, "append_step", append_step)
 
 
 def _inspections_at_the_cap(url: str) -> tuple[Store, dict, dict]:

@@ -251,82 +251,104 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
         raise Problem(400, "bad-if-match", "If-Match 与 expected_event_count 不一致",
                       "If-Match and expected_event_count disagree")
     expect = header_expect if header_expect is not None else body.expected_event_count
-    row = _case_row(request, case_id, agency, who, session)
+    if agency and not who.sees(agency):
+        raise _not_found(case_id)
     state = _state(request)
     day = services.step_day(body.event, body.as_of)
     shared = None if state.store.is_sqlite else session      # PostgreSQL: the step continues this transaction
     if shared is None:
         _release(session)
+    found: list[Any] = []
 
-    def fields(outcome: str, rule_ids: list[str], before: int, seq: int | None = None) -> dict[str, Any]:
+    def admit(locked: Any) -> None:
+        """The case as the step's lock found it: 404 alike for "none" and "not yours" (no probing)."""
+        if not who.sees(locked.agency):
+            raise _not_found(case_id)
+        found.append(locked)
+
+    def fields(outcome: str, rule_ids: list[str], before: int, upto: int | None, seq: int | None = None
+               ) -> dict[str, Any]:
+        row = found[0]
         payload = {"case_id": row.case_id, "agency": row.agency, "officer": officer, "event": body.event,
-                   "as_of": day.isoformat(), "events_before": before, "lang": body.lang}
+                   "as_of": day.isoformat(), "events_before": before, "lookback_upto": upto, "lang": body.lang}
         return dict(kind="record", client=who.label, officer=officer, agency=row.agency, case_id=row.case_id,
                     payload=payload, outcome=outcome, rule_ids=rule_ids, stamp=services.stamp(), as_of=day,
                     lang=body.lang, event_seq=seq, keep_input=state.keep_inputs)
 
-    def log(outcome: str, rule_ids: list[str], before: int) -> str:
+    def log(outcome: str, rule_ids: list[str], exc: Exception) -> str:
         """A step that stored nothing: its record in its own transaction."""
-        return decisions.log_decision(state.store, session=session, **fields(outcome, rule_ids, before))
+        return decisions.log_decision(state.store, session=session, **fields(
+            outcome, rule_ids, getattr(exc, "events_before", found[0].event_count), getattr(exc, "lookback_upto", None)))
 
-    def accepted(step_session: Any, stored_row: Any, event: Any, result: Any) -> tuple[Any, str, list[dict[str, Any]]]:
-        """In the step's transaction: its decision-log record (stored with the event or not at all) and
-        the open deadlines as the step left them."""
-        deadlines = services.open_deadlines(state.store, stored_row.id, step_session)
-        decision = decisions.add_decision(step_session, **fields("accepted", [f.rule_id for f in result.findings],
-                                                                 event.seq - 1, event.seq))
-        return event, decision, deadlines
+    def accepted(step_session: Any, stored_row: Any, event: Any, result: Any) -> str:
+        """In the step's transaction: its decision-log record (stored with the event or not at all)."""
+        return decisions.add_decision(step_session, **fields("accepted", [f.rule_id for f in result.findings],
+                                                             result.events_before, result.lookback_upto, event.seq))
 
     def refused(step_session: Any, stored_row: Any, exc: CasecheckError) -> str:
         """In the step's transaction (which stored nothing): the refusal's decision-log record."""
         outcome, rule_ids = _refusal(exc)
-        return decisions.add_decision(step_session, **fields(outcome, rule_ids, stored_row.event_count))
+        return decisions.add_decision(step_session, **fields(outcome, rule_ids, exc.events_before,  # type: ignore[attr-defined]
+                                                             getattr(exc, "lookback_upto", None)))
 
     try:
-        done = services.record_step(state.store, row, body.event, officer=officer, as_of=day, lang=body.lang,
-                                    expect=expect, proof="authenticated" if who.kind == "session" else "platform",
-                                    then=accepted, refused=refused, session=shared)
+        done = services.record_step(state.store, case_id, agency, body.event, officer=officer, as_of=day,
+                                    lang=body.lang, expect=expect,
+                                    proof="authenticated" if who.kind == "session" else "platform",
+                                    then=accepted, refused=refused, session=shared, admit=admit)
     except ConcurrentChange as exc:
         zh, en = split_bilingual(str(exc))
         raise Problem(412, "stale-event-count", zh, en, expected_event_count=expect)
     except StepRefused as exc:
-        decision = _logged(exc) or log("refused", [f.rule_id for f in exc.findings], exc.events_before)
+        decision = _logged(exc) or log("refused", [f.rule_id for f in exc.findings], exc)
         book = services.default_rulebook()
         failing = [{"rule_id": f.rule_id, "title": f.title, "explanation": f.message, "basis": f.basis,
                     "severity": f.severity, "version": services.rule_version_applied(book, f.rule_id, f.basis,
                                                              services.event_day(body.event) or day)}
                    for f in exc.findings]
         listed = "；".join(f"{f.rule_id}（{f.title}）" for f in exc.findings)
-        raise Problem(409, "step-refused", f"{row.case_id}：“{exc.event_type}”未记录，违反：{listed}",
-                      f"{row.case_id}: {exc.event_type!r} was not recorded; failing rules: "
+        case_shown = found[0].case_id
+        raise Problem(409, "step-refused", f"{case_shown}：“{exc.event_type}”未记录，违反：{listed}",
+                      f"{case_shown}: {exc.event_type!r} was not recorded; failing rules: "
                       + ", ".join(f.rule_id for f in exc.findings),
                       headers={"X-Decision-Id": decision}, decision_id=decision, findings=failing)
     except RecorderRefused as exc:
-        decision = _logged(exc) or log("forbidden", [], exc.events_before)
+        decision = _logged(exc) or log("forbidden", [], exc)
         zh, en = split_bilingual(str(exc))
         raise Problem(403, "recorder-refused", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
     except InputError as exc:
-        decision = _logged(exc) or log("invalid", [], exc.events_before)
+        decision = _logged(exc) or log("invalid", [], exc)
         problem = _invalid(exc.problems)
         problem.extensions["decision_id"] = decision
         problem.headers["X-Decision-Id"] = decision
         raise problem
-    except CaseNotFound:
+    except CaseNotFound as exc:
+        if "used by agencies" in str(exc):
+            raise Problem(400, "ambiguous-case", f"案号 {case_id} 被多个机关使用，请用 ?agency= 指定",
+                          f"case id {case_id!r} is used by several agencies: name one with ?agency=")
         raise _not_found(case_id)
     except CasecheckError as exc:                   # a step the engine cannot judge (e.g. a year with no calendar)
-        decision = _logged(exc) or log("invalid", [], getattr(exc, "events_before", row.event_count))
+        if not found:
+            raise
+        decision = _logged(exc) or log("invalid", [], exc)
         zh, en = split_bilingual(str(exc))
         raise Problem(422, "not-judged", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
-    event, decision, deadlines = done.then
-    started = [d for d in deadlines if d["start"] >= event.date.isoformat()]
+    row, decision = found[0], done.then
+    deadlines = services.deadline_items(done.deadlines or [])
     return FastJSON({
         "decision_id": decision, "case_id": row.case_id, "agency": row.agency,
-        "event": {"seq": event.seq, "type": event.type, "date": event.date.isoformat(),
-                  "recorded_by": event.recorded_by, "recorded_at": event.recorded_at.isoformat(),
-                  "proof": event.proof, "client": who.label, "hash": event.hash, "data": json.loads(event.payload)},
-        "state": done.state, "event_count": done.seq, "deadlines_started": started, "deadlines_open": deadlines,
+        "event": _event_out(done.event, who),
+        "state": done.state, "event_count": done.seq,
+        "deadlines_started": [d for d in deadlines if d["start"] >= done.event.date.isoformat()],
+        "deadlines_open": deadlines,
         "findings": [f.model_dump() for f in done.findings],
     }, status_code=201, headers={"ETag": f'"{done.seq}"', "X-Decision-Id": decision, "Location": _case_url(row)})
+
+
+def _event_out(event: Any, who: Identity) -> dict[str, Any]:
+    return {"seq": event.seq, "type": event.type, "date": event.date.isoformat(), "recorded_by": event.recorded_by,
+            "recorded_at": event.recorded_at.isoformat(), "proof": event.proof, "client": who.label,
+            "hash": event.hash, "data": json.loads(event.payload)}
 
 
 # ------------------------------------------------------------------------------------------- alerts, reviews

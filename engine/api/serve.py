@@ -35,7 +35,8 @@ def serve(url: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     Store.open(url).close()                     # create or migrate the schema once, before the workers start
     os.environ["CASECHECK_DB"] = url            # the workers (spawned) read it in the factory
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers,
-                            log_level=log_level, proxy_headers=False, server_header=False)
+                            log_level=log_level, proxy_headers=False, server_header=False,
+                            access_log=log_level in ("trace", "debug", "info"))    # its lines are INFO
     sock = listening_socket(host, port)
     server = uvicorn.Server(config)
     if workers > 1:

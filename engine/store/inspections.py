@@ -19,17 +19,24 @@ from .tables import CaseRow, EventRow
 __all__ = ["party_inspections", "inspections_between"]
 
 
-def party_inspections(session: Session, row: CaseRow, history: PartyHistory) -> PartyHistory:
-    """Add to ``history`` the stored inspections of ``row``'s party in its other inspection cases."""
+def party_inspections(session: Session, row: CaseRow, history: PartyHistory, upto: list[int | None] | None = None,
+                      before: int | None = None) -> PartyHistory:
+    """Add to ``history`` the stored inspections of ``row``'s party in its other inspection cases.
+    ``upto``/``before``: as ``engine.store.repo.load_with_party``'s (the newest event id read is kept
+    in ``upto[0]`` if newer; ``before``: only events with ids up to it, for a decision's replay)."""
     if not row.party_id:
         return history
-    query = (select(CaseRow.agency, CaseRow.case_id, EventRow.seq, EventRow.date, EventRow.payload)
+    query = (select(CaseRow.agency, CaseRow.case_id, EventRow.seq, EventRow.date, EventRow.payload, EventRow.id)
              .join(EventRow, EventRow.case_pk == CaseRow.id)
              .where(CaseRow.party_id == row.party_id, CaseRow.procedure == "inspection", CaseRow.id != row.id,
                     EventRow.type == "inspected"))
-    for agency, case_id, seq, day, payload in session.exec(query):
+    if before is not None:
+        query = query.where(EventRow.id <= before)
+    for agency, case_id, seq, day, payload, event_id in session.exec(query):
         kind = json.loads(payload).get("kind") or ""
         history.merge_inspection(row.party_id, PriorInspection(day, agency, case_id, seq - 1, kind))
+        if upto is not None and (upto[0] is None or event_id > upto[0]):
+            upto[0] = event_id
     return history
 
 

@@ -108,36 +108,53 @@ def load_cases(session: Session, rows: Sequence[CaseRow]) -> list[CaseFile]:
 
 
 def load_with_party(session: Session, row: CaseRow, party_matter: tuple[str | None, str | None] | None = None,
+                    upto: list[int | None] | None = None, before: int | None = None,
                     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The stored case of ``row`` and the other stored cases of its party and matter that have a decision
     (only those can establish an earlier violation), as stored (header with ``events``, not yet
     validated): one query (the live guard's first-offence look-back). ``party_matter``: look back for this
-    party id and matter code instead of the row's (a header correction that changes them)."""
+    party id and matter code instead of the row's (a header correction that changes them).
+
+    ``upto``: a one-item list, set to the newest event id read (None when none was). Every event of the
+    party is written under the party's lock (or the writers' lock held exclusively), so the events a
+    look-back saw are exactly the party's events with ids up to that one: ``before`` (a decision's
+    replay) reads the store as it was then — only events with ids up to ``before``, and only the other
+    cases whose decision is among them."""
     party_id, matter = party_matter if party_matter is not None else (row.party_id, row.matter_code)
     by_party = bool(party_id and matter)
-    params = {"pk": row.id, "party": party_id, "matter": matter}
+    params = {"pk": row.id, "party": party_id, "matter": matter, "before": before}
     headers: dict[int, str] = {}
     payloads: dict[int, list[Any]] = {}
-    for case_pk, header, seq, payload, corrects in session.exec(_party_statement(by_party), params=params):
+    newest: int | None = None
+    for case_pk, header, seq, payload, corrects, event_id in session.exec(
+            _party_statement(by_party, before is not None), params=params):
         headers[case_pk] = header
         events = payloads.setdefault(case_pk, [])
         if payload is not None:
             events.append((seq, payload, corrects))
+            newest = event_id if newest is None else max(newest, event_id)
+    if upto is not None:
+        upto[0] = newest
     cases = {pk: _as_stored(headers[pk], events) for pk, events in payloads.items()}
     stored = cases.pop(row.id)          # type: ignore[arg-type]
     return stored, list(cases.values())
 
 
 @functools.cache
-def _party_statement(by_party: bool) -> Any:
-    query = select(CaseRow.id, CaseRow.header, EventRow.seq, EventRow.payload, EventRow.corrects).outerjoin(EventRow, EventRow.case_pk == CaseRow.id)
+def _party_statement(by_party: bool, bounded: bool = False) -> Any:
+    join = EventRow.case_pk == CaseRow.id
+    if bounded:
+        join = and_(join, EventRow.id <= bindparam("before"))
+    query = select(CaseRow.id, CaseRow.header, EventRow.seq, EventRow.payload, EventRow.corrects,
+                   EventRow.id).outerjoin(EventRow, join)
     this = CaseRow.id == bindparam("pk")
     if by_party:
         decision = aliased(EventRow)
-        decided = (select(decision.id).where(decision.case_pk == CaseRow.id, decision.type == "decided")
-                   .correlate(CaseRow).exists())
+        decided = select(decision.id).where(decision.case_pk == CaseRow.id, decision.type == "decided")
+        if bounded:
+            decided = decided.where(decision.id <= bindparam("before"))
         this = or_(this, and_(CaseRow.party_id == bindparam("party"), CaseRow.matter_code == bindparam("matter"),
-                              decided))
+                              decided.correlate(CaseRow).exists()))
     return query.where(this).order_by(CaseRow.id, EventRow.seq)
 
 
@@ -742,3 +759,117 @@ def load_review(store: Any, quarter: str, agency: str | None = None) -> dict[str
         for case_id, rule_id in rows:
             out.setdefault(case_id, set()).add(rule_id)
         return out
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as ``append_step`` stored it (the ``EventRow`` fields a caller reads back, without an ORM
+    object: a live step builds none)."""
+
+    id: int | None
+    case_pk: int
+    seq: int
+    type: str
+    date: dt.date
+    payload: str
+    recorded_by: str
+    recorded_at: dt.datetime
+    prev_hash: str
+    hash: str
+    proof: str
+    corrects: int | None = None
+
+
+def append_step(session: Session, row: CaseRow, case: CaseFile, payload: dict[str, Any], actor: str,
+                workflows: dict[str, Any], deadlines: list[dict[str, Any]], *, proof: str = "asserted",
+                corrects: int | None = None, note: str = "") -> StoredEvent:
+    """``append_event`` and ``refresh_deadlines`` of a live step in one go, as Core statements (no ORM
+    unit of work): the same rows, the same hashes. On PostgreSQL one statement writes the event, the
+    case row, the change log and the case's deadline rows (``deadlines``, from ``deadline_rows_for``:
+    replaced whole, as ``refresh_deadlines`` does); elsewhere one statement each. ``row`` (locked by the
+    caller) is brought up to date without being marked dirty (nothing is flushed for it again)."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    at = now()
+    seq = row.event_count + 1
+    text_ = canonical(payload)
+    key = case_key(row.agency, row.case_id)
+    h = event_hash(row.head_hash, key, seq, text_, actor, _ts(at), proof, corrects)
+    header, events = dump_case(case)
+    content = _content_hash(header, events)
+    state = _state(case, workflows)
+    summary = (f"recorded #{seq} {payload['type']} of {payload['date']}" if corrects is None else
+               f"corrected #{corrects} by #{seq} ({payload['type']} of {payload['date']})")
+    if note:
+        summary += f"; {note}"
+    event = {"case_pk": row.id, "seq": seq, "type": payload["type"], "date": dt.date.fromisoformat(payload["date"]),
+             "payload": text_, "recorded_by": actor, "recorded_at": at, "prev_hash": row.head_hash, "hash": h,
+             "proof": proof, "corrects": corrects}
+    change = {"case_pk": row.id, "at": at, "actor": actor, "kind": "recorded" if corrects is None else "corrected",
+              "summary": summary, "old_hash": "", "new_hash": content}
+    case_values = {"pk": row.id, "state": state, "content_hash": content, "head_hash": h, "event_count": seq,
+                   "updated_at": at}
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        columns = _DEADLINE_COLUMNS
+        arrays = {f"d_{c}": [d.get(c) for d in deadlines] for c in columns}
+        event_id = conn.execute(_step_statement(), {**{f"e_{k}": v for k, v in event.items()},
+                                                     **{f"c_{k}": v for k, v in change.items()},
+                                                     **case_values, **arrays}).scalar_one()
+    else:
+        from .tables import DeadlineRow
+
+        event_id = conn.execute(insert(EventRow.__table__).returning(EventRow.__table__.c.id), event).scalar_one()
+        conn.execute(_update_case_statement(), case_values)
+        conn.execute(insert(ChangeRow.__table__), change)
+        conn.execute(DeadlineRow.__table__.delete().where(DeadlineRow.__table__.c.case_pk == row.id))
+        if deadlines:
+            conn.execute(insert(DeadlineRow.__table__), [dict(d, case_pk=row.id) for d in deadlines])
+    for name in ("state", "content_hash", "head_hash", "event_count", "updated_at"):
+        set_committed_value(row, name, case_values[name])
+    return StoredEvent(id=event_id, **event)
+
+
+_DEADLINE_COLUMNS = ("code", "platform", "start", "due", "open_until", "officers")
+
+
+@functools.cache
+def _update_case_statement() -> Any:
+    table = CaseRow.__table__
+    return (table.update().where(table.c.id == bindparam("pk"))
+            .values(state=bindparam("state"), content_hash=bindparam("content_hash"),
+                    head_hash=bindparam("head_hash"), event_count=bindparam("event_count"),
+                    updated_at=bindparam("updated_at")))
+
+
+@functools.cache
+def _step_statement() -> Any:
+    """PostgreSQL: a live step's writes as one statement of data-modifying CTEs (each runs exactly once,
+    whatever the outer query reads). The deadline rows are replaced: the DELETE sees the statement's
+    snapshot (the case's old rows), not the rows the INSERT beside it adds. Returns the event's id."""
+    from sqlalchemy import Date, Integer, String
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    e = ("case_pk", "seq", "type", "date", "payload", "recorded_by", "recorded_at", "prev_hash", "hash", "proof",
+         "corrects")
+    c = ("case_pk", "at", "actor", "kind", "summary", "old_hash", "new_hash")
+    sql = text(
+        "WITH ev AS (INSERT INTO events (" + ", ".join(e) + ") VALUES (" + ", ".join(f":e_{k}" for k in e)
+        + ") RETURNING id), "
+        "up AS (UPDATE cases SET state = :state, content_hash = :content_hash, head_hash = :head_hash, "
+        "event_count = :event_count, updated_at = :updated_at WHERE id = :pk), "
+        "ch AS (INSERT INTO changes (" + ", ".join(c) + ") VALUES (" + ", ".join(f":c_{k}" for k in c) + ")), "
+        "gone AS (DELETE FROM deadlines WHERE case_pk = :pk), "
+        "dl AS (INSERT INTO deadlines (case_pk, " + ", ".join(_DEADLINE_COLUMNS) + ") "
+        "SELECT :pk, * FROM unnest(:d_code, :d_platform, :d_start, :d_due, :d_open_until, :d_officers)) "
+        "SELECT id FROM ev")
+    events, changes, cases = EventRow.__table__.c, ChangeRow.__table__.c, CaseRow.__table__.c
+    when = events.recorded_at.type                      # the columns' own types (UTC date-times)
+    return sql.bindparams(
+        bindparam("e_case_pk", type_=Integer), bindparam("e_seq", type_=Integer), bindparam("e_date", type_=Date),
+        bindparam("e_recorded_at", type_=when), bindparam("e_corrects", type_=Integer),
+        bindparam("c_case_pk", type_=Integer), bindparam("c_at", type_=changes.at.type), bindparam("pk", type_=Integer),
+        bindparam("event_count", type_=Integer), bindparam("updated_at", type_=cases.updated_at.type),
+        bindparam("d_code", type_=ARRAY(String)), bindparam("d_platform", type_=ARRAY(String)),
+        bindparam("d_start", type_=ARRAY(Date)), bindparam("d_due", type_=ARRAY(Date)),
+        bindparam("d_open_until", type_=ARRAY(Date)), bindparam("d_officers", type_=ARRAY(String)))
