@@ -12,7 +12,12 @@ GENESIS = "0" * 64
 
 
 def canonical(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL(data)
+
+
+# What ``json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))`` does, without building
+# a new encoder on every call (an import encodes every event: a fifth of the encoding time was that).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def digest(text: str) -> str:
