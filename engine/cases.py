@@ -112,12 +112,15 @@ def _write_chunks(store: Store, chunks: Iterable[list[PreparedCase]], total: int
                                 [c.party[0] for c in chunk if c.party])
             fresh: list[PreparedCase] = []
             for item in chunk:
-                if (item.agency, item.case_id) not in cache.keys:    # new: stored in batches, a few statements each
+                key = (item.agency, item.case_id)
+                if key not in cache.keys:                  # new: stored in batches, a few statements each
                     fresh.append(item)
                     counts["new"] += 1
                     if len(fresh) >= IMPORT_BATCH:
                         insert_prepared(session, fresh, cache)
                         fresh = []
+                elif key in cache.rows and cache.rows[key].content_hash == item.content_hash:
+                    counts["unchanged"] += 1               # the same as stored: what ``_reimport`` says first
                 else:
                     stored.append(item.load())
             insert_prepared(session, fresh, cache)

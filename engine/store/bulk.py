@@ -53,6 +53,10 @@ class PreparedCase(NamedTuple):
     deadlines: list[tuple[Any, ...]]   # DEADLINE_COLUMNS[1:]
     party: tuple[str, str, str] | None  # PARTY_COLUMNS
 
+    @property
+    def content_hash(self) -> str:
+        return self.case[7]
+
     def load(self) -> LoadedCase:
         """The validated case again, for a case that turns out to be stored already (a re-import): validated
         anew from the canonical JSON it was dumped to, as a stored case is read back (``repo.load_case_range``)."""
