@@ -11,7 +11,9 @@ Prints figures, asserts nothing about speed.
 
 Each slice is imported by a process of its own (``import_paths`` with ``--workers``, default 2 as the CLI's;
 its time measured inside, so interpreter start-up is not counted; the peak RSS of its process tree, workers
-included, is the import's memory). ``--import-only``: the floor and the import, no seal and no verify.
+included, is the import's memory). ``import/floor CPU``: the floor's CPU seconds over the import's (its
+process and workers; the database server's not counted): steadier than wall time on a shared machine.
+``--import-only``: the floor and the import, no seal and no verify.
 
 Run: .venv/bin/python -m benchmarks.bench_trail N [POSTGRES_URL] [--no-sqlite] [--no-deep] [--slice K]
      [--workers W] [--import-only]
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -59,45 +62,56 @@ def import_child(url: str, directory: str, workers: int, out: str) -> None:
     """One slice's ``import_paths`` in a process of its own (its tree's peak memory is the import's):
     writes its seconds and how many new cases to ``out``."""
     store = Store.open(url)
+    cpu = _cpu()
     start = time.perf_counter()
     report = import_paths(store, [directory], actor="bench", workers=workers)
     secs = time.perf_counter() - start
+    cpu = _cpu() - cpu                 # this process and its workers (joined by now); not the database server's
     store.close()
-    Path(out).write_text(json.dumps({"secs": secs, "new": report.new}), encoding="utf-8")
+    Path(out).write_text(json.dumps({"secs": secs, "cpu": cpu, "new": report.new}), encoding="utf-8")
 
 
-def measured_import(url: str, directory: Path, workers: int) -> tuple[float, int, float]:
-    """(seconds inside ``import_paths``, new cases, peak RSS MiB of the process tree) of one slice."""
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measured_import(url: str, directory: Path, workers: int) -> tuple[float, float, int, float]:
+    """(seconds inside ``import_paths``, its CPU seconds, new cases, peak RSS MiB of the process tree) of one
+    slice."""
     with tempfile.NamedTemporaryFile(prefix="bench-trail-", suffix=".json") as out:
         cmd = [sys.executable, "-m", "benchmarks.bench_trail", "--import-child", url, str(directory), str(workers),
                out.name]
         _, tree_mib, _ = run_measured(cmd, ok=(0,))
         got = json.loads(Path(out.name).read_text(encoding="utf-8"))
-    return got["secs"], got["new"], tree_mib
+    return got["secs"], got["cpu"], got["new"], tree_mib
 
 
 def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints: Path,
         deep: bool, workers: int = 2, import_only: bool = False) -> list[object]:
-    floor_secs = 0.0
+    floor_secs = floor_cpu = 0.0
     for directory in slices:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         loaded = load_paths([directory])
         floor_secs += time.perf_counter() - start
+        floor_cpu += time.process_time() - cpu
         assert not loaded.problems, loaded.problems[:3]
         del loaded
     floor = n / floor_secs
     Store.open(url).close()                 # migrated before the clock starts
-    import_secs, stored, import_mib = 0.0, 0, 0.0
+    import_secs, import_cpu, stored, import_mib = 0.0, 0.0, 0, 0.0
     for directory in slices:
-        secs, new, mib = measured_import(url, directory, workers)
+        secs, cpu, new, mib = measured_import(url, directory, workers)
         import_secs += secs
+        import_cpu += cpu
         stored += new
         import_mib = max(import_mib, mib)
     assert stored == n, (stored, n)
     rate = n / import_secs
+    extra = [workers, f"{import_mib:.0f}", f"{floor_cpu / import_cpu:.2f}"]
     if import_only:
-        return [label, n, round(floor), round(rate), f"{rate / floor:.2f}", "-", "-", "-", "-", "-", "-", workers,
-                f"{import_mib:.0f}"]
+        return [label, n, round(floor), round(rate), f"{rate / floor:.2f}", "-", "-", "-", "-", "-", "-", *extra]
     store = Store.open(url)
     start = time.perf_counter()
     make_checkpoint(store, key, checkpoints)
@@ -109,7 +123,7 @@ def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints
     deep_secs, deep_mib = (run_measured(cmd + ["--deep"], ok=(0,))[:2] if deep else (None, None))
     return [label, n, round(floor), round(rate), f"{rate / floor:.2f}", f"{seal:.1f}", f"{secs:.1f}",
             f"{n / secs:.0f}", f"{tree_mib:.0f}", f"{deep_secs:.1f}" if deep_secs else "-",
-            f"{deep_mib:.0f}" if deep_mib else "-", workers, f"{import_mib:.0f}"]
+            f"{deep_mib:.0f}" if deep_mib else "-", *extra]
 
 
 def main() -> None:
@@ -146,7 +160,8 @@ def main() -> None:
                 f"verify with 2 workers; peak RSS of the process tree; import: one process per slice, its time "
                 f"inside import_paths)",
                 ["store", "cases", "floor/s", "import/s", "import/floor", "seal s", "verify s", "verify cases/s",
-                 "verify peak MiB", "deep s", "deep peak MiB", "import workers", "import peak MiB"], rows))
+                 "verify peak MiB", "deep s", "deep peak MiB", "import workers", "import peak MiB",
+                 "import/floor CPU"], rows))
 
 
 if __name__ == "__main__":

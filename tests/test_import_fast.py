@@ -175,3 +175,21 @@ def test_a_prepared_case_is_the_validated_case_and_hashes_as_before():
         header, events = repo.dump_case(item.case)
         assert p.case[7] == repo._content_hash(header, events) == content_digest(canonical(header),
                                                                               [canonical(e) for e in events])
+
+
+def test_orjson_canonical_is_the_canonical_text_for_what_a_case_model_dumps():
+    """``canonical_dumped`` (orjson) gives ``canonical``'s text (json) for every Unicode character, nested
+    lists and mappings, booleans, None and integers (beyond 64 bits it falls back to json); and the case model
+    serialises no float (where the two would differ: 1e+16 / 1e16)."""
+    from engine.model import CaseFile
+    from engine.store.chain import canonical_dumped
+
+    for start in range(0, 0x110000, 0x1000):
+        text_ = "".join(chr(c) for c in range(start, start + 0x1000) if not 0xD800 <= c <= 0xDFFF)
+        for probe in (text_, {"k": text_, "a": [text_[:7], text_[-3:]]}):
+            assert canonical_dumped(probe) == canonical(probe)
+    for value in ({"z": [1, True, None, -5, 2 ** 62, {"b": "x\n\t\"\\", "a": ""}], "a": {}, "m": []},
+                  {"big": 2 ** 70}, {3: "non-string key"}, [], "", 0):
+        assert canonical_dumped(value) == canonical(value)
+    schema = json.dumps(CaseFile.model_json_schema(mode="serialization"))
+    assert '"number"' not in schema and '"integer"' in schema

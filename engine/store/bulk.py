@@ -23,7 +23,7 @@ from sqlalchemy import insert
 
 from ..errors import CasecheckError
 from ..loader import LoadedCase
-from .chain import GENESIS, canonical, digest
+from .chain import GENESIS, canonical_dumped, digest
 from .tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow, PartyRow
 
 __all__ = ["PreparedCase", "prepare_cases", "insert_prepared"]
@@ -93,8 +93,9 @@ def prepare_cases(cases: list[LoadedCase], actor: str, at: dt.datetime, profile:
     for item in cases:
         case, source = item.case, item.ref
         header, payloads = dump_case(case)
-        events, head = _chained(payloads, case_key(case.agency.code, case.case_id), GENESIS, 0, actor, at)
-        header_text = canonical(header)
+        events, head = _chained(payloads, case_key(case.agency.code, case.case_id), GENESIS, 0, actor, at,
+                                encode=canonical_dumped)
+        header_text = canonical_dumped(header)
         content = content_digest(header_text, [e["payload"] for e in events])
         row = (case.agency.code, case.case_id, case.procedure, case.party.id if case.party else None,
                case.matter.code if case.matter else None, _state(case, workflows), header_text, content,
