@@ -76,10 +76,14 @@ _CONTEXT: list[Any] = []                 # [profile, workflows, ctx] of the last
 def _context(profile: Any) -> tuple[dict[str, Any], Any]:
     """The workflows and the deadline rows' fact context, built once per process (per profile)."""
     if not _CONTEXT or _CONTEXT[0] != profile:
-        from ..cases import _deadline_context
+        from ..calendar import default_calendar
+        from ..facts import FactContext
+        from ..profile import load_profile
         from ..workflow import default_workflows
 
-        _CONTEXT[:] = [profile, default_workflows(), _deadline_context(profile)]
+        workflows = default_workflows()           # as ``engine.cases._deadline_context`` (the as-of day unused)
+        ctx = FactContext(default_calendar(), dt.date.today(), profile or load_profile(), workflows)
+        _CONTEXT[:] = [profile, workflows, ctx]
     return _CONTEXT[1], _CONTEXT[2]
 
 
