@@ -9,7 +9,14 @@ a time (as an operator would bring a million in: one ``casecheck import`` per ba
 import's memory stays that of one slice. The floor is ``load_paths`` of the same slices, same run.
 Prints figures, asserts nothing about speed.
 
+Each slice is imported by a process of its own (``import_paths`` with ``--workers``, default 2 as the CLI's;
+its time measured inside, so interpreter start-up is not counted; the peak RSS of its process tree, workers
+included, is the import's memory). ``import/floor CPU``: the floor's CPU seconds over the import's (its
+process and workers; the database server's not counted): steadier than wall time on a shared machine.
+``--import-only``: the floor and the import, no seal and no verify.
+
 Run: .venv/bin/python -m benchmarks.bench_trail N [POSTGRES_URL] [--no-sqlite] [--no-deep] [--slice K]
+     [--workers W] [--import-only]
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -50,25 +58,61 @@ def write_slices(base: Path, n: int, per_slice: int) -> list[Path]:
     return slices
 
 
+def import_child(url: str, directory: str, workers: int, out: str) -> None:
+    """One slice's ``import_paths`` in a process of its own (its tree's peak memory is the import's):
+    writes its seconds and how many new cases to ``out``."""
+    store = Store.open(url)
+    cpu = _cpu()
+    start = time.perf_counter()
+    report = import_paths(store, [directory], actor="bench", workers=workers)
+    secs = time.perf_counter() - start
+    cpu = _cpu() - cpu                 # this process and its workers (joined by now); not the database server's
+    store.close()
+    Path(out).write_text(json.dumps({"secs": secs, "cpu": cpu, "new": report.new}), encoding="utf-8")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measured_import(url: str, directory: Path, workers: int) -> tuple[float, float, int, float]:
+    """(seconds inside ``import_paths``, its CPU seconds, new cases, peak RSS MiB of the process tree) of one
+    slice."""
+    with tempfile.NamedTemporaryFile(prefix="bench-trail-", suffix=".json") as out:
+        cmd = [sys.executable, "-m", "benchmarks.bench_trail", "--import-child", url, str(directory), str(workers),
+               out.name]
+        _, tree_mib, _ = run_measured(cmd, ok=(0,))
+        got = json.loads(Path(out.name).read_text(encoding="utf-8"))
+    return got["secs"], got["cpu"], got["new"], tree_mib
+
+
 def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints: Path,
-        deep: bool) -> list[object]:
-    floor_secs = 0.0
+        deep: bool, workers: int = 2, import_only: bool = False) -> list[object]:
+    floor_secs = floor_cpu = 0.0
     for directory in slices:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         loaded = load_paths([directory])
         floor_secs += time.perf_counter() - start
+        floor_cpu += time.process_time() - cpu
         assert not loaded.problems, loaded.problems[:3]
         del loaded
     floor = n / floor_secs
-    store = Store.open(url)
-    import_secs, stored = 0.0, 0
+    Store.open(url).close()                 # migrated before the clock starts
+    import_secs, import_cpu, stored, import_mib = 0.0, 0.0, 0, 0.0
     for directory in slices:
-        start = time.perf_counter()
-        report = import_paths(store, [directory], actor="bench")
-        import_secs += time.perf_counter() - start
-        stored += report.new
+        secs, cpu, new, mib = measured_import(url, directory, workers)
+        import_secs += secs
+        import_cpu += cpu
+        stored += new
+        import_mib = max(import_mib, mib)
     assert stored == n, (stored, n)
     rate = n / import_secs
+    extra = [workers, f"{import_mib:.0f}", f"{floor_cpu / import_cpu:.2f}"]
+    if import_only:
+        return [label, n, round(floor), round(rate), f"{rate / floor:.2f}", "-", "-", "-", "-", "-", "-", *extra]
+    store = Store.open(url)
     start = time.perf_counter()
     make_checkpoint(store, key, checkpoints)
     seal = time.perf_counter() - start
@@ -79,7 +123,7 @@ def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints
     deep_secs, deep_mib = (run_measured(cmd + ["--deep"], ok=(0,))[:2] if deep else (None, None))
     return [label, n, round(floor), round(rate), f"{rate / floor:.2f}", f"{seal:.1f}", f"{secs:.1f}",
             f"{n / secs:.0f}", f"{tree_mib:.0f}", f"{deep_secs:.1f}" if deep_secs else "-",
-            f"{deep_mib:.0f}" if deep_mib else "-"]
+            f"{deep_mib:.0f}" if deep_mib else "-", *extra]
 
 
 def main() -> None:
@@ -89,6 +133,12 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-deep", action="store_true", help="skip verify --deep")
     parser.add_argument("--slice", type=int, default=100_000, help="cases per import (default 100,000)")
+    parser.add_argument("--workers", type=int, default=2, help="import worker processes (default 2, as the CLI)")
+    parser.add_argument("--import-only", action="store_true", help="measure the floor and the import only "
+                        "(no seal, no verify)")
+    if sys.argv[1:2] == ["--import-child"]:
+        import_child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        return
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-trail-") as tmp:
@@ -100,15 +150,18 @@ def main() -> None:
         init_key(key)
         if not args.no_sqlite:
             rows.append(one("SQLite", f"sqlite:///{base / 'store.db'}", slices, args.n, key, base / "cp-sqlite",
-                            not args.no_deep))
+                            not args.no_deep, args.workers, args.import_only))
             print(rows[-1], flush=True)
         if args.pg_url:
-            rows.append(one("PostgreSQL", args.pg_url, slices, args.n, key, base / "cp-pg", not args.no_deep))
+            rows.append(one("PostgreSQL", args.pg_url, slices, args.n, key, base / "cp-pg", not args.no_deep,
+                            args.workers, args.import_only))
             print(rows[-1], flush=True)
     print(table(f"import, seal and verify, {args.n:,} cases (floor: load and validate the same files, same run; "
-                f"verify with 2 workers; peak RSS of the process tree)",
+                f"verify with 2 workers; peak RSS of the process tree; import: one process per slice, its time "
+                f"inside import_paths)",
                 ["store", "cases", "floor/s", "import/s", "import/floor", "seal s", "verify s", "verify cases/s",
-                 "verify peak MiB", "deep s", "deep peak MiB"], rows))
+                 "verify peak MiB", "deep s", "deep peak MiB", "import workers", "import peak MiB",
+                 "import/floor CPU"], rows))
 
 
 if __name__ == "__main__":

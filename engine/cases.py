@@ -38,9 +38,10 @@ from .rulebook import Rulebook, default_rulebook
 from .store import Store
 from .store.repo import (Conflict, ImportCache, _content_hash, _effective, append_event, append_imported, append_step,
                          compare_stored,
-                         dump_case, find_case, insert_new_cases, iter_cases, live_case_pks, load_case,
+                         dump_case, find_case, iter_cases, live_case_pks, load_case,
                          load_with_party, put_case, stored_effective)
 from .store.repo import as_corrected, superseded_headers
+from .store.bulk import PreparedCase, insert_prepared
 from .store.deadlines import deadline_rows_for, refresh_deadlines
 from .store.tables import CaseRow, ChangeRow, EventRow
 from .workflow import default_workflows
@@ -87,8 +88,10 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
     valid cases spilled to a temporary directory and read back a chunk at a time); ``sheet``: of each
     ledger, only this sheet."""
     from .ingest import staged
+    from .store import repo as store_repo
 
-    with staged(paths, sheet=sheet, workers=workers) as loaded:
+    at = store_repo.now()        # the import's one time: its new cases' rows (and hashes) are made while reading
+    with staged(paths, sheet=sheet, workers=workers, prepare=(actor, at, profile)) as loaded:
         report = ImportReport(files=loaded.files, problems=list(loaded.problems))
         if report.problems:
             return report
@@ -97,35 +100,33 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
     return report
 
 
-def _write_chunks(store: Store, chunks: Iterable[list[LoadedCase]], total: int, report: ImportReport, *, actor: str,
-                  progress: Callable[[int, int], None] | None, profile: Profile | None) -> None:
-    """Each chunk in its own transaction, all or nothing (see ``import_paths``)."""
+def _write_chunks(store: Store, chunks: Iterable[list[PreparedCase]], total: int, report: ImportReport, *,
+                  actor: str, progress: Callable[[int, int], None] | None, profile: Profile | None) -> None:
+    """Each chunk in its own transaction, all or nothing (see ``import_paths``). A new case is written
+    from the rows its worker made (``insert_prepared``); a stored one is re-imported from its validated case."""
     workflows = default_workflows()
     ctx = _deadline_context(profile)
-
-    def rows_of(case: Any) -> list[dict[str, Any]]:
-        return deadline_rows_for(case, ctx)
-
     done = 0
     for chunk in chunks:
         counts = {"new": 0, "updated": 0, "unchanged": 0}
         stored: list[LoadedCase] = []
         with store.writing() as session, session.no_autoflush:
-            cache = ImportCache(session, [(c.case.agency.code, c.case.case_id) for c in chunk],
-                                [c.case.party.id for c in chunk if c.case.party])
-            fresh: list[tuple[Any, str]] = []
+            cache = ImportCache(session, [(c.agency, c.case_id) for c in chunk],
+                                [c.party[0] for c in chunk if c.party])
+            fresh: list[PreparedCase] = []
             for item in chunk:
-                key = (item.case.agency.code, item.case.case_id)
-                if key not in cache.keys:              # new: stored in batches, a few statements each
-                    fresh.append((item.case, item.ref))
+                key = (item.agency, item.case_id)
+                if key not in cache.keys:                  # new: stored in batches, a few statements each
+                    fresh.append(item)
                     counts["new"] += 1
                     if len(fresh) >= IMPORT_BATCH:
-                        insert_new_cases(session, fresh, actor=actor, workflows=workflows, cache=cache,
-                                         deadlines=rows_of)
+                        insert_prepared(session, fresh, cache)
                         fresh = []
+                elif key in cache.rows and cache.rows[key].content_hash == item.content_hash:
+                    counts["unchanged"] += 1               # the same as stored: what ``_reimport`` says first
                 else:
-                    stored.append(item)
-            insert_new_cases(session, fresh, actor=actor, workflows=workflows, cache=cache, deadlines=rows_of)
+                    stored.append(item.load())
+            insert_prepared(session, fresh, cache)
             live = live_case_pks(session, [cache.rows[(i.case.agency.code, i.case.case_id)].id for i in stored
                                            if (i.case.agency.code, i.case.case_id) in cache.rows])
             for item in stored:

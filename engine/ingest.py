@@ -42,9 +42,10 @@ class Staged:
     parts: list[tuple[int, int]] = field(default_factory=list)
     spill: Any = None
 
-    def chunks(self, size: int) -> Iterator[list[LoadedCase]]:
-        """The cases in input order, ``size`` at a time (the last chunk may be smaller)."""
-        held: list[LoadedCase] = []
+    def chunks(self, size: int) -> Iterator[list[Any]]:
+        """The cases (``LoadedCase``, or ``PreparedCase`` when staged with ``prepare``) in input order, ``size``
+        at a time (the last chunk may be smaller)."""
+        held: list[Any] = []
         for offset, length in self.parts:
             self.spill.seek(offset)
             held.extend(pickle.loads(self.spill.read(length)))  # noqa: S301 - written by this import, never input
@@ -55,10 +56,11 @@ class Staged:
             yield held
 
 
-def _stage(unit: Any, spill: bool) -> tuple[list[tuple[str, list[InputProblem], list[tuple[Any, ...]]]],
-                                            bytes | None, int]:
+def _stage(unit: Any, spill: bool, prepare: tuple[Any, ...] | None = None,
+           ) -> tuple[list[tuple[str, list[InputProblem], list[tuple[Any, ...]]]], bytes | None, int]:
     """Read and validate one unit (in a worker or here). Returns, per file of the unit, (file, problems,
-    [(agency, case id, ref)]), then the valid cases pickled (``spill``) and their number."""
+    [(agency, case id, ref)]), then the valid cases pickled (``spill``; made into the rows they would be
+    stored as when ``prepare`` = (actor, time, profile): ``engine.store.bulk``) and their number."""
     from .runner import _STATE
 
     source = _STATE["source"]
@@ -73,15 +75,23 @@ def _stage(unit: Any, spill: bool) -> tuple[list[tuple[str, list[InputProblem], 
         loaded, problems = source.read(unit, None)
         per_file.append((unit.file, problems, [(c.case.agency.code, c.case.case_id, c.ref) for c in loaded]))
         cases.extend(loaded)
-    blob = pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL) if cases and spill else None
-    return per_file, blob, len(cases)
+    if not (cases and spill):
+        return per_file, None, len(cases)
+    if prepare is not None:
+        from .store.bulk import prepare_cases
+
+        if any(problems for _, problems, _ in per_file):
+            return per_file, None, len(cases)     # nothing will be stored: the rows are not worth making
+        return per_file, pickle.dumps(prepare_cases(cases, *prepare), protocol=pickle.HIGHEST_PROTOCOL), len(cases)
+    return per_file, pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL), len(cases)
 
 
 @contextmanager
 def staged(paths: Iterable[str | Path], *, sheet: str | None = None, workers: int = 1,
-           spill: bool = True) -> Iterator[Staged]:
+           spill: bool = True, prepare: tuple[Any, ...] | None = None) -> Iterator[Staged]:
     """Pass one over ``paths`` (see the module); the spill is closed (and so gone) on leaving.
-    ``spill=False``: only the problems and the count (``casecheck ledger check``)."""
+    ``spill=False``: only the problems and the count (``casecheck ledger check``). ``prepare`` = (actor,
+    time, profile): spill each case as ``engine.store.bulk.PreparedCase`` (its rows made in the worker)."""
     from .runner import FileSource, RunSpec, _init, _ordered, _Pool
 
     source = FileSource(tuple(str(p) for p in paths), sheet)
@@ -94,9 +104,9 @@ def staged(paths: Iterable[str | Path], *, sheet: str | None = None, workers: in
         return
     spec = RunSpec(dt.date.today())
     with tempfile.TemporaryFile(prefix="casecheck-import-") as out.spill:
-        jobs = [(unit, spill) for unit in units]
+        jobs = [(unit, spill, prepare) for unit in units]
 
-        def here(job: tuple[Any, bool]) -> Any:            # one process, or a worker died on this unit
+        def here(job: tuple[Any, ...]) -> Any:            # one process, or a worker died on this unit
             _init(spec, source, None)
             return _stage(*job)
 
@@ -112,7 +122,7 @@ def staged(paths: Iterable[str | Path], *, sheet: str | None = None, workers: in
         yield out
 
 
-def _stage_job(job: tuple[Any, bool]) -> Any:
+def _stage_job(job: tuple[Any, ...]) -> Any:
     return _stage(*job)
 
 

@@ -6,13 +6,33 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["canonical", "event_hash", "GENESIS", "digest"]
+from orjson import OPT_SORT_KEYS as _SORT_KEYS
+from orjson import dumps as _orjson_dumps
+
+__all__ = ["canonical", "canonical_dumped", "event_hash", "GENESIS", "digest"]
 
 GENESIS = "0" * 64
 
 
 def canonical(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL(data)
+
+
+# What ``json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))`` does, without building
+# a new encoder on every call (an import encodes every event: a fifth of the encoding time was that).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def canonical_dumped(data: Any) -> str:
+    """``canonical`` of what ``model_dump(mode="json")`` gives (strings, integers, booleans, None, lists,
+    string-keyed mappings; no floats: ``tests/test_import_fast.py`` pins that the case model serialises none)
+    through orjson, a tenth of the time: for these types its compact, key-sorted output is the same text, every
+    character escaped alike (the test compares all of Unicode). What orjson refuses (an integer beyond 64 bits)
+    goes the ``json`` way."""
+    try:
+        return _orjson_dumps(data, option=_SORT_KEYS).decode("utf-8")
+    except TypeError:                                    # orjson.JSONEncodeError is a TypeError
+        return canonical(data)
 
 
 def digest(text: str) -> str:

@@ -8,6 +8,7 @@ day. Only the returned rows are turned into alerts (working days left on the Chi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -29,7 +30,7 @@ def deadline_rows_for(case: CaseFile, ctx: FactContext) -> list[dict[str, Any]]:
         return []
     last = max(e.date for e in case.events)
     try:
-        return deadline_rows(case, FactContext(ctx.calendar, last, ctx.profile, ctx.workflows, ctx.history))
+        return deadline_rows(case, dataclasses.replace(ctx, as_of=last))    # the profile's tables as loaded
     except CalendarError:
         return []                  # dates no calendar covers: `check` reports the case; no alert is guessed
 

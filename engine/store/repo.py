@@ -245,12 +245,13 @@ def _append(session: Session, row: CaseRow, payload: dict[str, Any], actor: str,
 
 
 def _chained(payloads: list[dict[str, Any]], key: str, head: str, seq: int, actor: str,
-             at: dt.datetime, proof: str = "import") -> tuple[list[dict[str, Any]], str]:
+             at: dt.datetime, proof: str = "import", encode: Any = canonical) -> tuple[list[dict[str, Any]], str]:
     """Event rows (without ``case_pk``) for ``payloads`` appended after event ``seq`` whose hash is
-    ``head``, each hash-chained to the one before; and the new head."""
+    ``head``, each hash-chained to the one before; and the new head. ``encode``: ``canonical`` or a faster
+    equal (``chain.canonical_dumped`` for model dumps)."""
     rows, stamp = [], _ts(at)
     for seq, payload in enumerate(payloads, seq + 1):
-        text = canonical(payload)
+        text = encode(payload)
         h = event_hash(head, key, seq, text, actor, stamp, proof)
         rows.append({"seq": seq, "type": payload["type"], "date": dt.date.fromisoformat(payload["date"]),
                      "payload": text, "recorded_by": actor, "recorded_at": at, "prev_hash": head, "hash": h,
