@@ -201,3 +201,25 @@ def test_a_leaf_line_rewritten_to_equivalent_json_no_longer_gives_the_signed_roo
                      {"b": gzip.compress("".join(lines).encode("utf-8"))})
     problems = [b.problem for b in check(store, key, None).broken]
     assert any("does not give its signed root" in p for p in problems), problems
+
+
+def test_seal_workers_give_the_leaves_the_seal_computes_alone(sealed, url, monkeypatch, tmp_path):
+    """``keys seal --workers``: the deadline digests recomputed by worker processes (PostgreSQL) are the
+    ones one process computes; the checkpoint they sign verifies."""
+    from engine.store import trail
+
+    store, key, directory = sealed
+    monkeypatch.setattr(trail, "POOL_FROM", 5)              # the demo store is small: use the pool anyway
+    ctx = _deadline_context()
+    with store.reading() as s:
+        alone = list(trail.case_leaves(s, None, ctx))
+        shared = list(trail.case_leaves(s, None, ctx, url=None if url.startswith("sqlite") else url, workers=2))
+    assert alone == shared and len(alone) > 30 and all(len(leaf) == 6 for leaf in alone)
+    src = tmp_path / "live.json"
+    src.write_text(json.dumps(__import__("test_store").LIVE, ensure_ascii=False), encoding="utf-8")
+    assert import_paths(store, [src], actor="导入员").new == 1
+    monkeypatch.setattr(trail, "POOL_FROM", 1)
+    row = make_checkpoint(store, key, directory, workers=2)
+    assert row.seq == 2
+    report = check(store, key, directory)
+    assert report.broken == [] and report.grown_since == 0

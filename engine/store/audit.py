@@ -376,25 +376,28 @@ def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] |
     the case key) encoded once; the payload parsed by orjson."""
     prev = GENESIS
     key = _str(case_key(row.agency, row.case_id))
-    sha = hashlib.sha256
+    sha, stamped, tails, dates = hashlib.sha256, memo.stamped, memo.tails, memo.dates
     for expected_seq, (seq, type_, date, text, by, at, prev_hash, h, proof, corrects, _pk) in enumerate(events, 1):
         if seq != expected_seq:
             return seq, f"event #{expected_seq} is missing (next stored is #{seq})"
         if prev_hash != prev:
             return seq, f"event #{seq} does not follow the event before it (removed, inserted or reordered)"
-        stamp = memo.stamp(by, at)
+        stamp = stamped.get((by, at)) or memo.stamp(by, at)
         if stamp is None:
             return seq, f"event #{seq}: its recording time {at!r} is unreadable (changed outside casecheck)"
         # ``chain.event_hash``: [prev, key, seq, payload, by, at(, proof, corrects)] as canonical JSON; prev
         # is this loop's own hex digest (or GENESIS): no character of it needs escaping
-        if sha(f'["{prev}",{key},{expected_seq},{_str(text)}{stamp}{memo.tail(proof, corrects)}]'.encode("utf-8")
-               ).hexdigest() != h:
+        tail = tails.get((proof, corrects))
+        if tail is None:
+            tail = memo.tail(proof, corrects)
+        if sha(f'["{prev}",{key},{expected_seq},{_str(text)}{stamp}{tail}]'.encode("utf-8")).hexdigest() != h:
             return seq, f"event #{seq} ({type_} {date}) was changed after it was recorded"
         try:
             payload = _loads(text)
         except ValueError:
             return seq, f"event #{seq} is not valid JSON"
-        if not isinstance(payload, dict) or payload.get("type") != type_ or payload.get("date") != memo.date(date):
+        if not isinstance(payload, dict) or payload.get("type") != type_ or payload.get("date") != (
+                date if isinstance(date, str) else dates.get(date) or memo.date(date)):
             return seq, f"event #{seq}: its type/date columns differ from the recorded event"
         prev = h
     if len(events) != row.event_count or prev != row.head_hash:
