@@ -436,20 +436,23 @@ def _columns(row: Any, header: dict[str, Any], party: dict[str, Any] | None, brk
 
 def _parties(session: Session, parties: dict[int, tuple[str, Any, Any]], rows: dict[int, Any], brk: Any) -> None:
     """Each party row against the newest case naming it (the highest row id), for the parties of one range:
-    two queries per range on PostgreSQL (the ids as one array), a few per 500 ids on SQLite."""
+    two queries per range on PostgreSQL (the ids as one array), two per 500 ids on SQLite."""
     ids = sorted({pid for pid, _, _ in parties.values()})
     newest: dict[str, int] = {}
     stored: dict[str, tuple[Any, Any]] = {}
     if session.connection().dialect.name == "postgresql":
-        groups: Any = [(ids, "= ANY(?)")]
-    else:
-        groups = [(part, f"IN ({','.join('?' * len(part))})") for part in _chunks(ids)]
-    for part, match in groups:
-        params = (part,) if match == "= ANY(?)" else tuple(part)
-        newest.update(raw_rows(session, f"SELECT party_id, max(id) FROM cases WHERE party_id {match} GROUP BY party_id",
-                               *params))
+        # one probe of the index (party_id, id) per party, however many cases name it (revision 0010b)
+        newest.update(raw_rows(session, "SELECT p.pid, (SELECT max(c.id) FROM cases c WHERE c.party_id = p.pid) "
+                                        "FROM unnest(?::text[]) AS p(pid)", ids))
         stored.update((pid, (kind, name)) for pid, kind, name in raw_rows(
-            session, f"SELECT id, kind, name FROM parties WHERE id {match}", *params))
+            session, "SELECT id, kind, name FROM parties WHERE id = ANY(?)", ids))
+    else:
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            newest.update(raw_rows(session, f"SELECT party_id, max(id) FROM cases WHERE party_id IN ({marks}) "
+                                            f"GROUP BY party_id", *part))
+            stored.update((pid, (kind, name)) for pid, kind, name in raw_rows(
+                session, f"SELECT id, kind, name FROM parties WHERE id IN ({marks})", *part))
     for pk, (pid, kind, name) in parties.items():
         if newest.get(pid, pk) != pk:
             continue                                     # a later case names the party: its range checks it
