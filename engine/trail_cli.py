@@ -68,12 +68,12 @@ def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Op
         raise typer.Exit(report.exit_code)
 
 
-def _seal(store: Any, key: Path, checkpoints: Optional[Path]) -> Any:
+def _seal(store: Any, key: Path, checkpoints: Optional[Path], workers: int = 2) -> Any:
     """Seal a checkpoint; a store that contradicts its previous checkpoint is named and exits 1."""
     from .store.trail import SealRefused, make_checkpoint
 
     try:
-        return make_checkpoint(store, key, _dir(checkpoints))
+        return make_checkpoint(store, key, _dir(checkpoints), workers=workers)
     except SealRefused as exc:
         Console(stderr=True).print(f"[red]✗ 未封存 / not sealed:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -202,7 +202,10 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
                   checkpoints: Optional[Path] = typer.Option(None, "--checkpoints",
                                                              help="default $CASECHECK_CHECKPOINTS"),
                   if_changed: bool = typer.Option(False, "--if-changed", help="自上次检查点以来有写入才签署（供定时任务）/ seal only if something was "
-                                                  "written since the last checkpoint (for cron)")) -> None:
+                                                  "written since the last checkpoint (for cron)"),
+                  workers: int = typer.Option(2, "--workers", min=1, max=64, help="重算新案件期限摘要的进程数（PostgreSQL）/ "
+                                              "processes recomputing the deadline digests of new cases (PostgreSQL)")
+                  ) -> None:
         """签署全库检查点（案件数、各案件链头、根、变更记录）；库与上一检查点矛盾时拒绝 / Sign a checkpoint of the whole
         store (case count, every case head, root, change log); refused when the store contradicts the previous
         checkpoint."""
@@ -219,7 +222,7 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
                 Console().print(f"检查点 #{last.seq} 之后无写入，未封存 / nothing written since checkpoint "
                                 f"#{last.seq}; nothing sealed")
                 return
-        row = _seal(store, path, checkpoints)
+        row = _seal(store, path, checkpoints, workers)
         Console().print(f"已封存检查点 / sealed checkpoint #{row.seq}: {row.cases} cases, root {row.root}")
 
     @case_app.command("correct")

@@ -1,16 +1,19 @@
 """``casecheck verify``: everything the store holds, checked against what it must be.
 
 The cases are checked a range of row ids at a time (bounded memory at a million cases), by ``workers``
-processes when the store's URL is given: each range whole — every event re-hashed (``repo.check_chain``,
-events read as plain driver tuples), its header and head, its leaf in the newest signed checkpoint, its
+processes when the store's URL is given: each range whole — every event re-hashed (``_chain``: the verdict
+of ``repo.check_chain``, the definition, with what repeats encoded once; events read as plain driver
+tuples, payloads and headers parsed by orjson), its header and head, its leaf in the newest signed checkpoint, its
 officer rows and query columns against its header, its party row if it is the newest case naming the
 party, and its ``deadlines`` rows. Those are checked against the digest the checkpoint's leaf carries of
 the deadlines the events implied when it was sealed (``trail.case_leaves`` computes it from the events, not
 from the table) when the case is unchanged since; recomputed from the events for cases added or grown
 since the checkpoint, on a digest mismatch (to name the deadline), and for every case with ``deep``.
 This process reads the checkpoint (its signature with the public key from outside the store; its leaves
-streamed, their SHA-256 and SM3 roots recomputed), hands each range its leaves, names every sealed case
-no longer stored, and checks the change log against the checkpoint and the rows that belong to no case.
+streamed and hashed as stored, their SHA-256 and SM3 roots recomputed), hands each range its leaves, names
+every sealed case no longer stored, and checks the change log against the checkpoint. The ranges cover
+every possible row id, so the event, officer and deadline rows that belong to no case are counted by the
+range they fall in (no store-wide scan).
 Every discrepancy is named (case, event, table); nothing stops at the first.
 """
 
@@ -20,18 +23,21 @@ import gzip
 import hashlib
 import io
 import json
-from collections import Counter, deque
+import datetime as dt
+from collections import Counter, deque, namedtuple
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import func
+import orjson
 from sqlmodel import Session, select
 
 from .chain import GENESIS, canonical, digest
-from .header import effective_header
-from .repo import Broken, _as_stored, check_chain, event_tuples, raw_rows
-from .tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow, PartyRow
+from .header import effective_header, header_fix_text
+from .repo import EVENT_COLUMNS, Broken, _as_stored, _chunks, _content_hash, _effective, case_key, raw_rows
+from .tables import CaseRow, PartyRow
 from .trail import CheckpointRow, changes_digest, read_checkpoint_file, sm3_hash, verify_signature
 
 __all__ = ["verify_store", "VerifyReport", "deadline_digest", "implied_deadlines"]
@@ -54,11 +60,45 @@ class VerifyReport:
         return 1 if self.broken else 0
 
 
-def _leaf_stream(blob: bytes) -> Iterator[list[Any]]:
-    with gzip.open(io.BytesIO(blob), "rt", encoding="utf-8") as fh:
+class _StoredLeaves(io.RawIOBase):
+    """The leaves of a checkpoint kept in the store, read a slice at a time (the blob of a million cases is
+    over 100 MB: read whole, with the driver's and SQLAlchemy's copies, it was most of ``verify``'s memory)."""
+
+    SLICE = 16 << 20
+
+    def __init__(self, session: Session, row_id: int):
+        self.session, self.row_id, self.pos = session, row_id, 1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = raw_rows(self.session, "SELECT substr(leaves, CAST(? AS INTEGER), CAST(? AS INTEGER)) FROM checkpoints "
+                                      "WHERE id = ?", self.pos, min(len(buffer), self.SLICE), self.row_id)[0][0]
+        data = bytes(data or b"")
+        buffer[:len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def _leaf_lines(blob: Any) -> Iterator[bytes]:
+    """The checkpoint's leaf lines as stored (UTF-8 bytes, each with its newline; blank lines skipped):
+    ``blob`` the gzip'd bytes, or a ``_StoredLeaves`` reader."""
+    source = io.BytesIO(blob) if isinstance(blob, bytes) else io.BufferedReader(blob, _StoredLeaves.SLICE)
+    with gzip.open(source, "rb") as fh:
         for line in fh:
             if line.strip():
-                yield json.loads(line)
+                yield line
+
+
+def _leaf(line: bytes) -> list[Any]:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
+LOWEST, HIGHEST = -(2 ** 63), 2 ** 63 - 1            # the row ids a range can hold (64-bit; bound as such)
 
 
 def verify_store(session: Session, *, derived: bool = True, public_key: Any = None,
@@ -69,14 +109,19 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
     checkpoint (``public_key`` from outside the store); ``deep``: recompute every case's deadlines from its
     events even where the checkpoint's signed digest covers them. ``workers`` > 1 (with the store's
     ``url``): the cases are checked by that many processes, a range of row ids each, while this one reads
-    the checkpoint's leaves, hands each range its leaves, and checks the store-wide rest."""
+    the checkpoint's leaves, hands each range its leaves, and checks the store-wide rest.
+
+    The ranges are contiguous and cover every possible row id (the first starts at the lowest, a last one
+    without cases ends at the highest): every event, officer and deadline row falls in exactly one range,
+    which names the rows of it that belong to no case, so no store-wide scan is needed for them."""
     report = VerifyReport()
     sealed = _reference(session, report, public_key, directory) if trail else None
-    leaves = _leaf_stream(sealed[1]) if sealed else iter(())
+    lines = _leaf_lines(sealed[1]) if sealed else iter(())
     seq = sealed[0]["seq"] if sealed else None
     root = hashlib.sha256()
     root_sm3 = sm3_hash() if sealed and "root_sm3" in sealed[0] else None
-    pending = next(leaves, None)
+    line = next(lines, None)
+    pending = _leaf(line) if line is not None else None
     pool = None
     if url is not None and workers > 1:
         import multiprocessing
@@ -84,6 +129,7 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
 
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     futures: deque[Any] = deque()
+    strays: Counter[str] = Counter()
 
     def missing(leaf: list[Any]) -> None:
         agency, _, case_id = str(leaf[1]).partition("/")
@@ -97,50 +143,66 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
         report.added_since += part.added
         report.grown_since += part.grown
         report.notes.extend(part.notes)
+        strays.update(part.strays)
+
+    def hashed(taken: list[bytes]) -> None:
+        # The root is over each leaf's canonical JSON and a newline: the stored lines are written so
+        # (``trail._encode``), and are hashed as stored: a line not canonical gives another root.
+        data = b"".join(taken)
+        root.update(data)
+        if root_sm3 is not None:
+            root_sm3.update(data)
+
+    def submit(low: int, high: int, chunk: dict[int, list[Any]]) -> None:
+        args = (low, high, chunk, seq, derived, recompute, deep)
+        if pool is None:
+            merge(_check_range(session, ctx, *args))
+        else:
+            futures.append(pool.submit(_range_worker, url, *args))
+            while futures and (futures[0].done() or len(futures) > 2 * workers):
+                merge(futures.popleft().result())
 
     conn = session.connection()
     cases = CaseRow.__table__
     recompute = derived and ctx is not None
-    last = 0
+    low = LOWEST
     try:
         while True:
-            ids = conn.execute(select(cases.c.id).where(cases.c.id > last).order_by(cases.c.id)
-                               .limit(CHUNK)).scalars().all()
+            query = select(cases.c.id).order_by(cases.c.id).limit(CHUNK)
+            if low != LOWEST:
+                query = query.where(cases.c.id >= low)
+            ids = conn.execute(query).scalars().all()
             if not ids:
                 break
-            low, last = ids[0], ids[-1]
+            last = ids[-1]
             present = set(ids)
             chunk: dict[int, list[Any]] = {}
-            while pending is not None and pending[0] <= last:
-                line = canonical(pending).encode("utf-8") + b"\n"
-                root.update(line)
-                if root_sm3 is not None:
-                    root_sm3.update(line)
-                if pending[0] in present:
-                    chunk[pending[0]] = pending
+            taken: list[bytes] = []
+            while pending is not None and _pk(pending) <= last:
+                taken.append(line)
+                if _pk(pending) in present:
+                    chunk[_pk(pending)] = pending
                 else:
                     missing(pending)
-                pending = next(leaves, None)
-            args = (low, last, chunk, seq, derived, recompute, deep)
-            if pool is None:
-                merge(_check_range(session, ctx, *args))
-            else:
-                futures.append(pool.submit(_range_worker, url, *args))
-                while futures and (futures[0].done() or len(futures) > 2 * workers):
-                    merge(futures.popleft().result())
+                line = next(lines, None)
+                pending = _leaf(line) if line is not None else None
+            hashed(taken)
+            submit(low, last, chunk)
+            low = last + 1
+        submit(low, HIGHEST, {})                        # no case: the rows after the last case's
         while futures:
             merge(futures.popleft().result())
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     if sealed:
+        taken = []
         while pending is not None:
-            line = canonical(pending).encode("utf-8") + b"\n"
-            root.update(line)
-            if root_sm3 is not None:
-                root_sm3.update(line)
+            taken.append(line)
             missing(pending)
-            pending = next(leaves, None)
+            line = next(lines, None)
+            pending = _leaf(line) if line is not None else None
+        hashed(taken)
         if root.hexdigest() != sealed[0]["root"]:
             report.broken.append(Broken("", "", None, f"检查点 #{seq} 的案件清单与其签名的根不符 / the case "
                                                       f"list of checkpoint #{seq} does not give its signed root"))
@@ -162,17 +224,22 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
         from .audit_case_checks import verify_case_checks  # the case list's check cache against its runs
 
         report.broken.extend(verify_case_checks(session))
-    orphans = session.exec(select(func.count()).select_from(EventRow)
-                           .where(EventRow.case_pk.not_in(select(CaseRow.id)))).one()
-    if orphans:
-        report.broken.append(Broken("", "", None, f"{orphans} event rows belong to no case"))
+    if strays["events"]:
+        report.broken.append(Broken("", "", None, f"{strays['events']} event rows belong to no case"))
     if derived:
-        for table, name in ((OfficerRow, "officers"), (DeadlineRow, "deadlines")):
-            stray = session.exec(select(func.count()).select_from(table)
-                                 .where(table.case_pk.not_in(select(CaseRow.id)))).one()
-            if stray:
-                report.broken.append(Broken("", "", None, f"{stray} rows of {name} belong to no case"))
+        for name in ("officers", "deadlines"):
+            if strays[name]:
+                report.broken.append(Broken("", "", None, f"{strays[name]} rows of {name} belong to no case"))
     return report
+
+
+def _pk(leaf: Any) -> int:
+    """A leaf's row id (a leaf that is not a list starting with a whole number sorts last: it is named
+    by the root, which it cannot give)."""
+    try:
+        return int(leaf[0])
+    except (TypeError, ValueError, KeyError, IndexError):
+        return HIGHEST
 
 
 @dataclass
@@ -185,21 +252,27 @@ class _Part:
     added: int = 0
     grown: int = 0
     notes: list[str] = field(default_factory=list)
+    strays: Counter[str] = field(default_factory=Counter)     # rows of the range that belong to no case
+
+
+_Case = namedtuple("_Case", "id agency case_id procedure party_id matter_code header content_hash head_hash "
+                            "event_count")
+CASE_COLUMNS = ", ".join(_Case._fields)
 
 
 def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[int, list[Any]], seq: int | None,
                  derived: bool, recompute: bool, deep: bool) -> _Part:
     """Every check of the cases with row ids in [low, high]: chain, header, the checkpoint's leaf, and
-    (``derived``) officers, party and deadlines."""
+    (``derived``) officers, party and deadlines; and the rows of the range that belong to no case."""
     part = _Part()
 
     def brk(row: Any, at: int | None, problem: str) -> None:
         part.broken.append(Broken(row.agency, row.case_id, at, problem))
 
-    conn = session.connection()
-    cases = CaseRow.__table__
-    rows = conn.execute(cases.select().where(cases.c.id >= low, cases.c.id <= high).order_by(cases.c.id)).all()
-    events = event_tuples(session, low, high)            # plain driver tuples: every event row is read
+    rows = [_Case._make(r) for r in raw_rows(session, f"SELECT {CASE_COLUMNS} FROM cases WHERE id >= ? AND id <= ? "
+                                                       f"ORDER BY id", low, high)]
+    ids = {row.id for row in rows}
+    events = _events(session, low, high)                 # plain driver tuples: every event row is read
     officers: dict[int, list[Any]] = {}
     deadlines: dict[int, list[Any]] = {}
     if derived:
@@ -209,18 +282,23 @@ def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[i
         for d in raw_rows(session, "SELECT case_pk, code, platform, start, due, open_until, officers FROM deadlines "
                                    "WHERE case_pk >= ? AND case_pk <= ?", low, high):
             deadlines.setdefault(d[0], []).append(d[1:])
+    for name, found in (("events", events), ("officers", officers), ("deadlines", deadlines)):
+        stray = sum(len(v) for pk, v in found.items() if pk not in ids)
+        if stray:
+            part.strays[name] += stray
+    memo = _Memo()
     parties: dict[int, tuple[str, Any, Any]] = {}
     for row in rows:
         part.cases += 1
         own = events.get(row.id, [])
         part.events += len(own)
-        try:                                     # the header as corrected (``header.py``), if it was
-            header = effective_header(json.loads(row.header), own, 3, 9)
-        except ValueError:
-            header = None
-        problem = check_chain(row, own, header)
+        problem = _chain(row, own, memo)
         if problem:
             brk(row, *problem)
+        try:                                     # the header as corrected (``header.py``), if it was
+            header = effective_header(_loads(row.header), own, 3, 9)
+        except ValueError:
+            header = None
         leaf = leaves.get(row.id)
         unchanged = False
         if leaf is None:
@@ -253,6 +331,124 @@ def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[i
     return part
 
 
+def _events(session: Session, low: int, high: int) -> dict[int, list[tuple[Any, ...]]]:
+    """The events of the cases with ids in [low, high] by case, as ``repo.check_chain`` takes them (the
+    ``EVENT_COLUMNS``; here with the case's row id after them, which nothing reads by position)."""
+    rows = raw_rows(session, f"SELECT {EVENT_COLUMNS}, case_pk FROM events WHERE case_pk >= ? AND case_pk <= ? "
+                             f"ORDER BY case_pk, seq", low, high)
+    return {pk: list(group) for pk, group in groupby(rows, itemgetter(10))}
+
+
+def _loads(text: Any) -> Any:
+    """``json.loads`` through orjson (a few times faster): what orjson refuses (NaN, a lone surrogate…)
+    goes to ``json.loads``, which gives the answer or the ValueError it always gave."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+class _Memo:
+    """What ``_chain`` computes once per distinct value in a range instead of once per event: the JSON of
+    an author and recording time (an import stamps one time on thousands of events), of an origin, of a
+    date."""
+
+    __slots__ = ("stamped", "tails", "dates")
+
+    def __init__(self) -> None:
+        self.stamped: dict[tuple[Any, Any], str | None] = {}
+        self.tails: dict[tuple[Any, Any], str] = {}
+        self.dates: dict[Any, str] = {}
+
+    def stamp(self, by: Any, at: Any) -> str | None:
+        """``,"author","YYYY-MM-DDTHH:MM:SS"`` (the recording time in UTC, as hashed); None when unreadable."""
+        key = (by, at)
+        try:
+            return self.stamped[key]
+        except KeyError:
+            pass
+        try:
+            if isinstance(at, str):
+                at = dt.datetime.fromisoformat(at)
+            if at.utcoffset():
+                at = at.astimezone(dt.timezone.utc)
+            text: str | None = f",{_str(by)},{_str(at.isoformat(timespec='seconds')[:19])}"
+        except (ValueError, TypeError, AttributeError):
+            text = None
+        self.stamped[key] = text
+        return text
+
+    def tail(self, proof: Any, corrects: Any) -> str:
+        key = (proof, corrects)
+        try:
+            return self.tails[key]
+        except KeyError:
+            text = "" if proof is None else f',{_str(proof)},{"null" if corrects is None else int(corrects)}'
+            self.tails[key] = text
+            return text
+
+    def date(self, value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        try:
+            return self.dates[value]
+        except KeyError:
+            self.dates[value] = text = value.isoformat()
+            return text
+
+
+def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] | None:
+    """``repo.check_chain`` (the definition: same verdict, same words, pinned by a test), the hash of each
+    event built as ``chain.event_hash`` builds it with the parts that repeat (author and time, origin,
+    the case key) encoded once; the payload parsed by orjson."""
+    prev = GENESIS
+    key = _str(case_key(row.agency, row.case_id))
+    sha, stamped, tails, dates = hashlib.sha256, memo.stamped, memo.tails, memo.dates
+    for expected_seq, (seq, type_, date, text, by, at, prev_hash, h, proof, corrects, _pk) in enumerate(events, 1):
+        if seq != expected_seq:
+            return seq, f"event #{expected_seq} is missing (next stored is #{seq})"
+        if prev_hash != prev:
+            return seq, f"event #{seq} does not follow the event before it (removed, inserted or reordered)"
+        stamp = stamped.get((by, at)) or memo.stamp(by, at)
+        if stamp is None:
+            return seq, f"event #{seq}: its recording time {at!r} is unreadable (changed outside casecheck)"
+        # ``chain.event_hash``: [prev, key, seq, payload, by, at(, proof, corrects)] as canonical JSON; prev
+        # is this loop's own hex digest (or GENESIS): no character of it needs escaping
+        tail = tails.get((proof, corrects))
+        if tail is None:
+            tail = memo.tail(proof, corrects)
+        if sha(f'["{prev}",{key},{expected_seq},{_str(text)}{stamp}{tail}]'.encode("utf-8")).hexdigest() != h:
+            return seq, f"event #{seq} ({type_} {date}) was changed after it was recorded"
+        try:
+            payload = _loads(text)
+        except ValueError:
+            return seq, f"event #{seq} is not valid JSON"
+        if not isinstance(payload, dict) or payload.get("type") != type_ or payload.get("date") != (
+                date if isinstance(date, str) else dates.get(date) or memo.date(date)):
+            return seq, f"event #{seq}: its type/date columns differ from the recorded event"
+        prev = h
+    if len(events) != row.event_count or prev != row.head_hash:
+        return None, (f"the case records {row.event_count} events ending in {row.head_hash[:12]}…, "
+                      f"the store holds {len(events)} ending in {prev[:12]}… (events removed or added)")
+    effective = _effective([(e[0], e[3], e[9]) for e in events])
+    header, header_text = None, row.header
+    fix = header_fix_text(events, 3, 9)                   # a header correction: its header is the case's
+    if fix is not None:
+        fixed = json.loads(fix).get("header")
+        if not isinstance(fixed, dict):
+            return None, "a header correction carries no header (changed outside casecheck)"
+        header, header_text = fixed, canonical(fixed)
+    if digest('{"events":[' + ",".join(effective) + '],"header":' + header_text + "}") == row.content_hash:
+        return None
+    try:
+        header = json.loads(row.header) if header is None else header
+    except ValueError:
+        return None, "the case header is not valid JSON (changed outside casecheck)"
+    if _content_hash(header, [json.loads(p) for p in effective]) != row.content_hash:
+        return None, "the case header was changed outside casecheck"
+    return None
+
+
 def _officers(row: Any, header: dict[str, Any], officers: list[Any], brk: Any) -> None:
     want = sorted((o.get("id"), o.get("name"), o.get("certificate"), o.get("certificate_valid_until"),
                    bool(o.get("legal_qualification", False))) for o in header.get("officers", []) if isinstance(o, dict))
@@ -273,19 +469,24 @@ def _columns(row: Any, header: dict[str, Any], party: dict[str, Any] | None, brk
 
 
 def _parties(session: Session, parties: dict[int, tuple[str, Any, Any]], rows: dict[int, Any], brk: Any) -> None:
-    """Each party row against the newest case naming it (the highest row id), for the parties of one range."""
-    from .repo import _chunks
-
-    conn = session.connection()
-    c, p = CaseRow.__table__.c, PartyRow.__table__.c
+    """Each party row against the newest case naming it (the highest row id), for the parties of one range:
+    two queries per range on PostgreSQL (the ids as one array), two per 500 ids on SQLite."""
     ids = sorted({pid for pid, _, _ in parties.values()})
     newest: dict[str, int] = {}
     stored: dict[str, tuple[Any, Any]] = {}
-    for part in _chunks(ids):
-        newest.update(conn.execute(select(c.party_id, func.max(c.id)).where(c.party_id.in_(part))
-                                   .group_by(c.party_id)).all())
-        stored.update((pid, (kind, name)) for pid, kind, name in conn.execute(
-            select(p.id, p.kind, p.name).where(p.id.in_(part))))
+    if session.connection().dialect.name == "postgresql":
+        # one probe of the index (party_id, id) per party, however many cases name it (revision 0010)
+        newest.update(raw_rows(session, "SELECT p.pid, (SELECT max(c.id) FROM cases c WHERE c.party_id = p.pid) "
+                                        "FROM unnest(?::text[]) AS p(pid)", ids))
+        stored.update((pid, (kind, name)) for pid, kind, name in raw_rows(
+            session, "SELECT id, kind, name FROM parties WHERE id = ANY(?)", ids))
+    else:
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            newest.update(raw_rows(session, f"SELECT party_id, max(id) FROM cases WHERE party_id IN ({marks}) "
+                                            f"GROUP BY party_id", *part))
+            stored.update((pid, (kind, name)) for pid, kind, name in raw_rows(
+                session, f"SELECT id, kind, name FROM parties WHERE id IN ({marks})", *part))
     for pk, (pid, kind, name) in parties.items():
         if newest.get(pid, pk) != pk:
             continue                                     # a later case names the party: its range checks it
@@ -300,7 +501,9 @@ def _parties(session: Session, parties: dict[int, tuple[str, Any, Any]], rows: d
 def _reference(session: Session, report: VerifyReport, public_key: Any,
                directory: Path | None) -> tuple[dict[str, Any], bytes] | None:
     """The newest checkpoint, checked: from the directory when it is newer than (or equal to) the store's."""
-    stored = session.exec(select(CheckpointRow).order_by(CheckpointRow.seq.desc()).limit(1)).first()
+    c = CheckpointRow.__table__.c              # not the leaves: read a slice at a time (``_StoredLeaves``)
+    stored = session.connection().execute(select(c.id, c.seq, c.statement, c.signature).order_by(c.seq.desc())
+                                          .limit(1)).first()
     copied = read_checkpoint_file(directory) if directory is not None else None
     if stored is None and copied is None:
         if directory is not None:
@@ -317,7 +520,7 @@ def _reference(session: Session, report: VerifyReport, public_key: Any,
                                                   f"not in the store (rolled back or deleted)"))
         text, signature, blob = copied.statement, copied.signature, copied.leaves
     else:
-        text, signature, blob = stored.statement, stored.signature, stored.leaves
+        text, signature, blob = stored.statement, stored.signature, _StoredLeaves(session, stored.id)
         if copied is not None and copied.seq == stored.seq and (copied.statement, copied.signature) != (
                 stored.statement, stored.signature):
             report.broken.append(Broken("", "", None, f"库中的检查点 #{stored.seq} 与目录中的副本不同 / checkpoint "

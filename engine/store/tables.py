@@ -155,3 +155,4 @@ from .api_tables import ApiClientRow, DecisionRow  # noqa: E402,F401  (the HTTP 
 from .review_notes import ReviewNoteRow  # noqa: E402,F401  (issue 20: reviewers' adjustments and waivers)
 from .supervision import SupervisionNoticeRow, SupervisionStepRow  # noqa: E402,F401  (issue 19: 监督意见书/通知书 and rectification)
 from .case_checks import CaseCheckRow  # noqa: E402,F401  (each case's last check, indexes of the case list: issue 21)
+from . import verify_indexes  # noqa: E402,F401  (issue 17: the index verify finds a party's newest case by)

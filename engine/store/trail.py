@@ -132,48 +132,114 @@ def load_public(path: Path) -> Any:
     return load_private(path).public_key()
 
 
-def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = None) -> Iterator[list[Any]]:
+def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = None, *, url: str | None = None,
+                workers: int = 1) -> Iterator[list[Any]]:
     """Every stored case's leaf, in row order: [row id, agency/case id, events, head hash, header hash] and,
     with ``ctx`` (the deadline context), a sixth element: the digest of the deadline rows the case's events
     imply (``audit.deadline_digest``). It is carried over from the ``previous`` checkpoint for a case
     unchanged since (same events, same head, same header) and recomputed from the events for the others,
-    so ``verify`` checks a sealed case's deadlines by digest instead of recomputing them."""
-    from types import SimpleNamespace
+    so ``verify`` checks a sealed case's deadlines by digest instead of recomputing them.
 
-    from .audit import INVALID, deadline_digest, implied_deadlines
+    ``workers`` > 1 (with the store's ``url``): the digests of a batch of cases are recomputed by that many
+    processes (each reads the batch's events itself; the headers are the ones read here), while this one
+    reads on, checks the ``previous`` leaves and hands the leaves out in row order; from the first batch of
+    at least ``POOL_FROM`` such cases on (a small seal is not worth starting processes)."""
+    from collections import deque
+
     from .repo import event_tuples
     from .tables import CaseRow
 
+    pool = None
+    parallel = ctx is not None and url is not None and workers > 1
+    waiting: deque[tuple[list[list[Any]], list[list[Any]], Any]] = deque()
     last = 0
-    while True:
-        query = (select(CaseRow.id, CaseRow.agency, CaseRow.case_id, CaseRow.event_count, CaseRow.head_hash,
-                        CaseRow.header).where(CaseRow.id > last).order_by(CaseRow.id).limit(5000))
-        rows = session.exec(query).all()
-        if not rows:
-            return
-        out = [[pk, f"{agency}/{case_id}", count, head, digest(header)] for pk, agency, case_id, count, head, header
-               in rows]
-        need = []
-        for leaf, row in zip(out, rows):
-            before = previous.get(leaf[0]) if previous is not None else None
-            if before is not None and before[1:5] == leaf[1:5]:
-                if len(before) > 5:
-                    leaf.append(before[5])
-                    continue
-            elif before is not None:
-                previous.differs(before, leaf)
-            need.append((leaf, row, before))
-        if need and (ctx is not None or previous is not None):
-            events = event_tuples(session, need[0][0][0], need[-1][0][0])
-            for leaf, (pk, agency, case_id, _count, _head, header), before in need:
-                if before is not None and before[2] < leaf[2]:
-                    previous.grown(before, events.get(pk, []))
-                if ctx is not None:
-                    implied = implied_deadlines(SimpleNamespace(agency=agency, case_id=case_id, header=header),
-                                                [(e[0], e[3], e[9]) for e in events.get(pk, [])], ctx)
-                    leaf.append(INVALID if implied is None else deadline_digest(implied))
-        yield from out
-        last = rows[-1][0]
+    try:
+        while True:
+            query = (select(CaseRow.id, CaseRow.agency, CaseRow.case_id, CaseRow.event_count, CaseRow.head_hash,
+                            CaseRow.header).where(CaseRow.id > last).order_by(CaseRow.id).limit(5000))
+            rows = session.exec(query).all()
+            if not rows:
+                break
+            out = [[pk, f"{agency}/{case_id}", count, head, digest(header)] for pk, agency, case_id, count, head,
+                   header in rows]
+            need = []
+            for leaf, row in zip(out, rows):
+                before = previous.get(leaf[0]) if previous is not None else None
+                if before is not None and before[1:5] == leaf[1:5]:
+                    if len(before) > 5:
+                        leaf.append(before[5])
+                        continue
+                elif before is not None:
+                    previous.differs(before, leaf)
+                need.append((leaf, tuple(row), before))
+            if parallel and pool is None and len(need) >= POOL_FROM:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            grown = [(before, leaf[0]) for leaf, _row, before in need if before is not None and before[2] < leaf[2]]
+            events: dict[int, list[Any]] = {}
+            if need and (grown or (ctx is not None and pool is None)):
+                events = event_tuples(session, need[0][0][0], need[-1][0][0])
+            for before, pk in grown:
+                previous.grown(before, events.get(pk, []))
+            future = None
+            if ctx is not None and need:
+                if pool is None:
+                    for leaf, digested in zip((n[0] for n in need),
+                                              _digests([n[1] for n in need], events, ctx)):
+                        leaf.append(digested)
+                else:
+                    future = pool.submit(_digest_worker, url, [n[1] for n in need])
+            waiting.append((out, [n[0] for n in need], future))
+            while waiting and (waiting[0][2] is None or waiting[0][2].done() or len(waiting) > 2 * workers):
+                yield from _handed(waiting.popleft())
+            last = rows[-1][0]
+        while waiting:
+            yield from _handed(waiting.popleft())
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _handed(item: tuple[list[list[Any]], list[list[Any]], Any]) -> list[list[Any]]:
+    out, needed, future = item
+    if future is not None:
+        for leaf, digested in zip(needed, future.result()):
+            leaf.append(digested)
+    return out
+
+
+def _digests(rows: list[tuple[Any, ...]], events: dict[int, list[Any]], ctx: Any) -> list[str]:
+    """The deadline digest of each case of ``rows`` ((row id, agency, case id, events, head, header)) from
+    its ``events`` (by row id): ``audit.INVALID`` for a case that does not validate."""
+    from types import SimpleNamespace
+
+    from .audit import INVALID, deadline_digest, implied_deadlines
+
+    out = []
+    for pk, agency, case_id, _count, _head, header in rows:
+        implied = implied_deadlines(SimpleNamespace(agency=agency, case_id=case_id, header=header),
+                                    [(e[0], e[3], e[9]) for e in events.get(pk, [])], ctx)
+        out.append(INVALID if implied is None else deadline_digest(implied))
+    return out
+
+
+POOL_FROM = 1000
+_SEALER: dict[str, Any] = {}
+
+
+def _digest_worker(url: str, rows: list[tuple[Any, ...]]) -> list[str]:
+    """A seal worker's share: the digests of ``rows`` (in order), their events read from the store."""
+    from .repo import event_tuples
+
+    if _SEALER.get("url") != url:
+        from . import Store
+
+        _SEALER.update(url=url, store=Store.open(url, migrate=False, create=False), ctx=_deadline_context())
+    with _SEALER["store"].reading() as session:
+        events = event_tuples(session, rows[0][0], rows[-1][0])
+    return _digests(rows, events, _SEALER["ctx"])
 
 
 class _Carry:
@@ -314,9 +380,12 @@ def _deadline_context() -> Any:
     return context()
 
 
-def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> CheckpointRow:
+def make_checkpoint(store: Any, key_file: Path, directory: Path | None, *, workers: int = 1) -> CheckpointRow:
     """Sign and keep a checkpoint of the whole store (inside one writer transaction, so nothing changes
-    meanwhile), then write it to ``directory`` as ``<seq>.json`` (never overwriting a file there)."""
+    meanwhile), then write it to ``directory`` as ``<seq>.json`` (never overwriting a file there).
+    ``workers`` > 1: on PostgreSQL, the deadline digests of the cases new or changed since the previous
+    checkpoint are recomputed by that many processes (they read what this transaction reads: every other
+    casecheck writer waits for the writers' lock it holds)."""
     from .tables import ChangeRow
 
     private = load_private(key_file)
@@ -327,7 +396,8 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None) -> Check
         carry = None
         if previous is not None and verify_signature(private.public_key(), previous.statement, previous.signature):
             carry = _Carry(previous.leaves, previous.seq)
-        leaves = list(case_leaves(session, carry, ctx))
+        url = None if store.is_sqlite else store.engine.url.render_as_string(hide_password=False)
+        leaves = list(case_leaves(session, carry, ctx, url=url, workers=workers))
         before = json.loads(previous.statement) if carry is not None else None
         if carry is not None and carry.root() != before["root"]:
             raise SealRefused(f"检查点 #{previous.seq} 的案件清单与其签名的根不符（库中的检查点被改动）；请运行 casecheck "
