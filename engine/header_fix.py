@@ -255,7 +255,7 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
         changes = [_labelled(c) for c in changed_fields(officers_by_id(before), officers_by_id(header))]
         shown = changes[:40] + ([f"…（另 {len(changes) - 40} 处 / {len(changes) - 40} more）"] if len(changes) > 40 else [])
         session.add(ChangeRow(case_pk=row.id, at=at, actor=recorder, kind="header_corrected",
-                              summary=f"corrected the header (#0) by #{event.seq}; 理由 / reason: {reason.strip()[:500]}; "
+                              summary=f"更正案件信息（#0），更正记录 #{event.seq} / corrected the header (#0) by #{event.seq}; 理由 / reason: {reason.strip()[:500]}; "
                                       f"变更 / changed: " + "; ".join(shown), old_hash=old_hash,
                               new_hash=row.content_hash))
         refresh_deadlines(session, row, candidate, _deadline_context())

@@ -73,7 +73,8 @@ def find_case(session: Session, case_id: str, agency: str | None = None, lock: b
     params = {"case_id": case_id, "agency": agency, "lock_key": writer_lock}
     rows = session.exec(query, params=params).all()
     if not rows:
-        raise CaseNotFound(f"no case {case_id!r}" + (f" of agency {agency!r}" if agency else "") + " in the store")
+        raise CaseNotFound(f"库中没有案件 {case_id!r}" + (f"（执法主体 {agency!r}）" if agency else "") + " / no case "
+                           f"{case_id!r}" + (f" of agency {agency!r}" if agency else "") + " in the store")
     if len(rows) > 1:
         raise CaseNotFound(f"case id {case_id!r} is used by agencies {', '.join(r.agency for r in rows)}; "
                            f"name one with --agency")
