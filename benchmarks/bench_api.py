@@ -515,7 +515,7 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
             rows.append((kind, label, {"accepted": "step 201", "refused": "step 409", "check": "check"}[what],
                          *p_in[:2], *p_seq[:2], p_seq[0] - p_in[0], len(run[what]) / wall, *p_load))
         steps = run["accepted"] + run["refused"]
-        rows.append((kind, label, "step (all)", *([float("nan")] * 5), len(steps) / wall, *pct(steps)))
+        rows.append((kind, label, "step (all)", *(["—"] * 5), len(steps) / wall, *pct(steps)))
     logged = {what: pct(inproc["logged " + what])[0] for what in ("accepted", "refused", "check")}
     print(f"  {kind}: one client over HTTP, p50: cheap keep-alive client (the table's) "
           + ", ".join(f"{w} {pct(seq[w])[0]:.1f} ms" for w in logged) + "; httpx.Client "
