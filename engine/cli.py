@@ -629,7 +629,7 @@ def case_record(
 ) -> None:
     """记录一个步骤（先经规则判断，被阻止时不写入，退出码 1）/ record one step, judged first: refused (exit 1,
     nothing written) when a rule blocks it, when the
-    recorder may not record it (separation of duties) or when the case changed since ``--expect``."""
+    recorder may not record it (separation of duties) or when the case changed since --expect."""
     from .cases import ConcurrentChange, RecorderRefused, StepRefused, record
     from .loader import parse_document
     from .store import Store
