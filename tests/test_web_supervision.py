@@ -125,11 +125,13 @@ def test_the_flow_in_a_browser(tmp_path):
     except ImportError:                               # pragma: no cover
         if os.environ.get("CASECHECK_REQUIRE_BROWSER"):
             raise
-        pytest.skip("playwright (pip) missing")
+        pytest.skip("playwright (pip) is not installed on this machine; `make test` installs it, and CI sets "
+                    "CASECHECK_REQUIRE_BROWSER, which turns this skip into a failure")
     if not Path(chromium).exists():
         if os.environ.get("CASECHECK_REQUIRE_BROWSER"):
             raise AssertionError("CASECHECK_REQUIRE_BROWSER is set but chromium is missing")
-        pytest.skip("Debian's chromium missing")
+        pytest.skip("Debian's chromium is not installed (`make browser` installs it); CI sets "
+                    "CASECHECK_REQUIRE_BROWSER, which turns this skip into a failure")
     from test_web_browser import ARGS, login, logout
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
