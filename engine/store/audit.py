@@ -34,9 +34,9 @@ from typing import Any, Iterator
 import orjson
 from sqlmodel import Session, select
 
-from .chain import GENESIS, canonical, digest
-from .header import effective_header, header_fix_text
-from .repo import EVENT_COLUMNS, Broken, _as_stored, _chunks, _content_hash, _effective, case_key, raw_rows
+from .chain import GENESIS, digest
+from .header import effective_header
+from .repo import EVENT_COLUMNS, Broken, _as_stored, _chunks, case_key, content_problem, raw_rows
 from .tables import CaseRow, PartyRow
 from .trail import CheckpointRow, changes_digest, read_checkpoint_file, sm3_hash, verify_signature
 
@@ -430,23 +430,7 @@ def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] |
     if len(events) != row.event_count or prev != row.head_hash:
         return None, (f"the case records {row.event_count} events ending in {row.head_hash[:12]}…, "
                       f"the store holds {len(events)} ending in {prev[:12]}… (events removed or added)")
-    effective = _effective([(e[0], e[3], e[9]) for e in events])
-    header, header_text = None, row.header
-    fix = header_fix_text(events, 3, 9)                   # a header correction: its header is the case's
-    if fix is not None:
-        fixed = json.loads(fix).get("header")
-        if not isinstance(fixed, dict):
-            return None, "a header correction carries no header (changed outside casecheck)"
-        header, header_text = fixed, canonical(fixed)
-    if digest('{"events":[' + ",".join(effective) + '],"header":' + header_text + "}") == row.content_hash:
-        return None
-    try:
-        header = json.loads(row.header) if header is None else header
-    except ValueError:
-        return None, "the case header is not valid JSON (changed outside casecheck)"
-    if _content_hash(header, [json.loads(p) for p in effective]) != row.content_hash:
-        return None, "the case header was changed outside casecheck"
-    return None
+    return content_problem(row, events)
 
 
 def _officers(row: Any, header: dict[str, Any], officers: list[Any], brk: Any) -> None:

@@ -667,6 +667,13 @@ def check_chain(row: Any, events: list[Any], header: Any = None) -> tuple[int | 
     if len(events) != row.event_count or prev != row.head_hash:
         return None, (f"the case records {row.event_count} events ending in {row.head_hash[:12]}…, "
                       f"the store holds {len(events)} ending in {prev[:12]}… (events removed or added)")
+    return content_problem(row, events, header)
+
+
+def content_problem(row: Any, events: list[Any], header: Any = None) -> tuple[None, str] | None:
+    """Whether the case row's content hash is its (effective) header's and its effective events', the
+    chain already checked: ``(None, problem)`` or None. ``events``: rows of ``EVENT_COLUMNS``; ``header``:
+    the stored header already parsed, if it was. Shared by ``check_chain`` and ``audit._chain``."""
     effective = _effective([(e[0], e[3], e[9]) for e in events])
     header_text = row.header
     fix = header_fix_text(events, 3, 9)                   # a header correction: its header is the case's
