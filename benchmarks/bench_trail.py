@@ -16,7 +16,7 @@ process and workers; the database server's not counted): steadier than wall time
 ``--import-only``: the floor and the import, no seal and no verify.
 
 Run: .venv/bin/python -m benchmarks.bench_trail N [POSTGRES_URL] [--no-sqlite] [--no-deep] [--slice K]
-     [--workers W] [--import-only]
+     [--workers W] [--import-only] [--cases-dir DIR] [--floor-once] [--sqlite-path FILE]
 """
 
 from __future__ import annotations
@@ -58,6 +58,20 @@ def write_slices(base: Path, n: int, per_slice: int) -> list[Path]:
     return slices
 
 
+def kept_slices(base: Path, n: int, per_slice: int) -> list[Path] | None:
+    """The slices ``write_slices`` wrote to ``base`` before for the same ``n`` and ``per_slice`` (same seed:
+    the same cases), or None (then ``base`` must be empty or absent: it is written afresh)."""
+    slices = sorted(base.glob("slice-*")) if base.is_dir() else []
+    files = sorted(f for d in slices for f in d.glob("*.json"))
+    want = -(-n // PER_FILE)
+    if not slices:
+        return None
+    if len(files) != want or len(slices) != -(-n // per_slice):
+        sys.exit(f"{base} holds {len(files)} files in {len(slices)} slices, not {want} in {-(-n // per_slice)}: "
+                 f"give an empty directory")
+    return slices
+
+
 def import_child(url: str, directory: str, workers: int, out: str) -> None:
     """One slice's ``import_paths`` in a process of its own (its tree's peak memory is the import's):
     writes its seconds and how many new cases to ``out``."""
@@ -88,8 +102,8 @@ def measured_import(url: str, directory: Path, workers: int) -> tuple[float, flo
     return got["secs"], got["cpu"], got["new"], tree_mib
 
 
-def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints: Path,
-        deep: bool, workers: int = 2, import_only: bool = False) -> list[object]:
+def measure_floor(slices: list[Path]) -> tuple[float, float]:
+    """Seconds and CPU seconds of ``load_paths`` (read and validate) over the slices, one at a time."""
     floor_secs = floor_cpu = 0.0
     for directory in slices:
         start, cpu = time.perf_counter(), time.process_time()
@@ -98,6 +112,13 @@ def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints
         floor_cpu += time.process_time() - cpu
         assert not loaded.problems, loaded.problems[:3]
         del loaded
+    return floor_secs, floor_cpu
+
+
+def one(label: str, url: str, slices: list[Path], n: int, key: Path, checkpoints: Path,
+        deep: bool, workers: int = 2, import_only: bool = False,
+        measured_floor: tuple[float, float] | None = None) -> list[object]:
+    floor_secs, floor_cpu = measured_floor or measure_floor(slices)
     floor = n / floor_secs
     Store.open(url).close()                 # migrated before the clock starts
     import_secs, import_cpu, stored, import_mib = 0.0, 0.0, 0, 0.0
@@ -136,6 +157,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="import worker processes (default 2, as the CLI)")
     parser.add_argument("--import-only", action="store_true", help="measure the floor and the import only "
                         "(no seal, no verify)")
+    parser.add_argument("--floor-once", action="store_true", help="measure the floor once, first, for both "
+                        "stores (a million cases: 8 minutes saved)")
+    parser.add_argument("--sqlite-path", type=Path, help="the SQLite store's file (kept; default: a temporary "
+                        "one)")
+    parser.add_argument("--cases-dir", type=Path, help="keep the generated case files in this directory and "
+                        "reuse them when it already holds N cases in slices of --slice (a million take minutes "
+                        "to write)")
     if sys.argv[1:2] == ["--import-child"]:
         import_child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
         return
@@ -144,17 +172,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-trail-") as tmp:
         base = Path(tmp)
         start = time.perf_counter()
-        slices = write_slices(base / "cases", args.n, max(PER_FILE, args.slice // PER_FILE * PER_FILE))
-        print(f"wrote {args.n:,} cases in {len(slices)} slices ({time.perf_counter() - start:.0f} s)", flush=True)
+        per_slice = max(PER_FILE, args.slice // PER_FILE * PER_FILE)
+        slices = kept_slices(args.cases_dir, args.n, per_slice) if args.cases_dir else None
+        if slices:
+            print(f"reusing {args.n:,} cases in {len(slices)} slices from {args.cases_dir}", flush=True)
+        else:
+            slices = write_slices(args.cases_dir or base / "cases", args.n, per_slice)
+            print(f"wrote {args.n:,} cases in {len(slices)} slices ({time.perf_counter() - start:.0f} s)",
+                  flush=True)
         key = base / "k" / "bench.key"
         init_key(key)
+        floor = None
+        if args.floor_once:
+            floor = measure_floor(slices)
+            print(f"floor: {args.n / floor[0]:,.0f} cases/s ({floor[0]:.0f} s, {floor[1]:.0f} CPU-s)", flush=True)
         if not args.no_sqlite:
-            rows.append(one("SQLite", f"sqlite:///{base / 'store.db'}", slices, args.n, key, base / "cp-sqlite",
-                            not args.no_deep, args.workers, args.import_only))
+            rows.append(one("SQLite", f"sqlite:///{args.sqlite_path or base / 'store.db'}", slices, args.n, key,
+                            base / "cp-sqlite", not args.no_deep, args.workers, args.import_only, floor))
             print(rows[-1], flush=True)
         if args.pg_url:
             rows.append(one("PostgreSQL", args.pg_url, slices, args.n, key, base / "cp-pg", not args.no_deep,
-                            args.workers, args.import_only))
+                            args.workers, args.import_only, floor))
             print(rows[-1], flush=True)
     print(table(f"import, seal and verify, {args.n:,} cases (floor: load and validate the same files, same run; "
                 f"verify with 2 workers; peak RSS of the process tree; import: one process per slice, its time "

@@ -103,7 +103,8 @@ def test_a_store_rolled_back_to_before_its_last_checkpoint_and_a_foreign_key_are
     store, key, directory = sealed
     make_checkpoint(store, key, directory)
     sql(store, "DELETE FROM checkpoints WHERE seq = 2")
-    assert any("not in the store" in b.problem for b in check(store, key, directory).broken)
+    broken = check(store, key, directory).broken      # the leaves streamed from the file give its signed root
+    assert len(broken) == 1 and "not in the store" in broken[0].problem, broken
     other = tmp_path / "other.key"
     init_key(other)
     report = check(store, other, directory)
@@ -192,5 +193,43 @@ def test_cli_keys_import_seals_verify_with_workers_names_an_edited_deadline(tmp_
     done = cli("verify", "--db", db, "--workers", "2")
     out = done.stdout.replace("\n", " ")
     assert done.returncode == 1 and CASE in out and "deadlines rows differ" in out, out
+    with sqlite3.connect(db) as conn:                  # the change log's digest is a worker's job with workers
+        conn.execute("UPDATE changes SET actor = '别人' WHERE id = 1")
+    done = cli("verify", "--db", db, "--workers", "2")
+    out = done.stdout.replace("\n", " ")
+    assert done.returncode == 1 and "change-log rows up to" in out, out
     stats = cli("stats", "--db", db, "--year", "2024", "--format", "json")
     assert json.loads(stats.stdout)["stamp"]["checkpoint"]["seq"] == 1
+
+
+def test_a_checkpoint_file_is_read_without_its_leaves_and_another_layout_reads_the_same(sealed):
+    """``read_checkpoint_file`` reads the statement and signature and leaves the leaves (177 MB at a million
+    cases) in the file, streamed when needed; a copy laid out otherwise (pretty-printed, keys in another
+    order) gives the same checkpoint; a copy whose leaves are not base64 is refused, not misread."""
+    from engine.store.trail import _Base64Slice, read_checkpoint_file
+
+    store, key, directory = sealed
+    make_checkpoint(store, key, directory)
+    with store.reading() as s:
+        stored = s.execute(text("SELECT statement, signature, leaves FROM checkpoints WHERE seq = 2")).one()
+    copy = read_checkpoint_file(directory)
+    assert copy.inline is None and copy.seq == 2 and (copy.statement, copy.signature) == tuple(stored[:2])
+    assert copy.leaves == bytes(stored[2])
+    small = _Base64Slice.TEXT
+    try:
+        _Base64Slice.TEXT = 8                           # many slices: each decodes on its own
+        assert copy.leaves == bytes(stored[2])
+    finally:
+        _Base64Slice.TEXT = small
+    sql(store, "DELETE FROM checkpoints WHERE seq = 2")
+    expected = [b.problem for b in check(store, key, directory).broken]
+    path = directory / "00000002.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({"leaves": data["leaves"], **data}, indent=2, sort_keys=True), encoding="utf-8")
+    other = read_checkpoint_file(directory)
+    assert other.inline == bytes(stored[2]) and other.statement == copy.statement
+    assert [b.problem for b in check(store, key, directory).broken] == expected
+    data["leaves"] = data["leaves"][:40] + "*" + data["leaves"][41:]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError):
+        read_checkpoint_file(directory).leaves

@@ -332,3 +332,47 @@ def test_the_signed_statement_carries_an_sm3_root_beside_the_sha256_root(sealed)
     assert statement["root_sm3"] == leaves_root_sm3(leaves) and len(statement["root_sm3"]) == 64
     report = check(store, key, directory)
     assert report.broken == [] and report.checkpoint["root_sm3"] == statement["root_sm3"]
+
+
+def _deadline_digest_as_first_written(rows):
+    """``audit.deadline_digest`` as the checkpoints already signed computed it (json, text lines)."""
+    from engine.store.chain import digest
+
+    enc = json.encoder.encode_basestring
+    lines = []
+    for r in rows:
+        if isinstance(r, dict):
+            code, platform, start, due, until, officers = (r["code"], r.get("platform"), r["start"], r["due"],
+                                                           r["open_until"], r.get("officers"))
+        else:
+            code, platform, start, due, until, officers = r
+        lines.append(f'{enc(code)},{"null" if platform is None else enc(platform)},{enc(str(start))},'
+                     f'{enc(str(due))},{enc(str(until))},{enc(officers or "")}')
+    lines.sort()
+    return digest("\n".join(lines))
+
+
+def test_deadline_digest_is_the_digest_the_signed_checkpoints_carry():
+    """The orjson-encoded digest equals the definition for rows as dicts and as stored tuples, dates as
+    objects and as text, every Unicode character, rows whose order by bytes and by text could differ."""
+    import datetime as dt
+    import random
+
+    rnd = random.Random(7)
+    chars = [chr(c) for c in range(0, 0x110000, 97) if not 0xD800 <= c <= 0xDFFF] + list('"\\\n\t\x00\x7f\u2028')
+    for _ in range(300):
+        rows = []
+        for _ in range(rnd.randrange(0, 6)):
+            word = "".join(rnd.choice(chars) for _ in range(rnd.randrange(0, 6)))
+            start = dt.date(2024, 1, 1) + dt.timedelta(days=rnd.randrange(900))
+            row = (f"deadline.{word}", rnd.choice([None, "网站", word]), start, start + dt.timedelta(days=5),
+                   rnd.choice([dt.date(9999, 12, 31), "2026-01-01"]), rnd.choice([None, "", "R1,R2", word]))
+            rows.append(row if rnd.random() < .5 else dict(zip(("code", "platform", "start", "due", "open_until",
+                                                                "officers"), row)))
+        assert deadline_digest(rows) == _deadline_digest_as_first_written(rows), rows
+    assert deadline_digest([]) == _deadline_digest_as_first_written([])
+    # the sort of the lines: "\uffff" sorts before "😀" (U+1F600) by code point, and by UTF-8 bytes
+    rows = [("deadline.\uffff", None, "a", "b", "c", ""), ("deadline.😀", None, "a", "b", "c", "")]
+    assert deadline_digest(rows) == _deadline_digest_as_first_written(rows)
+    with pytest.raises(TypeError):                       # not text: refused, as the definition refuses it
+        deadline_digest([(None, None, "a", "b", "c", "")])

@@ -38,7 +38,8 @@ from .chain import GENESIS, digest
 from .header import effective_header
 from .repo import EVENT_COLUMNS, Broken, _as_stored, _chunks, case_key, content_problem, raw_rows
 from .tables import CaseRow, PartyRow
-from .trail import CheckpointRow, changes_digest, read_checkpoint_file, sm3_hash, verify_signature
+from .trail import (CheckpointRow, FileCheckpoint, changes_digest, read_checkpoint_file, sm3_hash,
+                    verify_signature)
 
 __all__ = ["verify_store", "VerifyReport", "deadline_digest", "implied_deadlines"]
 
@@ -83,9 +84,16 @@ class _StoredLeaves(io.RawIOBase):
 
 def _leaf_lines(blob: Any) -> Iterator[bytes]:
     """The checkpoint's leaf lines as stored (UTF-8 bytes, each with its newline; blank lines skipped):
-    ``blob`` the gzip'd bytes, or a ``_StoredLeaves`` reader."""
-    source = io.BytesIO(blob) if isinstance(blob, bytes) else io.BufferedReader(blob, _StoredLeaves.SLICE)
-    with gzip.open(source, "rb") as fh:
+    ``blob`` the store's (``_StoredLeaves``) or a checkpoint file's (``FileCheckpoint``) gzip'd leaves, read
+    a slice at a time; or the gzip'd bytes."""
+    if isinstance(blob, bytes):
+        raw: Any = io.BytesIO(blob)
+    elif isinstance(blob, FileCheckpoint):
+        raw = blob.open_leaves()
+    else:
+        raw = blob
+    with raw, gzip.open(io.BufferedReader(raw, _StoredLeaves.SLICE) if isinstance(raw, io.RawIOBase) else raw,
+                        "rb") as fh:
         for line in fh:
             if line.strip():
                 yield line
@@ -128,6 +136,10 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    # the change log's digest, a store-wide pass: by a worker while the ranges are checked, when there are
+    # workers (at the end, alone, it was a sixth of a million cases' verify)
+    changes_job = (pool.submit(_changes_worker, url, sealed[0]["changes"]["upto"])
+                   if pool is not None and sealed else None)
     futures: deque[Any] = deque()
     strays: Counter[str] = Counter()
 
@@ -214,7 +226,8 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
                 report.broken.append(Broken("", "", None, f"检查点 #{seq} 的案件清单与其签名的 SM3 根不符 / the case "
                                                           f"list of checkpoint #{seq} does not give its signed SM3 root"))
         changes = sealed[0]["changes"]
-        count, value = changes_digest(session, changes["upto"])
+        count, value = (changes_job.result() if changes_job is not None
+                        else changes_digest(session, changes["upto"]))
         if (count, value) != (changes["count"], changes["digest"]):
             report.broken.append(Broken("", "", None, f"变更记录（changes 表）第 1–{changes['upto']} 行在检查点 "
                                                       f"#{seq} 之后被修改或删除 / change-log rows up to "
@@ -334,7 +347,18 @@ def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[i
 def _events(session: Session, low: int, high: int) -> dict[int, list[tuple[Any, ...]]]:
     """The events of the cases with ids in [low, high] by case, as ``repo.check_chain`` takes them (the
     ``EVENT_COLUMNS``; here with the case's row id after them, which nothing reads by position)."""
-    rows = raw_rows(session, f"SELECT {EVENT_COLUMNS}, case_pk FROM events WHERE case_pk >= ? AND case_pk <= ? "
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # The date and the recording time (in UTC) as ISO text: the driver then reads half as much as when it
+        # makes date and datetime objects of them (a million cases: about 15 CPU-seconds), and ``_chain`` reads
+        # either. ``SET LOCAL``: for this transaction only, whatever DateStyle the database was given.
+        conn.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")
+        columns = EVENT_COLUMNS.replace("date,", "date::text,").replace("recorded_at,",
+                                                                        "(recorded_at AT TIME ZONE 'UTC')::text,")
+        assert columns.count("::text") == 2
+    else:
+        columns = EVENT_COLUMNS                     # SQLite gives them as the text stored
+    rows = raw_rows(session, f"SELECT {columns}, case_pk FROM events WHERE case_pk >= ? AND case_pk <= ? "
                              f"ORDER BY case_pk, seq", low, high)
     return {pk: list(group) for pk, group in groupby(rows, itemgetter(10))}
 
@@ -349,20 +373,20 @@ def _loads(text: Any) -> Any:
 
 
 class _Memo:
-    """What ``_chain`` computes once per distinct value in a range instead of once per event: the JSON of
-    an author and recording time (an import stamps one time on thousands of events), of an origin, of a
-    date."""
+    """What ``_chain`` computes once per distinct value in a range instead of once per event, as the UTF-8
+    bytes it hashes: the JSON of an author and recording time (an import stamps one time on thousands of
+    events) with the origin that follows them; of a date."""
 
-    __slots__ = ("stamped", "tails", "dates")
+    __slots__ = ("stamped", "dates")
 
     def __init__(self) -> None:
-        self.stamped: dict[tuple[Any, Any], str | None] = {}
-        self.tails: dict[tuple[Any, Any], str] = {}
+        self.stamped: dict[tuple[Any, Any, Any, Any], bytes | None] = {}
         self.dates: dict[Any, str] = {}
 
-    def stamp(self, by: Any, at: Any) -> str | None:
-        """``,"author","YYYY-MM-DDTHH:MM:SS"`` (the recording time in UTC, as hashed); None when unreadable."""
-        key = (by, at)
+    def stamp(self, by: Any, at: Any, proof: Any, corrects: Any) -> bytes | None:
+        """``,"author","YYYY-MM-DDTHH:MM:SS"`` (the recording time in UTC, as hashed) and, for an event with
+        an origin, ``,"proof",corrects``; None when the time is unreadable."""
+        key = (by, at, proof, corrects)
         try:
             return self.stamped[key]
         except KeyError:
@@ -375,17 +399,10 @@ class _Memo:
             text: str | None = f",{_str(by)},{_str(at.isoformat(timespec='seconds')[:19])}"
         except (ValueError, TypeError, AttributeError):
             text = None
-        self.stamped[key] = text
-        return text
-
-    def tail(self, proof: Any, corrects: Any) -> str:
-        key = (proof, corrects)
-        try:
-            return self.tails[key]
-        except KeyError:
-            text = "" if proof is None else f',{_str(proof)},{"null" if corrects is None else int(corrects)}'
-            self.tails[key] = text
-            return text
+        if text is not None and proof is not None:
+            text += f',{_str(proof)},{"null" if corrects is None else int(corrects)}'
+        value = self.stamped[key] = None if text is None else text.encode("utf-8")
+        return value
 
     def date(self, value: Any) -> str:
         if isinstance(value, str):
@@ -397,32 +414,46 @@ class _Memo:
             return text
 
 
+def _escaped(text: str) -> bytes:
+    """The JSON string of ``text`` as UTF-8: orjson's, the same bytes as ``json``'s for every character
+    (``tests/test_import_fast.py`` compares all of Unicode); a lone surrogate, which orjson refuses, the
+    ``json`` way (whose encoding then fails as ``chain.event_hash``'s does)."""
+    try:
+        return _dumps(text)
+    except TypeError:
+        return _str(text).encode("utf-8")
+
+
 def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] | None:
     """``repo.check_chain`` (the definition: same verdict, same words, pinned by a test), the hash of each
-    event built as ``chain.event_hash`` builds it with the parts that repeat (author and time, origin,
-    the case key) encoded once; the payload parsed by orjson."""
+    event built as ``chain.event_hash`` builds it, as bytes: the parts that repeat (author and time,
+    origin, the case key) encoded once, the payload escaped by orjson; the payload parsed by orjson."""
     prev = GENESIS
-    key = _str(case_key(row.agency, row.case_id))
-    sha, stamped, tails, dates = hashlib.sha256, memo.stamped, memo.tails, memo.dates
+    key = _str(case_key(row.agency, row.case_id)).encode("utf-8")
+    sha, stamped, dates, dumps, loads = hashlib.sha256, memo.stamped, memo.dates, _dumps, orjson.loads
     for expected_seq, (seq, type_, date, text, by, at, prev_hash, h, proof, corrects, _pk) in enumerate(events, 1):
         if seq != expected_seq:
             return seq, f"event #{expected_seq} is missing (next stored is #{seq})"
         if prev_hash != prev:
             return seq, f"event #{seq} does not follow the event before it (removed, inserted or reordered)"
-        stamp = stamped.get((by, at)) or memo.stamp(by, at)
+        stamp = stamped.get((by, at, proof, corrects)) or memo.stamp(by, at, proof, corrects)
         if stamp is None:
             return seq, f"event #{seq}: its recording time {at!r} is unreadable (changed outside casecheck)"
         # ``chain.event_hash``: [prev, key, seq, payload, by, at(, proof, corrects)] as canonical JSON; prev
         # is this loop's own hex digest (or GENESIS): no character of it needs escaping
-        tail = tails.get((proof, corrects))
-        if tail is None:
-            tail = memo.tail(proof, corrects)
-        if sha(f'["{prev}",{key},{expected_seq},{_str(text)}{stamp}{tail}]'.encode("utf-8")).hexdigest() != h:
+        try:
+            escaped = dumps(text)
+        except TypeError:
+            escaped = _escaped(text)
+        if sha(b'["%s",%s,%d,%s%s]' % (prev.encode(), key, expected_seq, escaped, stamp)).hexdigest() != h:
             return seq, f"event #{seq} ({type_} {date}) was changed after it was recorded"
         try:
-            payload = _loads(text)
-        except ValueError:
-            return seq, f"event #{seq} is not valid JSON"
+            payload = loads(text)
+        except orjson.JSONDecodeError:
+            try:
+                payload = json.loads(text)
+            except ValueError:
+                return seq, f"event #{seq} is not valid JSON"
         if not isinstance(payload, dict) or payload.get("type") != type_ or payload.get("date") != (
                 date if isinstance(date, str) else dates.get(date) or memo.date(date)):
             return seq, f"event #{seq}: its type/date columns differ from the recorded event"
@@ -502,14 +533,14 @@ def _reference(session: Session, report: VerifyReport, public_key: Any,
         report.broken.append(Broken("", "", None, f"检查点 #{copied.seq} 在检查点目录中，却不在库中（库被回滚？）/ "
                                                   f"checkpoint #{copied.seq} is in the checkpoint directory but "
                                                   f"not in the store (rolled back or deleted)"))
-        text, signature, blob = copied.statement, copied.signature, copied.leaves
+        text, signature, blob = copied.statement, copied.signature, copied
     else:
         text, signature, blob = stored.statement, stored.signature, _StoredLeaves(session, stored.id)
         if copied is not None and copied.seq == stored.seq and (copied.statement, copied.signature) != (
                 stored.statement, stored.signature):
             report.broken.append(Broken("", "", None, f"库中的检查点 #{stored.seq} 与目录中的副本不同 / checkpoint "
                                                       f"#{stored.seq} in the store differs from its copy"))
-            text, signature, blob = copied.statement, copied.signature, copied.leaves
+            text, signature, blob = copied.statement, copied.signature, copied
         elif directory is not None and (copied is None or copied.seq < stored.seq):
             report.broken.append(Broken("", "", None, f"检查点 #{stored.seq} 不在检查点目录 {directory} 中 / "
                                                       f"checkpoint #{stored.seq} is not in {directory}"))
@@ -569,8 +600,11 @@ def implied_deadlines(row: Any, items: list[Any], ctx: Any) -> list[dict[str, An
 
 def deadline_digest(rows: list[Any]) -> str:
     """A digest of a case's deadline rows (dicts, or stored rows as tuples of code, platform, start, due,
-    open_until, officers), independent of their order: what a
-    checkpoint seals of them. Each row is its fields as JSON strings (``null`` for no platform), one line."""
+    open_until, officers), independent of their order: what a checkpoint seals of them. Each row is its
+    fields as JSON strings (``null`` for no platform), one line; the lines sorted, joined by newlines, the
+    SHA-256 of that. The lines are encoded by orjson (the bytes ``json`` gives, in the order of the text:
+    UTF-8 keeps code-point order); ``tests/test_verify_fast.py`` pins this to the definition as first written,
+    which the checkpoints already signed carry."""
     lines = []
     for r in rows:
         if isinstance(r, dict):
@@ -578,13 +612,22 @@ def deadline_digest(rows: list[Any]) -> str:
                                                            r["open_until"], r.get("officers"))
         else:
             code, platform, start, due, until, officers = r
-        lines.append(f'{_str(code)},{"null" if platform is None else _str(platform)},{_str(str(start))},'
-                     f'{_str(str(due))},{_str(str(until))},{_str(officers or "")}')
+        values = [code, platform, str(start), str(due), str(until), officers or ""]
+        try:
+            if not (isinstance(code, str) and isinstance(values[5], str)
+                    and (platform is None or isinstance(platform, str))):
+                raise TypeError
+            line = _dumps(values)[1:-1]
+        except TypeError:                     # a lone surrogate, or not text: as ``json`` encodes it, or fails
+            line = ",".join(["null" if i == 1 and v is None else _str(v) for i, v in enumerate(values)]
+                            ).encode("utf-8")
+        lines.append(line)
     lines.sort()
-    return digest("\n".join(lines))
+    return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
 _str = json.encoder.encode_basestring
+_dumps = orjson.dumps
 
 
 def _iso(value: Any) -> str:
@@ -627,12 +670,22 @@ def _deadline_key(r: dict[str, Any]) -> tuple[Any, ...]:
 _WORKER: dict[str, Any] = {}
 
 
-def _range_worker(url: str, *args: Any) -> _Part:
-    """A worker's share of ``verify``: every check of one range of row ids (``_check_range``)."""
+def _worker_store(url: str) -> Any:
     if _WORKER.get("url") != url:
         from ..cases import _deadline_context
         from . import Store
 
         _WORKER.update(url=url, store=Store.open(url, migrate=False, create=False), ctx=_deadline_context())
-    with _WORKER["store"].reading() as session:
+    return _WORKER["store"]
+
+
+def _range_worker(url: str, *args: Any) -> _Part:
+    """A worker's share of ``verify``: every check of one range of row ids (``_check_range``)."""
+    with _worker_store(url).reading() as session:
         return _check_range(session, _WORKER["ctx"], *args)
+
+
+def _changes_worker(url: str, upto: int) -> tuple[int, str]:
+    """The change log's count and digest up to ``upto`` (``trail.changes_digest``), in a worker."""
+    with _worker_store(url).reading() as session:
+        return changes_digest(session, upto)
