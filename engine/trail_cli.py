@@ -203,8 +203,8 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
                                                              help="default $CASECHECK_CHECKPOINTS"),
                   if_changed: bool = typer.Option(False, "--if-changed", help="自上次检查点以来有写入才签署（供定时任务）/ seal only if something was "
                                                   "written since the last checkpoint (for cron)"),
-                  workers: int = typer.Option(2, "--workers", min=1, max=64, help="重算新案件期限摘要的进程数（PostgreSQL）/ "
-                                              "processes recomputing the deadline digests of new cases (PostgreSQL)")
+                  workers: int = typer.Option(2, "--workers", min=1, max=64, help="重算新案件期限摘要的进程数 / "
+                                              "processes recomputing the deadline digests of new cases")
                   ) -> None:
         """签署全库检查点（案件数、各案件链头、根、变更记录）；库与上一检查点矛盾时拒绝 / Sign a checkpoint of the whole
         store (case count, every case head, root, change log); refused when the store contradicts the previous

@@ -23,11 +23,11 @@ from sqlalchemy import text
 from engine.cases import _deadline_context, import_paths
 from engine.store import Store
 from engine.store import audit
-from engine.store.audit import verify_store
 from engine.store.repo import check_chain, raw_rows
-from engine.store.trail import init_key, load_public, make_checkpoint
+from engine.store.trail import init_key, make_checkpoint
 
 from conftest import ROOT
+from test_verify_fast import check
 
 DEMO = ROOT / "fixtures" / "demo"
 
@@ -40,12 +40,6 @@ def sealed(url, tmp_path):
     init_key(key)
     make_checkpoint(store, key, tmp_path / "cp")
     return store, key, tmp_path / "cp"
-
-
-def check(store, key, directory, **kw):
-    kw.setdefault("ctx", _deadline_context())
-    with store.reading() as s:
-        return verify_store(s, public_key=load_public(key), directory=directory, **kw)
 
 
 def stored(store):
@@ -204,8 +198,9 @@ def test_a_leaf_line_rewritten_to_equivalent_json_no_longer_gives_the_signed_roo
 
 
 def test_seal_workers_give_the_leaves_the_seal_computes_alone(sealed, url, monkeypatch, tmp_path):
-    """``keys seal --workers``: the deadline digests recomputed by worker processes (PostgreSQL) are the
-    ones one process computes; the checkpoint they sign verifies."""
+    """``keys seal --workers``: the deadline digests recomputed by worker processes (on SQLite too, while
+    the seal holds the writers' lock) are the ones one process computes; the checkpoint they sign
+    verifies."""
     from engine.store import trail
 
     store, key, directory = sealed
@@ -213,7 +208,7 @@ def test_seal_workers_give_the_leaves_the_seal_computes_alone(sealed, url, monke
     ctx = _deadline_context()
     with store.reading() as s:
         alone = list(trail.case_leaves(s, None, ctx))
-        shared = list(trail.case_leaves(s, None, ctx, url=None if url.startswith("sqlite") else url, workers=2))
+        shared = list(trail.case_leaves(s, None, ctx, url=url, workers=2))
     assert alone == shared and len(alone) > 30 and all(len(leaf) == 6 for leaf in alone)
     src = tmp_path / "live.json"
     src.write_text(json.dumps(__import__("test_store").LIVE, ensure_ascii=False), encoding="utf-8")

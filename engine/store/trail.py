@@ -442,9 +442,10 @@ def _deadline_context() -> Any:
 def make_checkpoint(store: Any, key_file: Path, directory: Path | None, *, workers: int = 1) -> CheckpointRow:
     """Sign and keep a checkpoint of the whole store (inside one writer transaction, so nothing changes
     meanwhile), then write it to ``directory`` as ``<seq>.json`` (never overwriting a file there).
-    ``workers`` > 1: on PostgreSQL, the deadline digests of the cases new or changed since the previous
-    checkpoint are recomputed by that many processes (they read what this transaction reads: every other
-    casecheck writer waits for the writers' lock it holds)."""
+    ``workers`` > 1: the deadline digests of the cases new or changed since the previous checkpoint are
+    recomputed by that many processes. They read what this transaction reads: every other casecheck writer
+    waits for the writers' lock it holds (on SQLite ``BEGIN IMMEDIATE``, whose lock lets readers in, and
+    this transaction has written nothing when they read)."""
     from .tables import ChangeRow
 
     private = load_private(key_file)
@@ -455,7 +456,7 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None, *, worke
         carry = None
         if previous is not None and verify_signature(private.public_key(), previous.statement, previous.signature):
             carry = _Carry(previous.leaves, previous.seq)
-        url = None if store.is_sqlite else store.engine.url.render_as_string(hide_password=False)
+        url = store.engine.url.render_as_string(hide_password=False)
         leaves = list(case_leaves(session, carry, ctx, url=url, workers=workers))
         before = json.loads(previous.statement) if carry is not None else None
         if carry is not None and carry.root() != before["root"]:
