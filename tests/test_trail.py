@@ -202,16 +202,24 @@ def test_cli_keys_import_seals_verify_with_workers_names_an_edited_deadline(tmp_
     assert json.loads(stats.stdout)["stamp"]["checkpoint"]["seq"] == 1
 
 
-def test_a_checkpoint_file_is_read_without_its_leaves_and_another_layout_reads_the_same(sealed):
+def test_a_checkpoint_file_is_read_without_its_leaves_and_another_layout_reads_the_same(sealed, monkeypatch):
     """``read_checkpoint_file`` reads the statement and signature and leaves the leaves (177 MB at a million
     cases) in the file, streamed when needed; a copy laid out otherwise (pretty-printed, keys in another
     order) gives the same checkpoint; a copy whose leaves are not base64 is refused, not misread."""
+    import base64
+
     from engine.store.trail import _Base64Slice, read_checkpoint_file
 
+    from engine.store import trail
+
     store, key, directory = sealed
+    monkeypatch.setattr(trail, "FILE_SLICE", 3 * 7)        # the file written in many slices
     make_checkpoint(store, key, directory)
     with store.reading() as s:
         stored = s.execute(text("SELECT statement, signature, leaves FROM checkpoints WHERE seq = 2")).one()
+    written = (directory / "00000002.json").read_text(encoding="utf-8")   # written a slice at a time: the same text
+    assert written == json.dumps({"statement": stored[0], "signature": stored[1],
+                                  "leaves": base64.b64encode(bytes(stored[2])).decode("ascii")}, ensure_ascii=False)
     copy = read_checkpoint_file(directory)
     assert copy.inline is None and copy.seq == 2 and (copy.statement, copy.signature) == tuple(stored[:2])
     assert copy.leaves == bytes(stored[2])

@@ -376,3 +376,21 @@ def test_deadline_digest_is_the_digest_the_signed_checkpoints_carry():
     assert deadline_digest(rows) == _deadline_digest_as_first_written(rows)
     with pytest.raises(TypeError):                       # not text: refused, as the definition refuses it
         deadline_digest([(None, None, "a", "b", "c", "")])
+
+
+def test_the_seal_packs_in_one_pass_what_the_whole_list_gives(sealed):
+    """``make_checkpoint`` no longer holds every leaf: ``trail._Packed`` takes them one at a time. Its roots
+    and the lines of its gzip'd blob are what the whole list gives (``leaves_root``, ``leaves_root_sm3``,
+    ``_encode``), and the checkpoint it signs verifies (the other tests of this file)."""
+    from engine.store.trail import _encode, _Packed, leaves_root, leaves_root_sm3
+
+    store, _key, _directory = sealed
+    _row, leaves = latest_leaves(store)
+    packed = _Packed()
+    for leaf in leaves:
+        packed.add(leaf)
+    assert packed.count == len(leaves) == 42
+    assert packed.root() == leaves_root(leaves) and packed.root_sm3() == leaves_root_sm3(leaves)
+    blob = packed.blob()
+    assert gzip.decompress(blob) == gzip.decompress(_encode(leaves)) and decode_leaves(blob) == leaves
+    assert gzip.decompress(bytes(_row.leaves)) == gzip.decompress(blob)     # what the seal stored

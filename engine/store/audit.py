@@ -159,7 +159,7 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
 
     def hashed(taken: list[bytes]) -> None:
         # The root is over each leaf's canonical JSON and a newline: the stored lines are written so
-        # (``trail._encode``), and are hashed as stored: a line not canonical gives another root.
+        # (``trail._Packed``), and are hashed as stored: a line not canonical gives another root.
         data = b"".join(taken)
         root.update(data)
         if root_sm3 is not None:

@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -425,6 +426,40 @@ def latest_checkpoint(session: Session) -> CheckpointRow | None:
     return session.exec(select(CheckpointRow).order_by(CheckpointRow.seq.desc()).limit(1)).first()
 
 
+class _Packed:
+    """A checkpoint's leaves taken one at a time, as the seal makes them: each leaf's line (canonical JSON and
+    a newline) goes into the SHA-256 and SM3 roots and a gzip stream, and is dropped. What ``leaves_root``,
+    ``leaves_root_sm3`` and ``_encode`` give of the whole list (the blob's bytes aside: a gzip stream of the
+    same lines), without holding the list: a million leaves and their joined text were 2 GB."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._sha, self._sm3 = hashlib.sha256(), sm3_hash()
+        self._zip = zlib.compressobj(3, zlib.DEFLATED, 31)           # 31: a gzip header and trailer
+        self._parts: list[bytes] = []
+
+    def add(self, leaf: list[Any]) -> None:
+        line = canonical(leaf).encode("utf-8") + b"\n"
+        self._sha.update(line)
+        if self._sm3 is not None:
+            self._sm3.update(line)
+        packed = self._zip.compress(line)
+        if packed:
+            self._parts.append(packed)
+        self.count += 1
+
+    def root(self) -> str:
+        return self._sha.hexdigest()
+
+    def root_sm3(self) -> str | None:
+        return None if self._sm3 is None else self._sm3.copy().finalize().hex()
+
+    def blob(self) -> bytes:
+        self._parts.append(self._zip.flush())
+        blob, self._parts = b"".join(self._parts), []
+        return blob
+
+
 def _encode(leaves: list[list[Any]]) -> bytes:
     return gzip.compress("".join(canonical(leaf) + "\n" for leaf in leaves).encode("utf-8"), compresslevel=3)
 
@@ -457,7 +492,9 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None, *, worke
         if previous is not None and verify_signature(private.public_key(), previous.statement, previous.signature):
             carry = _Carry(previous.leaves, previous.seq)
         url = store.engine.url.render_as_string(hide_password=False)
-        leaves = list(case_leaves(session, carry, ctx, url=url, workers=workers))
+        packed = _Packed()                      # the leaves, one pass: both roots and the gzip'd blob
+        for leaf in case_leaves(session, carry, ctx, url=url, workers=workers):
+            packed.add(leaf)
         before = json.loads(previous.statement) if carry is not None else None
         if carry is not None and carry.root() != before["root"]:
             raise SealRefused(f"检查点 #{previous.seq} 的案件清单与其签名的根不符（库中的检查点被改动）；请运行 casecheck "
@@ -477,17 +514,18 @@ def make_checkpoint(store: Any, key_file: Path, directory: Path | None, *, worke
                                  f"checkpoint never vouches for an altered store); run `casecheck verify`:\n  {shown}")
         seq = (previous.seq + 1) if previous else 1
         at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        statement = {"format": FORMAT, "seq": seq, "at": at.replace(tzinfo=None).isoformat() + "Z", "cases": len(leaves),
-                     "root": leaves_root(leaves), "changes": {"upto": upto, "count": count, "digest": changes},
+        statement = {"format": FORMAT, "seq": seq, "at": at.replace(tzinfo=None).isoformat() + "Z",
+                     "cases": packed.count, "root": packed.root(),
+                     "changes": {"upto": upto, "count": count, "digest": changes},
                      "previous": digest(previous.statement) if previous else None, "key": key_id,
                      "leaf": ["row", "case", "events", "head", "header", "deadlines"]}
-        sm3_root = leaves_root_sm3(leaves)
+        sm3_root = packed.root_sm3()
         if sm3_root is not None:
             statement["root_sm3"] = sm3_root
         text = canonical(statement)
         signature = base64.b64encode(private.sign(text.encode("utf-8"))).decode("ascii")
-        row = CheckpointRow(seq=seq, at=at, cases=len(leaves), root=statement["root"], key_id=key_id,
-                            statement=text, signature=signature, leaves=_encode(leaves))
+        row = CheckpointRow(seq=seq, at=at, cases=packed.count, root=statement["root"], key_id=key_id,
+                            statement=text, signature=signature, leaves=packed.blob())
         session.add(row)
         session.flush()
         written = _write_file(directory, row) if directory is not None else None
@@ -516,13 +554,20 @@ def unchanged_since_checkpoint(store: Any) -> CheckpointRow | None:
     return cp if (upto, cases) == (statement["changes"]["upto"], statement["cases"]) else None
 
 
+FILE_SLICE = 3 << 20       # bytes of leaves encoded at a time: whole groups of 3, so the slices' base64 joins up
+
+
 def _write_file(directory: Path, row: CheckpointRow) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{row.seq:08d}.json"
-    data = {"statement": row.statement, "signature": row.signature,
-            "leaves": base64.b64encode(row.leaves).decode("ascii")}
     tmp = directory / f".{row.seq:08d}.json.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:        # json.dumps(data)'s text, the leaves' base64 a slice at a time
+        fh.write(json.dumps({"statement": row.statement, "signature": row.signature}, ensure_ascii=False)[:-1])
+        fh.write(', "leaves": "')
+        step = FILE_SLICE
+        for at in range(0, len(row.leaves), step):
+            fh.write(base64.b64encode(row.leaves[at:at + step]).decode("ascii"))
+        fh.write('"}')
     try:
         os.link(tmp, target)                     # fails if the file exists: the directory is append-only
     except FileExistsError:
