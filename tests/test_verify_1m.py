@@ -50,6 +50,19 @@ def stored(store):
     return rows, events
 
 
+def test_events_are_read_with_their_date_and_time_as_text_on_postgresql(url):
+    """On PostgreSQL ``verify`` reads each event's date and recording time as ISO text (UTC), in the columns'
+    places; SQLite stores them as text. Both give what ``repo.check_chain`` reads as the same values."""
+    assert audit.EVENT_COLUMNS_AS_TEXT.split(", ")[2] == "date::text"
+    assert audit.EVENT_COLUMNS_AS_TEXT.split(", ")[5] == "(recorded_at AT TIME ZONE 'UTC')::text"
+    store = Store.open(url)
+    assert import_paths(store, [DEMO], actor="导入员").new > 30
+    _rows, events = stored(store)
+    first = next(iter(events.values()))[0]
+    assert isinstance(first[2], str) and len(first[2]) == 10 and isinstance(first[5], str)
+    assert dt.datetime.fromisoformat(first[5]).year >= 2026
+
+
 def mutations(row, events, rnd):
     """(row, events) pairs: the case as stored and altered in every way a DBA could alter its rows."""
     yield row, events

@@ -344,6 +344,11 @@ def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[i
     return part
 
 
+# ``EVENT_COLUMNS`` with the date and the recording time (in UTC) as text, in the same places
+EVENT_COLUMNS_AS_TEXT = EVENT_COLUMNS.replace("date,", "date::text,").replace(
+    "recorded_at,", "(recorded_at AT TIME ZONE 'UTC')::text,")
+
+
 def _events(session: Session, low: int, high: int) -> dict[int, list[tuple[Any, ...]]]:
     """The events of the cases with ids in [low, high] by case, as ``repo.check_chain`` takes them (the
     ``EVENT_COLUMNS``; here with the case's row id after them, which nothing reads by position)."""
@@ -353,9 +358,7 @@ def _events(session: Session, low: int, high: int) -> dict[int, list[tuple[Any, 
         # makes date and datetime objects of them (a million cases: about 15 CPU-seconds), and ``_chain`` reads
         # either. ``SET LOCAL``: for this transaction only, whatever DateStyle the database was given.
         conn.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")
-        columns = EVENT_COLUMNS.replace("date,", "date::text,").replace("recorded_at,",
-                                                                        "(recorded_at AT TIME ZONE 'UTC')::text,")
-        assert columns.count("::text") == 2
+        columns = EVENT_COLUMNS_AS_TEXT
     else:
         columns = EVENT_COLUMNS                     # SQLite gives them as the text stored
     rows = raw_rows(session, f"SELECT {columns}, case_pk FROM events WHERE case_pk >= ? AND case_pk <= ? "
