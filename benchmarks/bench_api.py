@@ -462,7 +462,7 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
     from engine.api_clients import create_client
     from engine.store import Store
 
-    from benchmarks.bench_web_record import _children
+    from benchmarks.common import tree_cpu_seconds
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-api-")
     if kind == "sqlite":
@@ -473,14 +473,7 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
         url = pg.create_database()
 
     def server_cpu(server: ApiServer) -> float:
-        tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-        for pid in [server.proc.pid] + _children(server.proc.pid):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-            except (OSError, IndexError, ValueError):
-                pass
-        return total
+        return tree_cpu_seconds(server.proc.pid)
 
     try:
         store = Store.open(url)

@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from benchmarks.common import Serve, process_tree as _children  # noqa: E402,F401  (_children: bench_api imports it)
+from benchmarks.common import Serve  # noqa: E402
 
 PASSWORD = "bench-password"
 MAX_SECONDS = 30

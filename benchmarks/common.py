@@ -96,6 +96,19 @@ def process_tree(pid: int) -> list[int]:
     return out
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its living descendants, from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for one in [pid] + process_tree(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 class Serve:
     """``casecheck serve --db URL --workers N`` on 127.0.0.1 at a free port, in its own process group, its
     output in ``log``. Ready when ``/login`` answers 200, bounded at 90 s. Traffic goes to 127.0.0.1 only."""
@@ -127,15 +140,7 @@ class Serve:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the server's processes (its workers included), from /proc."""
-        total = 0.0
-        tick = os.sysconf("SC_CLK_TCK")
-        for pid in [self.proc.pid] + process_tree(self.proc.pid):
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-            except (OSError, IndexError, ValueError):
-                pass
-        return total
+        return tree_cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
