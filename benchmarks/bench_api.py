@@ -157,6 +157,27 @@ def http_sequential(base: str, token: str, cases: int, start: int = 0, client: A
     return out
 
 
+def _pacer(k: int, start: float, clients: int, rate: float | None, stats: dict):
+    """Client ``k``'s ``await pace()``, before each request: the moment it is due (``perf_counter`` time).
+    Closed loop (``rate`` None): now. Open loop: ``rate`` requests a second, the clients staggered; a
+    request more than 0.1 s behind its time is counted in ``stats["late"]``."""
+    count = [0]
+
+    async def pace() -> float:
+        if not rate:
+            return time.perf_counter()
+        due = start + (k / (2 * clients) + count[0]) / rate
+        count[0] += 1
+        wait = due - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        elif wait < -0.1:
+            stats["late"] += 1
+        return time.perf_counter() + (due - time.monotonic())
+
+    return pace
+
+
 async def load(base: str, token: str, clients: int, seconds: float, rate: float | None = None) -> dict:
     """Closed loop (``rate`` None: each client sends its next request when the last one is answered) or
     open loop (each client sends ``rate`` requests per second, evenly spaced and staggered; a request's
@@ -170,22 +191,7 @@ async def load(base: str, token: str, clients: int, seconds: float, rate: float 
         end = start + seconds
 
         def pacer(k: int):
-            """``await pace()`` before each request: the moment it is due (``perf_counter`` time)."""
-            count = [0]
-
-            async def pace() -> float:
-                if not rate:
-                    return time.perf_counter()
-                due = start + (k / (2 * clients) + count[0]) / rate
-                count[0] += 1
-                wait = due - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                elif wait < -0.1:
-                    stats["late"] += 1
-                return time.perf_counter() + (due - time.monotonic())
-
-            return pace
+            return _pacer(k, start, clients, rate, stats)
 
         async def stepper(i: int) -> None:
             n = 0
@@ -344,21 +350,7 @@ async def load_raw(base: str, token: str, clients: int, seconds: float, rate: fl
     end = start + seconds
 
     def pacer(k: int):
-        count = [0]
-
-        async def pace() -> float:
-            if not rate:
-                return time.perf_counter()
-            due = start + (k / (2 * clients) + count[0]) / rate
-            count[0] += 1
-            wait = due - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            elif wait < -0.1:
-                stats["late"] += 1
-            return time.perf_counter() + (due - time.monotonic())
-
-        return pace
+        return _pacer(k, start, clients, rate, stats)
 
     async def stepper(i: int) -> None:
         c = Connection(base, auth)
