@@ -499,6 +499,19 @@ def _find_rules(book, words: str, lang: str, console: Console) -> None:
     console.print(table)
 
 
+def _json_object(data: str) -> dict:
+    """``--json``'s text as a JSON object, or the usage error (exit 2) saying what is wrong with it."""
+    from .loader import parse_document
+
+    try:
+        value = parse_document(data, ".json")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--json") from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter("a JSON object", param_hint="--json")
+    return value
+
+
 def _actor(by: Optional[str]) -> str:
     import getpass
     import os
@@ -638,13 +651,7 @@ def case_record(
     if officer:
         event["officers"] = officer
     if data:
-        try:
-            extra = parse_document(data, ".json")
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--json") from None
-        if not isinstance(extra, dict):
-            raise typer.BadParameter("a JSON object", param_hint="--json")
-        event.update(extra)
+        event.update(_json_object(data))
     for item in sets:
         key, sep, raw = item.partition("=")
         if not sep or not key:

@@ -249,18 +249,10 @@ def register(app: typer.Typer, case_app: typer.Typer) -> None:
         在办案件的更正先经规则判断 / correct a stored event or the case header: an attributed, reasoned correction
         naming what it corrects (event #N, or the header #0) is appended; the original stays stored. A header
         correction on a live case is judged by the guard first."""
-        from .cli import _actor
-        from .loader import parse_document
+        from .cli import _actor, _json_object
         from .store import Store
 
-        extra = None
-        if data is not None:
-            try:
-                extra = parse_document(data, ".json")
-            except ValueError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--json") from None
-            if not isinstance(extra, dict):
-                raise typer.BadParameter("须为 JSON 对象 / a JSON object", param_hint="--json")
+        extra = _json_object(data) if data is not None else None
         if target.strip() in HEADER_WORDS:
             _correct_header(case_id, extra, sets, reason, agency, db, _actor(by))
             return
