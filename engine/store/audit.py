@@ -378,13 +378,12 @@ def _loads(text: Any) -> Any:
 class _Memo:
     """What ``_chain`` computes once per distinct value in a range instead of once per event, as the UTF-8
     bytes it hashes: the JSON of an author and recording time (an import stamps one time on thousands of
-    events) with the origin that follows them; of a date."""
+    events) with the origin that follows them."""
 
-    __slots__ = ("stamped", "dates")
+    __slots__ = ("stamped",)
 
     def __init__(self) -> None:
         self.stamped: dict[tuple[Any, Any, Any, Any], bytes | None] = {}
-        self.dates: dict[Any, str] = {}
 
     def stamp(self, by: Any, at: Any, proof: Any, corrects: Any) -> bytes | None:
         """``,"author","YYYY-MM-DDTHH:MM:SS"`` (the recording time in UTC, as hashed) and, for an event with
@@ -407,25 +406,6 @@ class _Memo:
         value = self.stamped[key] = None if text is None else text.encode("utf-8")
         return value
 
-    def date(self, value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        try:
-            return self.dates[value]
-        except KeyError:
-            self.dates[value] = text = value.isoformat()
-            return text
-
-
-def _escaped(text: str) -> bytes:
-    """The JSON string of ``text`` as UTF-8: orjson's, the same bytes as ``json``'s for every character
-    (``tests/test_import_fast.py`` compares all of Unicode); a lone surrogate, which orjson refuses, the
-    ``json`` way (whose encoding then fails as ``chain.event_hash``'s does)."""
-    try:
-        return _dumps(text)
-    except TypeError:
-        return _str(text).encode("utf-8")
-
 
 def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] | None:
     """``repo.check_chain`` (the definition: same verdict, same words, pinned by a test), the hash of each
@@ -433,7 +413,7 @@ def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] |
     origin, the case key) encoded once, the payload escaped by orjson; the payload parsed by orjson."""
     prev = GENESIS
     key = _str(case_key(row.agency, row.case_id)).encode("utf-8")
-    sha, stamped, dates, dumps, loads = hashlib.sha256, memo.stamped, memo.dates, _dumps, orjson.loads
+    sha, stamped, dumps, loads = hashlib.sha256, memo.stamped, _dumps, orjson.loads
     for expected_seq, (seq, type_, date, text, by, at, prev_hash, h, proof, corrects, _pk) in enumerate(events, 1):
         if seq != expected_seq:
             return seq, f"event #{expected_seq} is missing (next stored is #{seq})"
@@ -445,9 +425,9 @@ def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] |
         # ``chain.event_hash``: [prev, key, seq, payload, by, at(, proof, corrects)] as canonical JSON; prev
         # is this loop's own hex digest (or GENESIS): no character of it needs escaping
         try:
-            escaped = dumps(text)
-        except TypeError:
-            escaped = _escaped(text)
+            escaped = dumps(text)             # ``json``'s escape, byte for byte (test_import_fast: all of Unicode)
+        except TypeError:                     # a lone surrogate: the ``json`` way, whose encoding then fails as
+            escaped = _str(text).encode("utf-8")          # ``chain.event_hash``'s does
         if sha(b'["%s",%s,%d,%s%s]' % (prev.encode(), key, expected_seq, escaped, stamp)).hexdigest() != h:
             return seq, f"event #{seq} ({type_} {date}) was changed after it was recorded"
         try:
@@ -458,7 +438,7 @@ def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] |
             except ValueError:
                 return seq, f"event #{seq} is not valid JSON"
         if not isinstance(payload, dict) or payload.get("type") != type_ or payload.get("date") != (
-                date if isinstance(date, str) else dates.get(date) or memo.date(date)):
+                date if isinstance(date, str) else date.isoformat()):
             return seq, f"event #{seq}: its type/date columns differ from the recorded event"
         prev = h
     if len(events) != row.event_count or prev != row.head_hash:
