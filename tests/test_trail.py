@@ -241,3 +241,32 @@ def test_a_checkpoint_file_is_read_without_its_leaves_and_another_layout_reads_t
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(ValueError):
         read_checkpoint_file(directory).leaves
+    report = check(store, key, directory)                # verify names the broken copy; it does not crash
+    assert any("00000002.json" in b.problem and "cannot be read" in b.problem for b in report.broken), report.broken
+    assert any("does not give its signed root" in b.problem for b in report.broken), report.broken
+
+
+@pytest.mark.parametrize("damage", ["cut", "bytes", "line"])
+def test_leaves_altered_in_the_store_are_named_as_a_broken_checkpoint_not_a_crash(sealed, damage):
+    """The store's own copy of the leaves cut short, its gzip bytes altered, or a line of it not a leaf
+    (re-gzipped by someone without the key): `verify` names the checkpoint and the root, and goes on to
+    check every case."""
+    import gzip
+
+    store, key, directory = sealed
+    with store.reading() as s:
+        blob = bytes(s.execute(text("SELECT leaves FROM checkpoints WHERE seq = 1")).scalar_one())
+    if damage == "cut":
+        blob = blob[: len(blob) // 2]
+    elif damage == "bytes":
+        blob = blob[:20] + bytes(b ^ 0x5A for b in blob[20:60]) + blob[60:]
+    else:
+        lines = gzip.decompress(blob).splitlines(keepends=True)
+        blob = gzip.compress(b"".join(lines[:3] + [b'{"not": "a leaf"}\n'] + lines[4:]))
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE checkpoints SET leaves = :b WHERE seq = 1"), {"b": blob})
+    report = check(store, key, None)
+    problems = [b.problem for b in report.broken]
+    assert any("checkpoint #1 in the store cannot be read" in p for p in problems), problems
+    assert any("does not give its signed root" in p for p in problems), problems
+    assert report.cases == 41

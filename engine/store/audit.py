@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import io
 import json
+import zlib
 import datetime as dt
 from collections import Counter, deque, namedtuple
 from dataclasses import dataclass, field
@@ -106,6 +107,27 @@ def _leaf(line: bytes) -> list[Any]:
         return json.loads(line)
 
 
+def _readable_leaves(blob: Any, seq: int, report: VerifyReport) -> Iterator[tuple[bytes, list[Any]]]:
+    """The checkpoint's leaves, each as its stored line and its parsed list. Leaves that cannot be read (the
+    base64 of a file copy, the gzip stream or a line altered or cut short) are named as a break of that
+    copy, and end the leaves there: the cases after are then unsealed, and the root does not match."""
+    where = (f"检查点文件 {blob.path}" if isinstance(blob, FileCheckpoint) else f"库中的检查点 #{seq}",
+             f"the checkpoint file {blob.path}" if isinstance(blob, FileCheckpoint) else
+             f"checkpoint #{seq} in the store")
+    good = 0
+    try:
+        for line in _leaf_lines(blob):
+            leaf = _leaf(line)
+            if not (isinstance(leaf, list) and len(leaf) >= 5):
+                raise ValueError(f"entry {good + 1} is not a case leaf")
+            yield line, leaf
+            good += 1
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        report.broken.append(Broken("", "", None, f"{where[0]}的案件清单读出 {good} 项后无法再读（被改动或截断）/ "
+                                                  f"the case list of {where[1]} cannot be read past entry {good} "
+                                                  f"(altered or cut short): {exc}"))
+
+
 LOWEST, HIGHEST = -(2 ** 63), 2 ** 63 - 1            # the row ids a range can hold (64-bit; bound as such)
 
 
@@ -124,12 +146,11 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
     which names the rows of it that belong to no case, so no store-wide scan is needed for them."""
     report = VerifyReport()
     sealed = _reference(session, report, public_key, directory) if trail else None
-    lines = _leaf_lines(sealed[1]) if sealed else iter(())
     seq = sealed[0]["seq"] if sealed else None
+    leaves = _readable_leaves(sealed[1], seq, report) if sealed else iter(())
     root = hashlib.sha256()
     root_sm3 = sm3_hash() if sealed and "root_sm3" in sealed[0] else None
-    line = next(lines, None)
-    pending = _leaf(line) if line is not None else None
+    line, pending = next(leaves, (None, None))
     pool = None
     if url is not None and workers > 1:
         import multiprocessing
@@ -196,8 +217,7 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
                     chunk[_pk(pending)] = pending
                 else:
                     missing(pending)
-                line = next(lines, None)
-                pending = _leaf(line) if line is not None else None
+                line, pending = next(leaves, (None, None))
             hashed(taken)
             submit(low, last, chunk)
             low = last + 1
@@ -212,8 +232,7 @@ def verify_store(session: Session, *, derived: bool = True, public_key: Any = No
         while pending is not None:
             taken.append(line)
             missing(pending)
-            line = next(lines, None)
-            pending = _leaf(line) if line is not None else None
+            line, pending = next(leaves, (None, None))
         hashed(taken)
         if root.hexdigest() != sealed[0]["root"]:
             report.broken.append(Broken("", "", None, f"检查点 #{seq} 的案件清单与其签名的根不符 / the case "
