@@ -37,7 +37,7 @@ def test_import_twice_changes_nothing(url):
     assert counts(store) == after_first
     with store.reading() as s:
         assert verify(s) == []
-        assert s.exec(select(text("version_num")).select_from(text("alembic_version"))).one() == "0010"
+        assert s.exec(select(text("version_num")).select_from(text("alembic_version"))).one() == "0011"
 
 
 def test_a_bad_file_stores_nothing(url, tmp_path):
@@ -252,3 +252,37 @@ def test_cli_import_record_verify_and_diagrams(tmp_path):
         run_row = s.exec(select(RunRow)).one()
         kept = s.exec(select(func.count()).select_from(FindingRow).where(FindingRow.run_id == run_row.id)).one()
     assert run_row.as_of.isoformat() == "2024-12-31" and kept == stored.stdout.count('"rule_id"')
+
+
+def test_a_store_at_revision_0010_is_upgraded_on_open_and_keeps_its_events(url):
+    """Revision 0011 drops the events' index on case_pk alone (uq_events_case_seq covers it): a store left at
+    0010 is upgraded when opened, its events and chains as they were; a downgrade puts the index back."""
+    from alembic import command
+    from alembic.config import Config
+    from importlib import resources
+    from sqlalchemy import inspect
+
+    store = Store.open(url)
+    import_paths(store, [DEMO / "xuefu"], actor="t")
+    before = counts(store)
+
+    def index_names() -> set[str]:
+        with store.engine.connect() as conn:
+            return {i["name"] for i in inspect(conn).get_indexes("events")}
+
+    def to(revision: str) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("engine.store").joinpath("migrations")))
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+
+    assert "ix_events_case_pk" not in index_names()
+    to("0010")
+    assert "ix_events_case_pk" in index_names()
+    store.close()
+    store = Store.open(url)
+    assert "ix_events_case_pk" not in index_names() and counts(store) == before
+    with store.reading() as s:
+        assert verify(s) == []
+        assert s.exec(select(text("version_num")).select_from(text("alembic_version"))).one() == "0011"

@@ -41,7 +41,7 @@ class EventRow(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("case_pk", "seq", name="uq_events_case_seq"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    case_pk: int = Field(foreign_key="cases.id", index=True)
+    case_pk: int = Field(foreign_key="cases.id")   # indexed by uq_events_case_seq (revision 0011)
     seq: int
     type: str = Field(max_length=40)
     date: dt.date
