@@ -375,15 +375,20 @@ def record(store: Store, case_id: str, event: dict[str, Any], *, actor: str, age
 
 
 def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, actor: str, reason: str,
-            agency: str | None = None, proof: str = "asserted") -> RecordResult:
+            agency: str | None = None, proof: str = "asserted", expect: int | None = None,
+            lang: str = "zh") -> RecordResult:
     """Correct stored event ``seq`` of a case: a new event, attributed to ``actor`` (an officer of the
     case) and naming the one it corrects, takes its place in the case; the corrected event stays stored,
-    chained and shown. ``reason`` is kept in the change log. Nothing stored is rewritten."""
+    chained and shown. ``reason`` is kept in the change log. Nothing stored is rewritten. ``expect``: how
+    many events the corrector saw (``ConcurrentChange`` when another landed meanwhile, as ``record``);
+    ``lang``: of the guard's findings when it refuses a correction of a live case."""
     if proof not in PROOFS:
         raise CasecheckError(f"proof must be one of {', '.join(PROOFS)}, not {proof!r}")
     if not reason.strip():
         raise CasecheckError("更正须说明理由 / a correction needs a reason (--reason)")
     with store.writing_case(case_id, agency) as (session, row):
+        if expect is not None and row.event_count != expect:
+            raise ConcurrentChange(_changed_since(session, row, expect))
         target = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq == seq)).first()
         if target is None or target.corrects is not None:
             raise CasecheckError(f"{case_id}: 没有可更正的第 {seq} 个环节 / no event #{seq} to correct "
@@ -406,7 +411,7 @@ def correct(store: Store, case_id: str, seq: int, event: dict[str, Any], *, acto
             from .header_fix import judge_correction
 
             judge_correction(session, row, {**header, "events": [json.loads(p) for p in _effective(items)]}, candidate,
-                             f"更正 #{seq} correction of #{seq}")
+                             f"更正 #{seq} correction of #{seq}", lang=lang)
         payload = candidate.events[position].model_dump(mode="json", exclude_none=True)
         stored = append_event(session, row, candidate, payload, recorder, default_workflows(), proof=proof,
                               corrects=seq, note=_correction_note(reason, before, payload))

@@ -221,6 +221,63 @@ def test_record_needs_a_recording_role_and_an_officer_id(app, store_url):
     assert r.status_code == 409 and "未关联执法人员编号" in r.text
 
 
+def test_a_recorded_step_is_corrected_in_the_browser_with_a_reason_judged_by_the_guard(tmp_path):
+    """The case page links each event to its correction form, filled with the event as it stands; the
+    correction needs a reason, is judged by the live guard on a live case (a correction that takes away the
+    decision's approved review is refused with the rule and its article), is refused on a stale form, and
+    is stored as a new entry by the logged-in officer, the original kept and the reason in the history."""
+    from engine.cases import show
+    from engine.store import Store
+    from engine.web.app import create_app
+
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"                # its own store: it changes a case
+    demo_store(store_url)
+    app = create_app(store_url)
+    pk = case_pk(store_url, "津南学罚〔2026〕903", "xuefu")
+    officer = client(app, "zhou")
+    r = officer.post(f"/cases/{pk}/record", data={           # a live step: the case is now live, its
+        "csrf": form_csrf(officer), "type": "publicized",     # corrections judged by the guard
+        "expect": str(_events(store_url, pk)), "date": dt.date.today().isoformat(), "platform": "supervision_platform"})
+    assert r.status_code == 303, r.text[:2000]
+    page = officer.get(f"/cases/{pk}")
+    assert f'href="/cases/{pk}/correct/4"' in page.text and f'href="/cases/{pk}/correct/7"' in page.text
+    form = officer.get(f"/cases/{pk}/correct/4")
+    assert form.status_code == 200 and "更正第 4 个环节" in form.text and 'name="correction_reason"' in form.text
+    assert "询问笔录</textarea>" in form.text and 'value="O2" checked' in form.text      # the event's values
+    before = _events(store_url, pk)
+    inquired = {"csrf": csrf_of(form.text), "type": "inquired", "expect": str(before), "officers": ["O1", "O2"],
+                "date": form.text.split('name="date" value="')[1][:10], "certificates_shown": "true",
+                "documents": "询问笔录\n询问笔录（第二次）"}
+    r = officer.post(f"/cases/{pk}/correct/4", data=inquired)                   # no reason
+    assert r.status_code == 422 and "更正须说明理由" in r.text and _events(store_url, pk) == before
+    review = officer.get(f"/cases/{pk}/correct/7")
+    assert 'value="approved" selected' in review.text
+    r = officer.post(f"/cases/{pk}/correct/7", data={
+        "csrf": csrf_of(review.text), "type": "legal_review", "expect": str(before), "reviewer": "R1",
+        "result": "rejected", "date": review.text.split('name="date" value="')[1][:10],
+        "documents": "法制审核意见书", "correction_reason": "审核结论录错"})
+    assert r.status_code == 422 and "legal_review.required_before_decision" in r.text and "第五十八条" in r.text
+    assert "未保存任何内容" in r.text and _events(store_url, pk) == before
+    r = officer.post(f"/cases/{pk}/correct/4", data={**inquired, "expect": str(before - 1),
+                                                     "correction_reason": "补录第二次询问笔录"})
+    assert r.status_code == 409 and "已被他人更新" in r.text and _events(store_url, pk) == before
+    r = officer.post(f"/cases/{pk}/correct/4", data={**inquired, "correction_reason": "补录第二次询问笔录"})
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{pk}?corrected=4&by={before + 1}"
+    page = officer.get(r.headers["location"])
+    assert "已更正第 4 个环节" in page.text and "询问笔录（第二次）" in page.text and f"已更正（第 {before + 1} 条）" in page.text
+    assert "补录第二次询问笔录" in page.text                                        # the reason, in the history
+    assert "<em>拟处罚种类</em> 罚款" in page.text and "<em>罚款金额</em> 500" in page.text   # nested fields labelled
+    _, _, events = show(Store.open(store_url, migrate=False), "津南学罚〔2026〕903号", "xuefu")
+    last = events[-1]
+    assert (last.seq, last.corrects, last.recorded_by, last.proof) == (before + 1, 4, "O1", "authenticated")
+    assert "询问笔录（第二次）" not in events[3].payload                               # the original, kept as it was
+    again = officer.get(f"/cases/{pk}/correct/4")                                   # the event as it stands now
+    assert "询问笔录（第二次）</textarea>" in again.text
+    assert officer.get(f"/cases/{pk}/correct/{before + 1}").status_code == 404     # a correction is not corrected
+    assert officer.get(f"/cases/{pk}/correct/999").status_code == 404
+    assert client(app, "pingcha").get(f"/cases/{pk}/correct/4").status_code == 403
+
+
 def test_invalid_step_values_are_shown_not_stored(app, store_url):
     pk = case_pk(store_url, "津南学罚〔2026〕902", "xuefu")
     before = _events(store_url, pk)

@@ -25,6 +25,8 @@ ACCESS = {
     ("GET", "/cases/{pk}"): EVERYONE,
     ("GET", "/cases/{pk}/record"): {"officer", "legal_reviewer", "head"},
     ("POST", "/cases/{pk}/record"): {"officer", "legal_reviewer", "head"},
+    ("GET", "/cases/{pk}/correct/{seq}"): {"officer", "legal_reviewer", "head"},
+    ("POST", "/cases/{pk}/correct/{seq}"): {"officer", "legal_reviewer", "head"},
     ("GET", "/import"): {"officer", "head", "admin"},
     ("POST", "/import"): {"officer", "head", "admin"},
     ("GET", "/review"): {"head", "case_reviewer", "supervisor"},
@@ -123,7 +125,7 @@ def test_every_routes_declared_roles_match_the_table(world):
 
 
 def _request(c, method: str, path: str, pk: int, csrf: str, nid: int | None = None):
-    concrete = (path.replace("{pk}", str(pk)).replace("{code}", "en").replace("{token}", "nope")
+    concrete = (path.replace("{pk}", str(pk)).replace("{seq}", "1").replace("{code}", "en").replace("{token}", "nope")
                 .replace("{login}", "nobody").replace("{nid}", str(nid if nid is not None else NOTICES.get("own", 0))))
     query = {"/cases/{pk}/record": "?type=closed", "/review/download": "?quarter=2024Q2&format=json",
              "/stats": "?year=2024", "/alerts": "?as_of=2024-06-30"}.get(path, "") if method == "GET" else ""

@@ -1,4 +1,5 @@
-"""案件: the case list, a case's page, and recording a step through the live guard."""
+"""案件: the case list, a case's page, and recording a step (or correcting a recorded one) through the live
+guard."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from ..users import User
 from .deps import ALL, RECORD, BadForm, NotFound, allow, checked_form, get_lang, get_store, render
 from .forms import fields_for, event_from_form
 from .caselist import MAX_JUMP, Cursor
-from .service import CaseFilter, case_list, case_view, record_step, visible_case
+from .service import (CaseFilter, case_list, case_view, correct_step, event_form_values, record_step, standing_event,
+                      visible_case)
 
 router = APIRouter()
 
@@ -80,14 +82,43 @@ def case_page(request: Request, pk: int, user: User = Depends(allow(*ALL))) -> A
 
 
 def _record_form(request: Request, user: User, pk: int, event_type: str, *, status: int = 200,
-                 values: Any = None, refusal: Any = None, problems: Any = None, expect: int | None = None) -> Any:
+                 values: Any = None, refusal: Any = None, problems: Any = None, expect: int | None = None,
+                 correcting: int | None = None, view: Any = None) -> Any:
+    """The form of a step of ``event_type``; with ``correcting``, the form of a correction of stored event
+    #``correcting`` (its values, and the reason a correction needs)."""
     if event_type not in EVENT_TYPES:
         raise NotFound()
-    view = case_view(get_store(request), user, pk, get_lang(request))
+    view = view or case_view(get_store(request), user, pk, get_lang(request))
     return render(request, "record.html", status=status, v=view, event_type=event_type,
                   fields=fields_for(event_type), values=values, refusal=refusal, problems=problems or [],
                   expect=view.row.event_count if expect is None else expect, types=EVENT_TYPES,
-                  today=dt.date.today().isoformat())
+                  today=dt.date.today().isoformat(), correcting=correcting)
+
+
+def _expected(request: Request, user: User, pk: int, form: Any) -> int:
+    try:
+        return int(str(form.get("expect") or ""))
+    except ValueError:
+        visible_case(get_store(request), user, pk)              # out of scope: 404 rather than 400
+        raise BadForm("expect: 缺少表单所见环节数 / the form's event count is missing") from None
+
+
+def _judged(request: Request, user: User, pk: int, event_type: str, form: Any, expect: int, step: Any,
+            correcting: int | None = None) -> tuple[Any, Any]:
+    """``step()`` (a record or a correction): (its result, None), or (None, the form again with why nothing
+    was stored: the guard's refusal with every failing rule, someone else's step meanwhile, a bad value)."""
+    again = dict(values=form, expect=expect, correcting=correcting)
+    try:
+        return step(), None
+    except StepRefused as refused:
+        return None, _record_form(request, user, pk, event_type, status=422, refusal=refused.findings, **again)
+    except (RecorderRefused, ConcurrentChange) as refused:
+        return None, _record_form(request, user, pk, event_type, status=409, problems=[str(refused)], **again)
+    except InputError as bad:
+        return None, _record_form(request, user, pk, event_type, status=422,
+                                  problems=[f"{p.field}: {p.message}" for p in bad.problems], **again)
+    except CasecheckError as bad:
+        return None, _record_form(request, user, pk, event_type, status=422, problems=[str(bad)], **again)
 
 
 @router.get("/cases/{pk}/record")
@@ -103,25 +134,40 @@ def record(request: Request, pk: int, user: User = Depends(allow(*RECORD)), form
     event_type = str(form.get("type") or "")
     if event_type not in EVENT_TYPES:
         raise NotFound()
-    try:
-        expect = int(str(form.get("expect") or ""))
-    except ValueError:
-        visible_case(get_store(request), user, pk)              # out of scope: 404 rather than 400
-        raise BadForm("expect: 缺少表单所见环节数 / the form's event count is missing") from None
+    expect = _expected(request, user, pk, form)
     event = event_from_form(event_type, form)
-    lang = get_lang(request)
-    try:
-        result = record_step(get_store(request), user, pk, event, expect=expect, lang=lang)
-    except StepRefused as refused:
-        return _record_form(request, user, pk, event_type, status=422, values=form, refusal=refused.findings,
-                            expect=expect)
-    except (RecorderRefused, ConcurrentChange) as refused:
-        return _record_form(request, user, pk, event_type, status=409, values=form, problems=[str(refused)],
-                            expect=expect)
-    except InputError as bad:
-        return _record_form(request, user, pk, event_type, status=422, values=form,
-                            problems=[f"{p.field}: {p.message}" for p in bad.problems], expect=expect)
-    except CasecheckError as bad:
-        return _record_form(request, user, pk, event_type, status=422, values=form, problems=[str(bad)],
-                            expect=expect)
+    result, again = _judged(request, user, pk, event_type, form, expect, lambda: record_step(
+        get_store(request), user, pk, event, expect=expect, lang=get_lang(request)))
+    if again is not None:
+        return again
     return RedirectResponse(f"/cases/{pk}?recorded={result.seq}", status_code=303)
+
+
+def _standing(request: Request, user: User, pk: int, seq: int) -> tuple[Any, Any]:
+    view = case_view(get_store(request), user, pk, get_lang(request))
+    found = standing_event(view, seq)
+    if found is None:
+        raise NotFound()
+    return view, found[1]
+
+
+@router.get("/cases/{pk}/correct/{seq}")
+def correct_page(request: Request, pk: int, seq: int, user: User = Depends(allow(*RECORD))) -> Any:
+    """The form of a correction of stored event #seq: the event's values as they stand, and a reason."""
+    view, event = _standing(request, user, pk, seq)
+    return _record_form(request, user, pk, event.type, values=event_form_values(event), correcting=seq, view=view)
+
+
+@router.post("/cases/{pk}/correct/{seq}")
+def correct(request: Request, pk: int, seq: int, user: User = Depends(allow(*RECORD)),
+            form: Any = Depends(checked_form)) -> Any:
+    _view, event = _standing(request, user, pk, seq)
+    expect = _expected(request, user, pk, form)
+    corrected = event_from_form(event.type, form)           # the type is the corrected event's
+    reason = str(form.get("correction_reason") or "")
+    result, again = _judged(request, user, pk, event.type, form, expect, lambda: correct_step(
+        get_store(request), user, pk, seq, corrected, reason=reason, expect=expect, lang=get_lang(request)),
+        correcting=seq)
+    if again is not None:
+        return again
+    return RedirectResponse(f"/cases/{pk}?corrected={seq}&by={result.seq}", status_code=303)

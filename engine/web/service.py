@@ -155,11 +155,16 @@ def _detail_text(value: Any, lang: str) -> str:
 def event_details(case: CaseFile, lang: str) -> list[list[tuple[str, str]]]:
     from .forms import FIELD_LABELS
 
+    def title(name: str) -> str:
+        return FIELD_LABELS.get(name, (name, name))[0 if lang == "zh" else 1].split("（")[0].split(" (")[0]
+
     out = []
     for event in case.events:
         data = event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "officers"})
-        out.append([((FIELD_LABELS.get(k, (k, k))[0 if lang == "zh" else 1]).split("（")[0].split(" (")[0], _detail_text(v, lang))
-                    for k, v in data.items() if v not in ([], "", None)])
+        flat: list[tuple[str, Any]] = []
+        for k, v in data.items():                  # a nested value (penalty, proposed): each field labelled
+            flat.extend(((f"{k}.{sub}", x) for sub, x in v.items()) if isinstance(v, dict) else [(k, v)])
+        out.append([(title(k), _detail_text(v, lang)) for k, v in flat if v not in ([], "", None)])
     return out
 
 
@@ -249,6 +254,66 @@ def record_step(store: Store, user: User, pk: int, event: dict[str, Any], *, exp
         row = _visible_row(session, user, pk)                            # transaction for the scope and the step
         return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect,
                       proof="authenticated", session=session)
+
+
+def standing_event(view: CaseView, seq: int) -> tuple[int, Any] | None:
+    """The event stored as #``seq`` (an original, not a correction) as it stands now (its latest correction
+    in its place): (its position in the case, the event); None when #``seq`` is no such event."""
+    for index, r in enumerate(view.events):
+        if (r.seq if r.corrects is None else r.corrects) == seq:
+            return index, view.case.events[index]
+    return None
+
+
+class FormValues(dict):
+    """Values as the record form posts them (``getlist`` for the officers' checkboxes)."""
+
+    def getlist(self, name: str) -> list[str]:
+        value = self.get(name)
+        return list(value) if isinstance(value, list) else ([] if value is None else [value])
+
+
+def event_form_values(event: Any) -> FormValues:
+    """A stored event as the values of its record form (what the form would post to record it again), for
+    the form of a correction: every field of the event type, as ``forms.event_from_form`` reads it back."""
+    from .forms import fields_for
+
+    data = event.model_dump(mode="json", exclude_none=True)
+    out = FormValues()
+    for f in fields_for(data["type"]):
+        outer, _, inner = f.name.partition(".")
+        value = data.get(outer)
+        if inner:
+            value = value.get(inner) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        if f.kind == "officers":
+            out[f.name] = [str(v) for v in value]
+        elif f.kind == "lines":
+            out[f.name] = "\n".join(str(v) for v in value)
+        elif f.kind == "bool":
+            if value:
+                out[f.name] = "on"
+        elif f.kind == "tristate":
+            out[f.name] = "true" if value else "false"
+        else:
+            out[f.name] = str(value)
+    return out
+
+
+def correct_step(store: Store, user: User, pk: int, seq: int, event: dict[str, Any], *, reason: str,
+                 expect: int | None, lang: str) -> Any:
+    """The web's correction of stored event #``seq``: appended by the logged-in user's officer id (never a
+    value from the form), in their scope, judged by the live guard when the case is live; the corrected
+    event stays stored and shown. Raises what ``engine.cases.correct`` raises."""
+    from ..cases import RecorderRefused, correct
+
+    if not user.officer_id:
+        raise RecorderRefused("您的账号未关联执法人员编号，不能更正执法环节 / your login is not linked to an officer id: "
+                              "you may not correct steps")
+    row = visible_case(store, user, pk)
+    return correct(store, row.case_id, seq, event, actor=user.officer_id, reason=reason, agency=row.agency,
+                   proof="authenticated", expect=expect, lang=lang)
 
 
 # ---------------------------------------------------------------------------------------------- deadlines
