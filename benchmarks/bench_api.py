@@ -12,10 +12,14 @@ free port, nothing else is contacted), then
    when the last one is answered (closed loop: saturation, latency ≈ clients ÷ throughput); then the
    same clients in an open loop: each sends ``--rate`` requests per second, evenly spaced (latency
    counted from when a request was due, so a server falling behind shows);
-4. consistency: every 201 the clients saw is one stored event and one ``accepted`` decision-log record
+4. with ``--sweep 2,3,4``: more open loops, at those rates per client, ``--sweep-seconds`` each: the
+   highest load at which the step p95 stays under 25 ms (every lower rate under it too, no request
+   started late), the capacity a district can count on;
+5. consistency: every 201 the clients saw is one stored event and one ``accepted`` decision-log record
    with that event's number; no event without its record, none doubled; the audit chain verifies.
 
     python -m benchmarks.bench_api [--seconds 30] [--clients 20] [--store sqlite|postgresql|both] [--rate 1]
+                                   [--sweep 2,3,4 --sweep-seconds 15]
 
 Targets (issue 22): live step p95 < 25 ms on PostgreSQL under the load; HTTP overhead < 5 ms at p50.
 """
@@ -178,13 +182,22 @@ def _pacer(k: int, start: float, clients: int, rate: float | None, stats: dict):
     return pace
 
 
-async def load(base: str, token: str, clients: int, seconds: float, rate: float | None = None) -> dict:
+def _run_names(rate: float | None, run: int) -> tuple[str, int]:
+    """A run's case-id tag and first party number: each run's cases and parties its own (``run`` counts
+    the open-loop runs of a sweep from 0; client ``i``'s parties start at the run's number + i × 100,000)."""
+    if not rate:
+        return "", 0
+    return ("o" if run == 0 else f"o{run}-"), 50_000 + run * 5_000_000
+
+
+async def load(base: str, token: str, clients: int, seconds: float, rate: float | None = None,
+               run: int = 0) -> dict:
     """Closed loop (``rate`` None: each client sends its next request when the last one is answered) or
     open loop (each client sends ``rate`` requests per second, evenly spaced and staggered; a request's
     time counts from when it was due, so a server falling behind shows as latency)."""
     stats: dict = {"accepted": [], "refused": [], "check": [], "create": [], "errors": [], "created": [], "late": 0}
     limits = httpx.Limits(max_connections=clients * 2, max_keepalive_connections=clients * 2)
-    tag = "o" if rate else ""
+    tag, parties = _run_names(rate, run)
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60,
                                  limits=limits) as c:
         start = time.monotonic() + 0.2
@@ -200,7 +213,7 @@ async def load(base: str, token: str, clients: int, seconds: float, rate: float 
                 cid = f"LOAD-{tag}{i}-{n}"
                 t = await pace()
                 try:
-                    r = await c.post("/cases", json=case(cid, i * 100_000 + n + (50_000 if rate else 0)),
+                    r = await c.post("/cases", json=case(cid, parties + i * 100_000 + n),
                                      headers={"X-Casecheck-Officer": "O1"})
                 except httpx.HTTPError as exc:
                     stats["errors"].append(f"create {cid}: {exc!r}")
@@ -338,14 +351,15 @@ class _Keep:
         pass
 
 
-async def load_raw(base: str, token: str, clients: int, seconds: float, rate: float | None = None) -> dict:
+async def load_raw(base: str, token: str, clients: int, seconds: float, rate: float | None = None,
+                   run: int = 0) -> dict:
     """``load`` with the cheap client: each simulated client has one keep-alive connection of its own,
     and every answer is checked (``_checked``)."""
     from benchmarks.rawhttp import Connection
 
     stats: dict = {"accepted": [], "refused": [], "check": [], "create": [], "errors": [], "created": [], "late": 0}
     auth = {"Authorization": f"Bearer {token}"}
-    tag = "o" if rate else ""
+    tag, parties = _run_names(rate, run)
     start = time.monotonic() + 0.2
     end = start + seconds
 
@@ -361,7 +375,7 @@ async def load_raw(base: str, token: str, clients: int, seconds: float, rate: fl
                 cid = f"LOAD-{tag}{i}-{n}"
                 t = await pace()
                 try:
-                    r = await c.post_json("/cases", case(cid, i * 100_000 + n + (50_000 if rate else 0)),
+                    r = await c.post_json("/cases", case(cid, parties + i * 100_000 + n),
                                           {"X-Casecheck-Officer": "O1"})
                 except (OSError, asyncio.TimeoutError) as exc:
                     stats["errors"].append(f"create {cid}: {exc!r}")
@@ -449,8 +463,10 @@ def consistency(url: str, created: list[str], accepted_seen: int) -> list[str]:
     return problems
 
 
-def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate: float,
-              client: str = "raw") -> tuple:
+def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rates: list[float],
+              client: str = "raw", sweep_seconds: float | None = None) -> tuple:
+    """``rates``: the open loop's rates per client, the first for ``seconds``, the rest (a sweep) for
+    ``sweep_seconds`` each."""
     from engine.api_clients import create_client
     from engine.store import Store
 
@@ -481,19 +497,22 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
             else:
                 loaded = asyncio.run(load(server.base, token, clients, seconds))
             cpu1, own1 = server_cpu(server), time.process_time()
-            if client == "raw":
-                opened = run_raw(load_raw(server.base, token, clients, seconds, rate))
-            else:
-                opened = asyncio.run(load(server.base, token, clients, seconds, rate))
-        steps_seen = len(loaded["accepted"]) + len(opened["accepted"])
-        problems = (loaded["errors"][:5] + opened["errors"][:5]
-                    + consistency(url, loaded["created"] + opened["created"], steps_seen))
+            opens = []
+            for k, rate in enumerate(rates):
+                span = seconds if k == 0 else (sweep_seconds or seconds)
+                if client == "raw":
+                    opens.append(run_raw(load_raw(server.base, token, clients, span, rate, run=k)))
+                else:
+                    opens.append(asyncio.run(load(server.base, token, clients, span, rate, run=k)))
+        runs = [loaded] + opens
+        problems = [e for run in runs for e in run["errors"][:5]] + consistency(
+            url, [c for run in runs for c in run["created"]], sum(len(run["accepted"]) for run in runs))
     finally:
         if kind != "sqlite":
             pg.drop_database(url)
         tmp.cleanup()
     rows = []
-    for label, run in (("closed", loaded), (f"open {rate:g}/s", opened)):
+    for label, run in [("closed", loaded)] + [(f"open {r:g}/s", o) for r, o in zip(rates, opens)]:
         wall = run["wall"]
         for what in ("accepted", "refused", "check"):
             p_in, p_seq, p_load = pct(inproc[what]), pct(seq[what]), pct(run[what])
@@ -514,15 +533,19 @@ def run_store(kind: str, seconds: float, clients: int, baseline_cases: int, rate
     steps = loaded["accepted"] + loaded["refused"]
     print(f"{kind}: closed loop {len(loaded['created'])} cases created, {len(steps)} steps "
           f"({len(loaded['refused'])} refused), {len(loaded['check'])} checks in {loaded['wall']:.1f} s; open loop "
-          f"{len(opened['accepted']) + len(opened['refused'])} steps, {len(opened['check'])} checks, "
-          f"{opened['late']} requests started >100 ms late; consistency (both runs): "
+          f"at {rates[0]:g}/s per client: {len(opens[0]['accepted']) + len(opens[0]['refused'])} steps, "
+          f"{len(opens[0]['check'])} checks, {opens[0]['late']} requests started >100 ms late; consistency (all "
+          f"{len(runs)} runs): "
           f"{'store = log, no event lost or doubled, chain intact' if not problems else problems}")
     print(f"  load generator: {client} ({'benchmarks.rawhttp, one keep-alive connection per client, uvloop' if client == 'raw' else 'httpx.AsyncClient'})")
     print(f"  closed loop: {2 * clients} clients ÷ {thr:.1f} requests/s = {2 * clients / thr * 1000:.0f} ms mean latency "
           f"(Little's law); server CPU {(cpu1 - cpu0) / requests * 1000:.1f} ms/request, load generator CPU "
           f"{(own1 - own0) / requests * 1000:.1f} ms/request: two cores serve at most "
           f"{2000 / ((cpu1 - cpu0 + own1 - own0) / requests * 1000):.0f} requests/s to this run alone")
-    return rows, problems, pct(steps), pct(opened["accepted"] + opened["refused"])
+    sweep = [(r, (len(o["accepted"]) + len(o["refused"]) + len(o["check"]) + len(o["create"])) / o["wall"],
+              o["late"], pct(o["accepted"] + o["refused"]), (len(o["accepted"]) + len(o["refused"])) / o["wall"])
+             for r, o in zip(rates, opens)]
+    return rows, problems, pct(steps), sweep
 
 
 def main() -> int:
@@ -534,21 +557,37 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=1.0, help="open loop: requests per second per client")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw",
                     help="load generator: benchmarks.rawhttp (cheap) or httpx.AsyncClient (as before)")
+    ap.add_argument("--sweep", default="", metavar="R1,R2,…",
+                    help="after the open loop at --rate, open loops at these rates per client (at most 8), "
+                         "--sweep-seconds each: the highest load at which the step p95 stays under 25 ms")
+    ap.add_argument("--sweep-seconds", type=float, default=15)
     args = ap.parse_args()
     args.seconds = min(args.seconds, 30)
+    args.sweep_seconds = min(args.sweep_seconds, 30)
+    try:
+        sweep = [float(r) for r in args.sweep.split(",") if r.strip()]
+    except ValueError:
+        ap.error(f"--sweep: rates per client separated by commas, such as 2,4,6 (not {args.sweep!r})")
+    if len(sweep) > 8 or any(r <= 0 for r in sweep):
+        ap.error("--sweep: at most 8 rates, each above 0")
+    rates = [args.rate] + sweep
     kinds = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     all_rows, failed = [], False
-    verdicts = []
+    verdicts, sweeps = [], []
     for kind in kinds:
-        rows, problems, steps, open_steps = run_store(kind, args.seconds, min(args.clients, 50), args.baseline_cases,
-                                                      args.rate, args.client)
+        clients = min(args.clients, 50)
+        rows, problems, steps, swept = run_store(kind, args.seconds, clients, args.baseline_cases, rates,
+                                                 args.client, args.sweep_seconds)
         all_rows += rows
         failed |= bool(problems)
+        open_steps = swept[0][3]
         if kind == "postgresql":
             verdicts.append(f"live step p95 on PostgreSQL: closed loop {steps[1]:.1f} ms, open loop "
                             f"({args.clients} × {args.rate:g}/s stepping + as many checking) {open_steps[1]:.1f} ms "
                             f"(target < 25 ms): {'met' if steps[1] < 25 else 'NOT met'} closed, "
                             f"{'met' if open_steps[1] < 25 else 'NOT met'} open")
+        if sweep:
+            sweeps.append((kind, clients, swept))
         over = [r[7] for r in rows if r[1] == "closed" and r[2] in ("step 201", "step 409")]
         verdicts.append(f"{kind}: HTTP overhead over the in-process guard at p50 (201, 409): "
                         + ", ".join(f"{o:.1f} ms" for o in over) + " (target < 5 ms): "
@@ -558,6 +597,23 @@ def main() -> int:
                 f"client, 2 server workers, 127.0.0.1)",
                 ["store", "loop", "request", "in-proc p50", "in-proc p95", "HTTP 1-client p50", "HTTP 1-client p95",
                  "overhead p50", "load req/s", "load p50", "load p95", "load p99"], all_rows))
+    for kind, clients, swept in sweeps:
+        print(table(f"{kind}: open-loop sweep ({clients} stepping + {clients} checking clients, each at the rate; "
+                    f"{args.seconds:.0f} s at the first rate, {args.sweep_seconds:.0f} s at each other)",
+                    ["rate/client", "offered req/s", "served req/s", "steps/s", "late >100 ms", "step p50",
+                     "step p95", "step p99", "p95 < 25 ms"],
+                    [(f"{r:g}/s", 2 * clients * r, served, stepped, late, *p,
+                      "yes" if p[1] < 25 and not late else "no") for r, served, late, p, stepped in swept]))
+        ordered = sorted(swept, key=lambda run: run[0])
+        miss = next((k for k, (_r, _s, late, p, _st) in enumerate(ordered) if p[1] >= 25 or late), len(ordered))
+        if miss == 0:
+            verdicts.append(f"{kind}: the step p95 is over 25 ms (or requests started late) already at "
+                            f"{ordered[0][0]:g}/s per client")
+        else:
+            rate, served, stepped = ordered[miss - 1][0], ordered[miss - 1][1], ordered[miss - 1][4]
+            verdicts.append(f"{kind}: the step p95 stays under 25 ms at every rate up to {rate:g}/s per client: "
+                            f"{served:.0f} requests/s served, {stepped:.0f} of them live steps (the rest checks and "
+                            f"new cases)" + (f"; over it at {ordered[miss][0]:g}/s" if miss < len(ordered) else ""))
     for v in verdicts:
         print(v)
     print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f} (shared with other work)")
