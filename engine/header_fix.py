@@ -27,7 +27,7 @@ from sqlmodel import select
 from .errors import CasecheckError, InputError
 from .store import Store
 
-__all__ = ["correct_header", "header_edit", "HeaderFieldError", "HeaderResult"]
+__all__ = ["correct_header", "header_edit", "path_edit", "HeaderFieldError", "HeaderResult"]
 
 
 class HeaderFieldError(CasecheckError):
@@ -139,11 +139,21 @@ def header_edit(sets: list[str], replace: dict[str, Any] | None = None) -> Calla
             _word(str(key), top_codes, TOP_WORDS, "--json")
         replace = {_word(str(k), top_codes, TOP_WORDS, "--json"): v for k, v in replace.items()}
 
+    by_path = path_edit(steps)
+
+    def edit(header: dict[str, Any]) -> dict[str, Any]:
+        return by_path({**header, **copy.deepcopy(replace)} if replace else header)
+
+    return edit
+
+
+def path_edit(changes: list[tuple[list[str], Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The edit of typed values by path (the web's header form: ``["party", "name"]``, ``["officers", "O1",
+    "certificate"]``; None removes the field), applied to the header as it stands when the correction is
+    made."""
     def edit(header: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(header)
-        if replace:
-            out.update(copy.deepcopy(replace))
-        for path, value in steps:
+        for path, value in changes:
             _apply(out, path, value)
         return out
 
@@ -187,10 +197,11 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
 # ----------------------------------------------------------------------------------------------- service
 def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], dict[str, Any]], *, actor: str,
                    reason: str, agency: str | None = None, proof: str = "asserted", lang: str = "zh",
-                   as_of: dt.date | None = None) -> HeaderResult:
+                   as_of: dt.date | None = None, expect: int | None = None) -> HeaderResult:
     """Correct the header of a stored case: ``edit`` (the header as it stands → the corrected header) is
-    applied inside the step's transaction (a live step's locks), so it sees every correction before it."""
-    from .cases import PROOFS, _deadline_context, _recorder
+    applied inside the step's transaction (a live step's locks), so it sees every correction before it.
+    ``expect``: how many events the corrector saw (``ConcurrentChange`` when another landed meanwhile)."""
+    from .cases import PROOFS, ConcurrentChange, _changed_since, _deadline_context, _recorder
     from .loader import validate_case
     from .store.deadlines import refresh_deadlines
     from .store.header import HEADER, HEADER_TYPE, officers_by_id
@@ -204,6 +215,8 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
     if not reason.strip():
         raise CasecheckError("更正须说明理由 / a correction needs a reason (--reason)")
     with store.writing_case(case_id, agency) as (session, row):
+        if expect is not None and row.event_count != expect:
+            raise ConcurrentChange(_changed_since(session, row, expect))
         before, events = stored_effective(session, row)
         after = edit(copy.deepcopy(before))
         source = f"correct {row.case_id} 案件信息 header"

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from webkit import PASSWORD, ROOT, case_pk, client, csrf_of, demo_store, form_csrf
+from webkit import PASSWORD, ROOT, case_pk, client, csrf_of, demo_store, form_csrf, form_values
 
 pytest.importorskip("fastapi")
 
@@ -276,6 +277,59 @@ def test_a_recorded_step_is_corrected_in_the_browser_with_a_reason_judged_by_the
     assert officer.get(f"/cases/{pk}/correct/{before + 1}").status_code == 404     # a correction is not corrected
     assert officer.get(f"/cases/{pk}/correct/999").status_code == 404
     assert client(app, "pingcha").get(f"/cases/{pk}/correct/4").status_code == 403
+
+
+def test_the_case_header_is_corrected_in_the_browser_only_what_changed_judged_by_the_guard(tmp_path):
+    """The header form shows every correctable field as it stands (no case number, no agency code); only the
+    fields changed are corrected (the history names each, old → new, with the reason); a correction that a
+    rule blocking one of the live case's steps then fails on is refused with the rule; an unchanged form,
+    a missing reason and a stale form store nothing."""
+    from engine.cases import show
+    from engine.store import Store
+    from engine.web.app import create_app
+
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    demo_store(store_url)
+    app = create_app(store_url)
+    pk = case_pk(store_url, "津南学罚〔2026〕903", "xuefu")
+    officer = client(app, "zhou")
+    r = officer.post(f"/cases/{pk}/record", data={"csrf": form_csrf(officer), "type": "publicized",
+                                                 "expect": str(_events(store_url, pk)),
+                                                 "date": dt.date.today().isoformat(), "platform": "supervision_platform"})
+    assert r.status_code == 303                                        # a live case
+    assert f'href="/cases/{pk}/correct-header"' in officer.get(f"/cases/{pk}").text
+    page = officer.get(f"/cases/{pk}/correct-header")
+    assert page.status_code == 200 and "更正案件信息" in page.text and "津南学罚〔2026〕903号" in page.text
+    values = form_values(page.text)                                    # what the browser would post back
+    labels = dict(re.findall(r'<label for="f-(h\.\d+)">([^<]+)</label>', page.text))
+    name_of = {label: name for name, label in labels.items()}
+    assert values[name_of["当事人名称或姓名"]] == "钱某" and values[name_of["证件号码或统一社会信用代码"]] == "120104198001010033"
+    assert values[name_of["当事人类型"]] == "person" and values[name_of["办案程序"]] == "ordinary"
+    assert "执法机关代码" not in labels.values() and "xuefu" not in values.values()  # the identity is not a field
+    before = _events(store_url, pk)
+
+    def post(**fields):
+        data = {**values, "expect": str(before)}
+        for label, text in fields.items():
+            data[name_of.get(label, label)] = text
+        return officer.post(f"/cases/{pk}/correct-header", data=data)
+
+    r = post(correction_reason="无改动")
+    assert r.status_code == 422 and "与现有相同" in r.text and _events(store_url, pk) == before
+    r = post(**{"当事人名称或姓名": "钱某某"})
+    assert r.status_code == 422 and "更正须说明理由" in r.text and _events(store_url, pk) == before
+    r = post(**{"违法行为发生日期": "2020-01-01", "correction_reason": "发生日期录错"})   # beyond the limitation period
+    assert r.status_code == 422 and "未保存任何内容" in r.text and "deadline.limitation_period" in r.text
+    assert _events(store_url, pk) == before
+    r = post(**{"当事人名称或姓名": "钱某某", "correction_reason": "当事人姓名录错", "expect": str(before - 1)})
+    assert r.status_code == 409 and "已被他人更新" in r.text and _events(store_url, pk) == before
+    r = post(**{"当事人名称或姓名": "钱某某", "correction_reason": "当事人姓名录错"})
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{pk}?header_corrected={before + 1}"
+    shown = officer.get(r.headers["location"]).text
+    assert "已更正案件信息" in shown and "钱某某（自然人，120104198001010033）" in shown and "当事人姓名录错" in shown
+    row, case, events = show(Store.open(store_url, migrate=False), "津南学罚〔2026〕903号", "xuefu")
+    assert (events[-1].corrects, events[-1].recorded_by, events[-1].proof) == (0, "O1", "authenticated")
+    assert case.party.name == "钱某某" and case.party.id == "120104198001010033"    # only what was changed
 
 
 def test_invalid_step_values_are_shown_not_stored(app, store_url):

@@ -27,6 +27,8 @@ ACCESS = {
     ("POST", "/cases/{pk}/record"): {"officer", "legal_reviewer", "head"},
     ("GET", "/cases/{pk}/correct/{seq}"): {"officer", "legal_reviewer", "head"},
     ("POST", "/cases/{pk}/correct/{seq}"): {"officer", "legal_reviewer", "head"},
+    ("GET", "/cases/{pk}/correct-header"): {"officer", "legal_reviewer", "head"},
+    ("POST", "/cases/{pk}/correct-header"): {"officer", "legal_reviewer", "head"},
     ("GET", "/import"): {"officer", "head", "admin"},
     ("POST", "/import"): {"officer", "head", "admin"},
     ("GET", "/review"): {"head", "case_reviewer", "supervisor"},

@@ -60,6 +60,50 @@ def form_csrf(c: Any, path: str = "/feed") -> str:
     return csrf_of(c.get(path).text)
 
 
+def form_values(html: str) -> dict[str, str]:
+    """What a browser posts from the page's (first) form, untouched: each input's value (a checkbox only
+    when checked), each textarea's text, each select's selected option (else its first)."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.values: dict[str, str] = {}
+            self.select: str | None = None
+            self.first: str | None = None
+            self.textarea: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            a = dict(attrs)
+            if tag == "input" and a.get("name") and (a.get("type") != "checkbox" or "checked" in a):
+                self.values[a["name"]] = a.get("value") or ""
+            elif tag == "textarea":
+                self.textarea = a.get("name")
+                self.values[self.textarea] = ""
+            elif tag == "select":
+                self.select, self.first = a.get("name"), None
+            elif tag == "option" and self.select:
+                if self.first is None:
+                    self.first = a.get("value") or ""
+                    self.values.setdefault(self.select, self.first)
+                if "selected" in a:
+                    self.values[self.select] = a.get("value") or ""
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+
+        def handle_data(self, data: str) -> None:
+            if self.textarea:
+                self.values[self.textarea] += data
+
+    parser = Form()
+    parser.feed(html[html.index("<form method=\"post\""):] if '<form method="post"' in html else html)
+    return parser.values
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,10 +14,10 @@ from ..errors import CasecheckError, InputError
 from ..model import EVENT_TYPES
 from ..users import User
 from .deps import ALL, RECORD, BadForm, NotFound, allow, checked_form, get_lang, get_store, render
-from .forms import fields_for, event_from_form
+from .forms import HEADER_GROUPS, event_from_form, fields_for, header_changes, header_fields
 from .caselist import MAX_JUMP, Cursor
-from .service import (CaseFilter, case_list, case_view, correct_step, event_form_values, record_step, standing_event,
-                      visible_case)
+from .service import (CaseFilter, case_list, case_view, correct_case_header, correct_step, event_form_values,
+                      record_step, standing_event, visible_case)
 
 router = APIRouter()
 
@@ -103,22 +103,26 @@ def _expected(request: Request, user: User, pk: int, form: Any) -> int:
         raise BadForm("expect: 缺少表单所见环节数 / the form's event count is missing") from None
 
 
-def _judged(request: Request, user: User, pk: int, event_type: str, form: Any, expect: int, step: Any,
-            correcting: int | None = None) -> tuple[Any, Any]:
-    """``step()`` (a record or a correction): (its result, None), or (None, the form again with why nothing
-    was stored: the guard's refusal with every failing rule, someone else's step meanwhile, a bad value)."""
-    again = dict(values=form, expect=expect, correcting=correcting)
+def _judged(step: Any, again: Any) -> tuple[Any, Any]:
+    """``step()`` (a record or a correction): (its result, None), or (None, ``again(status=…, refusal=…)``
+    or ``again(status=…, problems=…)``: the form again with why nothing was stored: the guard's refusal with
+    every failing rule, someone else's step meanwhile, a bad value)."""
     try:
         return step(), None
     except StepRefused as refused:
-        return None, _record_form(request, user, pk, event_type, status=422, refusal=refused.findings, **again)
+        return None, again(status=422, refusal=refused.findings)
     except (RecorderRefused, ConcurrentChange) as refused:
-        return None, _record_form(request, user, pk, event_type, status=409, problems=[str(refused)], **again)
+        return None, again(status=409, problems=[str(refused)])
     except InputError as bad:
-        return None, _record_form(request, user, pk, event_type, status=422,
-                                  problems=[f"{p.field}: {p.message}" for p in bad.problems], **again)
+        return None, again(status=422, problems=[f"{p.field}: {p.message}" for p in bad.problems])
     except CasecheckError as bad:
-        return None, _record_form(request, user, pk, event_type, status=422, problems=[str(bad)], **again)
+        return None, again(status=422, problems=[str(bad)])
+
+
+def _form_again(request: Request, user: User, pk: int, event_type: str, form: Any, expect: int,
+                correcting: int | None = None) -> Any:
+    return lambda **why: _record_form(request, user, pk, event_type, values=form, expect=expect,
+                                      correcting=correcting, **why)
 
 
 @router.get("/cases/{pk}/record")
@@ -136,8 +140,9 @@ def record(request: Request, pk: int, user: User = Depends(allow(*RECORD)), form
         raise NotFound()
     expect = _expected(request, user, pk, form)
     event = event_from_form(event_type, form)
-    result, again = _judged(request, user, pk, event_type, form, expect, lambda: record_step(
-        get_store(request), user, pk, event, expect=expect, lang=get_lang(request)))
+    result, again = _judged(lambda: record_step(get_store(request), user, pk, event, expect=expect,
+                                                lang=get_lang(request)),
+                            _form_again(request, user, pk, event_type, form, expect))
     if again is not None:
         return again
     return RedirectResponse(f"/cases/{pk}?recorded={result.seq}", status_code=303)
@@ -165,9 +170,42 @@ def correct(request: Request, pk: int, seq: int, user: User = Depends(allow(*REC
     expect = _expected(request, user, pk, form)
     corrected = event_from_form(event.type, form)           # the type is the corrected event's
     reason = str(form.get("correction_reason") or "")
-    result, again = _judged(request, user, pk, event.type, form, expect, lambda: correct_step(
-        get_store(request), user, pk, seq, corrected, reason=reason, expect=expect, lang=get_lang(request)),
-        correcting=seq)
+    result, again = _judged(lambda: correct_step(get_store(request), user, pk, seq, corrected, reason=reason,
+                                                 expect=expect, lang=get_lang(request)),
+                            _form_again(request, user, pk, event.type, form, expect, seq))
     if again is not None:
         return again
     return RedirectResponse(f"/cases/{pk}?corrected={seq}&by={result.seq}", status_code=303)
+
+
+def _header_form(request: Request, user: User, pk: int, *, status: int = 200, view: Any = None, form: Any = None,
+                 expect: int | None = None, refusal: Any = None, problems: Any = None) -> Any:
+    """The form of a correction of the case header: every correctable field as it stands (the posted
+    values again after a refusal)."""
+    view = view or case_view(get_store(request), user, pk, get_lang(request))
+    fields = header_fields(view.case)
+    groups = [(top, title, [f for f in fields if f.path[0] == top]) for top, title in HEADER_GROUPS]
+    officers = [(o, [f for f in fields if f.path[:2] == ["officers", o.id]]) for o in view.case.officers]
+    return render(request, "header.html", status=status, v=view, groups=groups, officers=officers,
+                  values=form, refusal=refusal, problems=problems or [],
+                  expect=view.row.event_count if expect is None else expect)
+
+
+@router.get("/cases/{pk}/correct-header")
+def correct_header_page(request: Request, pk: int, user: User = Depends(allow(*RECORD))) -> Any:
+    return _header_form(request, user, pk)
+
+
+@router.post("/cases/{pk}/correct-header")
+def correct_header(request: Request, pk: int, user: User = Depends(allow(*RECORD)),
+                   form: Any = Depends(checked_form)) -> Any:
+    expect = _expected(request, user, pk, form)
+    view = case_view(get_store(request), user, pk, get_lang(request))
+    changes = header_changes(header_fields(view.case), form)
+    reason = str(form.get("correction_reason") or "")
+    result, again = _judged(lambda: correct_case_header(get_store(request), user, pk, changes, reason=reason,
+                                                        expect=expect, lang=get_lang(request)),
+                            lambda **why: _header_form(request, user, pk, form=form, expect=expect, **why))
+    if again is not None:
+        return again
+    return RedirectResponse(f"/cases/{pk}?header_corrected={result.seq}", status_code=303)

@@ -147,3 +147,120 @@ def event_from_form(event_type: str, form: Any) -> dict[str, Any]:
         else:
             event[f.name] = value
     return event
+
+
+# ------------------------------------------------------------------------------------- the case header
+HEADER_LABELS: dict[str, tuple[str, str]] = {
+    "procedure": ("办案程序", "procedure"), "agency.name": ("执法机关名称", "agency name"),
+    "agency.region": ("地区", "region"), "party.kind": ("当事人类型", "party kind"),
+    "party.name": ("当事人名称或姓名", "party name"), "party.id": ("证件号码或统一社会信用代码", "party id number"),
+    "matter.code": ("事项代码", "matter code"), "matter.name": ("事项名称", "matter"), "matter.domain": ("领域", "domain"),
+    "violation.occurred_on": ("违法行为发生日期", "violation occurred on"),
+    "violation.ended_on": ("违法行为终了日期", "violation ended on"),
+    "violation.basis": ("违法依据（每行一条）", "basis (one a line)"),
+    "violation.harm_to_safety": ("危害安全", "harm to safety"), "first_offence.harm": ("首违：危害后果", "first offence: harm"),
+    "first_offence.corrected_on": ("首违：改正日期", "first offence: corrected on"),
+    "officers.name": ("姓名", "name"), "officers.certificate": ("执法证号", "certificate"),
+    "officers.certificate_valid_from": ("证件有效期起", "certificate valid from"),
+    "officers.certificate_valid_until": ("证件有效期至", "certificate valid until"),
+    "officers.legal_qualification": ("法律职业资格", "legal qualification"),
+    "officers.first_review_on": ("首次审核日期", "first review on"), "officers.role": ("角色", "role"),
+}
+HEADER_GROUPS = (("procedure", ("案件", "case")), ("agency", ("执法机关", "agency")), ("party", ("当事人", "party")),
+                 ("matter", ("事项", "matter")), ("violation", ("违法行为", "violation")),
+                 ("first_offence", ("首违不罚", "first offence")))
+
+
+@dataclass
+class HeaderField:
+    """One field of the header form: ``path`` as ``header_fix`` applies it (``["party", "name"]``,
+    ``["officers", "O1", "certificate"]``), its form name (``h.0``, by position: an officer's id may hold any
+    character), its kind (as ``FormField``'s) and its value as the form shows it."""
+    path: list[str]
+    name: str
+    kind: str
+    choices: tuple[str, ...]
+    value: str
+    label: str                  # the HEADER_LABELS key
+
+    def title(self, lang: str) -> str:
+        zh, en = HEADER_LABELS.get(self.label, (self.label, self.label))
+        return zh if lang == "zh" else en
+
+
+def _header_kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
+    annotation, optional = _strip_optional(annotation)
+    annotation = _base(annotation)
+    if annotation is dt.date:
+        return "date", ()
+    if annotation is bool:
+        return "tristate", ()
+    if typing.get_origin(annotation) is Literal:
+        return "select", tuple(typing.get_args(annotation))
+    if typing.get_origin(annotation) is list:
+        return "lines", ()
+    return "text", ()
+
+
+def _shown(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind == "lines":
+        return "\n".join(str(v) for v in value)
+    if kind == "tristate":
+        return "true" if value else "false"
+    return str(value)
+
+
+def header_fields(case: Any) -> list[HeaderField]:
+    """The header form of a case as it stands (``CaseFile``): every correctable field, derived from the
+    model (the identity, ``case_id`` and ``agency.code``, is not correctable), each officer's fields but
+    the id."""
+    from ..model import CaseFile
+
+    data = case.model_dump(mode="json", exclude_none=True)
+    out: list[HeaderField] = []
+
+    def add(path: list[str], label: str, annotation: Any, value: Any) -> None:
+        kind, choices = _header_kind(annotation)
+        out.append(HeaderField(path, f"h.{len(out)}", kind, choices, _shown(kind, value), label))
+
+    for top, _title in HEADER_GROUPS:
+        info = CaseFile.model_fields[top]
+        model = _base(_strip_optional(info.annotation)[0])
+        if not hasattr(model, "model_fields"):
+            add([top], top, info.annotation, data.get(top))
+            continue
+        for sub, sub_info in model.model_fields.items():
+            if (top, sub) == ("agency", "code"):
+                continue
+            add([top, sub], f"{top}.{sub}", sub_info.annotation, (data.get(top) or {}).get(sub))
+    officer_model = _base(typing.get_args(CaseFile.model_fields["officers"].annotation)[0])
+    for officer in data.get("officers") or []:
+        for sub, sub_info in officer_model.model_fields.items():
+            if sub != "id":
+                add(["officers", str(officer["id"]), sub], f"officers.{sub}", sub_info.annotation, officer.get(sub))
+    return out
+
+
+def header_changes(fields: list[HeaderField], form: Any) -> list[tuple[list[str], Any]]:
+    """The fields the form changed, as (path, value) for ``header_fix.path_edit``: text as typed (the model
+    validates it), an emptied field removed (None), yes/no as a bool, lines as a list. A field whose posted
+    text is what the form showed is left alone (a correction made meanwhile to it stands)."""
+    out: list[tuple[list[str], Any]] = []
+    for f in fields:
+        raw = str(form.get(f.name) or "")
+        posted = "\n".join(line.strip() for line in raw.splitlines() if line.strip()) if f.kind == "lines" \
+            else raw.strip()
+        if posted == f.value.strip():
+            continue
+        if not posted:
+            value: Any = None
+        elif f.kind == "lines":
+            value = posted.split("\n")
+        elif f.kind == "tristate":
+            value = posted == "true" if posted in ("true", "false") else posted
+        else:
+            value = posted
+        out.append((f.path, value))
+    return out

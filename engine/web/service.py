@@ -316,6 +316,22 @@ def correct_step(store: Store, user: User, pk: int, seq: int, event: dict[str, A
                    proof="authenticated", expect=expect, lang=lang)
 
 
+def correct_case_header(store: Store, user: User, pk: int, changes: list[tuple[list[str], Any]], *, reason: str,
+                        expect: int | None, lang: str) -> Any:
+    """The web's correction of a case's header (the fields the form changed, ``forms.header_changes``):
+    appended by the logged-in user's officer id, in their scope, judged by the live guard when the case is
+    live. Raises what ``engine.header_fix.correct_header`` raises."""
+    from ..cases import RecorderRefused
+    from ..header_fix import correct_header, path_edit
+
+    if not user.officer_id:
+        raise RecorderRefused("您的账号未关联执法人员编号，不能更正案件信息 / your login is not linked to an officer id: "
+                              "you may not correct the case")
+    row = visible_case(store, user, pk)
+    return correct_header(store, row.case_id, path_edit(changes), actor=user.officer_id, reason=reason,
+                          agency=row.agency, proof="authenticated", lang=lang, expect=expect)
+
+
 # ---------------------------------------------------------------------------------------------- deadlines
 @dataclass
 class DeadlineCard:
