@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import datetime as dt
 from typing import Iterator
 
@@ -35,13 +37,35 @@ def act_facts(case: CaseFile, ctx: FactContext) -> Iterator[Fact]:
             shown = event.certificates_shown
             yield ActFact(key=f"a{i}", act_day=event.date.toordinal(), events=(i,), event_type=event.type,
                           procedure=case.procedure,
-                          officer_count=sum(officers[o].role not in ASSISTANTS for o in set(event.officers)),
+                          officer_count=len(persons := _persons(officers, event.officers)),
                           certificates="unrecorded" if shown is None else ("shown" if shown else "not_shown"),
                           has_recording=bool(event.recording), service_method=getattr(event, "method", "")
                           if event.type == "served" else "", act_date=event.date.isoformat(),
-                          recording=event.recording or "", staffing="named" if event.officers else "none",
+                          recording=event.recording or "",
+                          staffing=("same_person" if any(len(ids) > 1 for ids in persons.values()) else "named")
+                          if event.officers else "none",
+                          same_person=_same_person(officers, persons),
                           consented=_consented(case, i, event),
                           one_officer_allowed=event.type == "decided" and one_officer_allowed(case, event))
+
+
+def _persons(officers: dict[str, Officer], named: list[str]) -> dict[str, list[str]]:
+    """The persons (not assistants) among the officers named on an act, each with the case's officer ids
+    that name them: officers with the same certificate number are one person (a certificate is issued to
+    one officer), however often the file lists them; officers without a certificate are told apart by id."""
+    out: dict[str, list[str]] = {}
+    for officer_id in dict.fromkeys(named):
+        officer = officers[officer_id]
+        if officer.role in ASSISTANTS:
+            continue
+        cert = unicodedata.normalize("NFKC", officer.certificate or "").replace(" ", "").upper()
+        out.setdefault(f"c:{cert}" if cert else f"i:{officer_id}", []).append(officer_id)
+    return out
+
+
+def _same_person(officers: dict[str, Officer], persons: dict[str, list[str]]) -> str:
+    """The ids listed more than once for one person, for the message: ``O1、O2（津执07718）``."""
+    return "；".join(f"{'、'.join(ids)}（{officers[ids[0]].certificate}）" for ids in persons.values() if len(ids) > 1)
 
 
 CONSENT_WORDS = ("送达地址确认书", "电子送达确认", "同意电子送达")

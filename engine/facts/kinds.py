@@ -145,7 +145,7 @@ class ActFact(Fact):
     KIND: ClassVar[str] = "act"
     event_type: str
     procedure: str
-    officer_count: int                # distinct officers named on the act (assistants not counted)
+    officer_count: int                # distinct persons named on the act (one certificate, one person; assistants not counted)
     consented: bool = True            # electronic service: the party agreed to it beforehand (else True)
     one_officer_allowed: bool = False  # a special law lets one officer decide this on the spot (道路交通安全法 第一百零七条)
     certificates: str                 # shown | not_shown | unrecorded
@@ -153,7 +153,8 @@ class ActFact(Fact):
     service_method: str               # the method of a service, else ""
     act_date: str = _display()
     recording: str = _display()
-    staffing: str = _display()        # none (no one named on the act) | named
+    staffing: str = _display()        # none (no one named on the act) | named | same_person (one listed twice)
+    same_person: str = _display()     # the ids that name one person: O1、O2（津执07718）
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
