@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -96,9 +97,20 @@ class User:
     agencies: frozenset[str]
     officer_id: str | None
     district: str | None = None
+    certificate: str | None = None     # 执法证号: the person (an officer id is a code of each case file)
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    @property
+    def person(self) -> tuple[str | None, str, str | None]:
+        """Who the user is among a case's officers: (officer id, name, certificate number)."""
+        return self.officer_id, self.name, self.certificate
+
+    @property
+    def may_act(self) -> bool:
+        """Linked to a person who may be an officer of a case (a certificate number, or an officer id)."""
+        return bool(self.certificate or self.officer_id)
 
     @classmethod
     def of(cls, row: UserRow) -> "User":
@@ -106,7 +118,53 @@ class User:
         if row.district:
             agencies.update(_districts().get(row.district, {}).get("agencies", ()))
         return cls(row.id, row.login, row.name, frozenset(_split(row.roles)), frozenset(agencies),
-                   row.officer_id, row.district)
+                   row.officer_id, row.district, row.certificate)
+
+
+def certificate_key(text: str | None) -> str:
+    """A certificate number as compared: NFKC (full-width digits as ASCII), without spaces, upper case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
+
+
+def acting_officer(person: Any, officers: Iterable[tuple[str, str | None, str | None]]) -> str:
+    """The case's officer id that is ``person`` (a ``User``, or its ``person``: officer id, name, certificate;
+    ``officers``: the case's (id, name, certificate)). A case file names its officers by codes of its own
+    (O1 in one file is another person in the next), so a code alone proves nothing: a user with a
+    certificate number is the officer holding it; a user without one is the officer of their code only when
+    that officer has their name. Else ``RecorderRefused``, saying why."""
+    from types import SimpleNamespace
+
+    from .cases import RecorderRefused
+
+    if isinstance(person, tuple):
+        person = SimpleNamespace(officer_id=person[0], name=person[1], certificate=person[2])
+    user = person
+    officers = list(officers)
+    if user.certificate:
+        mine = [i for i, _n, c in officers if c and certificate_key(c) == certificate_key(user.certificate)]
+        if mine:
+            return user.officer_id if user.officer_id in mine else mine[0]
+        raise RecorderRefused(f"您（{user.name}，执法证号 {user.certificate}）不是本案的执法人员，不能以本案执法人员身份"
+                              f"记录 / you ({user.name}, certificate {user.certificate}) are not an officer of this "
+                              f"case")
+    if not user.officer_id:
+        raise RecorderRefused("您的账号未关联执法人员编号或执法证号，不能记录执法环节；请联系管理员 / your login is "
+                              "linked to no officer id or certificate number: you may not record steps; ask an "
+                              "administrator")
+    same = [(n, c) for i, n, c in officers if i == user.officer_id]
+    if not same:
+        raise RecorderRefused(f"本案没有编号为 {user.officer_id} 的执法人员，您（{user.name}）不是本案执法人员 / the "
+                              f"case has no officer {user.officer_id}: you ({user.name}) are not an officer of it")
+    name, cert = same[0]
+    if _name_key(name) != _name_key(user.name):
+        raise RecorderRefused(f"本案的 {user.officer_id} 是{name}（{cert or '未登记执法证号'}），不是您（{user.name}）；"
+                              f"请管理员为您的账号登记执法证号 / in this case {user.officer_id} is {name}, not you "
+                              f"({user.name}): ask an administrator to add your certificate number to your login")
+    return user.officer_id
+
+
+def _name_key(text: str | None) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
 
 def _split(text: str) -> list[str]:
@@ -137,7 +195,8 @@ def _check_password(password: str) -> None:
 
 
 def add_user(store: Store, login: str, name: str, password: str, *, roles: Iterable[str],
-             agencies: Iterable[str] = (), district: str | None = None, officer_id: str | None = None) -> User:
+             agencies: Iterable[str] = (), district: str | None = None, officer_id: str | None = None,
+             certificate: str | None = None) -> User:
     roles, agencies = sorted(set(roles)), sorted(set(agencies))
     if not _LOGIN.match(login):
         raise UserError(f"登录名“{login}”无效：2–60 个字母、数字或 _ . - / login {login!r}: 2–60 letters, "
@@ -156,7 +215,8 @@ def add_user(store: Store, login: str, name: str, password: str, *, roles: Itera
     _check_password(password)
     row = UserRow(login=login, name=name.strip() or login, password_hash=_hasher.hash(password),
                   roles=",".join(roles), agencies=",".join(agencies), district=district,
-                  officer_id=(officer_id or None), created_at=_now())
+                  officer_id=(officer_id or None), certificate=certificate_key(certificate) or None,
+                  created_at=_now())
     with store.writing() as session:
         if session.exec(select(UserRow.id).where(UserRow.login == login)).first() is not None:
             raise UserError(f"登录名“{login}”已存在 / login {login!r} exists")

@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from urllib.parse import quote
 
 import pytest
 
@@ -330,6 +331,51 @@ def test_the_case_header_is_corrected_in_the_browser_only_what_changed_judged_by
     row, case, events = show(Store.open(store_url, migrate=False), "津南学罚〔2026〕903号", "xuefu")
     assert (events[-1].corrects, events[-1].recorded_by, events[-1].proof) == (0, "O1", "authenticated")
     assert case.party.name == "钱某某" and case.party.id == "120104198001010033"    # only what was changed
+
+
+def test_a_login_is_a_person_not_a_case_files_officer_code(tmp_path):
+    """O1 is each case file's own code: 周某甲 (zhou, certificate 津执07718) is O1 of the open demo cases but
+    not of 津南学罚〔2024〕9号, whose O1 is 林某甲 (津执04050). There zhou may not record or correct a step, by
+    the pages or by the API with the session; the case is not among "my cases" and shows no record links.
+    A login without a certificate number acts as its officer id only where that officer has its name."""
+    from engine.store import Store
+    from engine.users import add_user
+    from engine.web.app import create_app
+
+    store_url = f"sqlite:///{tmp_path / 'store.db'}"
+    demo_store(store_url)
+    app = create_app(store_url)
+    other = case_pk(store_url, "津南学罚〔2024〕9号", "xuefu")
+    own = case_pk(store_url, "津南学罚〔2026〕903", "xuefu")
+    zhou = client(app, "zhou")
+    before = _events(store_url, other)
+    publicized = {"type": "publicized", "date": dt.date.today().isoformat(), "platform": "supervision_platform"}
+    r = zhou.post(f"/cases/{other}/record", data={"csrf": form_csrf(zhou), "expect": str(before), **publicized})
+    assert r.status_code == 409 and "不是本案的执法人员" in r.text and _events(store_url, other) == before
+    assert zhou.get(f"/cases/{other}/correct/1").text.count("不是本案的执法人员") == 1     # said before typing
+    r = zhou.post(f"/cases/{other}/correct/1", data={"csrf": form_csrf(zhou), "expect": str(before), "type": "discovered",
+                                                    "date": "2024-01-02", "correction_reason": "x"})
+    assert r.status_code == 409 and _events(store_url, other) == before
+    page = zhou.get(f"/cases/{other}").text
+    assert f"/cases/{other}/record" not in page and f"/cases/{other}/correct/" not in page
+    mine = zhou.get("/cases?mine=1").text
+    assert "津南学罚〔2026〕903号" in mine and "津南学罚〔2024〕9号" not in mine
+    api = zhou.post(f"/api/v1/cases/{quote('津南学罚〔2024〕9号', safe='')}/events",
+                    json={"event": publicized}, headers={"X-CSRF-Token": form_csrf(zhou)})
+    assert api.status_code == 403 and api.json()["type"].endswith("not-case-officer"), api.text
+    assert _events(store_url, other) == before
+    ok = zhou.post(f"/api/v1/cases/{quote('津南学罚〔2026〕903号', safe='')}/events",
+                   json={"event": publicized}, headers={"X-CSRF-Token": form_csrf(zhou)})
+    assert ok.status_code == 201, ok.text                               # their own case: as its O1
+    # no certificate: the officer id counts only where that officer has the user's name
+    add_user(Store.open(store_url, migrate=False), "lin2", "林某甲", PASSWORD, roles=["officer"], agencies=["xuefu"],
+             officer_id="O1")
+    lin2 = client(app, "lin2")
+    r = lin2.post(f"/cases/{own}/record", data={"csrf": form_csrf(lin2), "expect": str(_events(store_url, own)),
+                                                "type": "paid", "date": dt.date.today().isoformat(), "amount": "500"})
+    assert r.status_code == 409 and "本案的 O1 是周某甲" in r.text
+    r = lin2.post(f"/cases/{other}/record", data={"csrf": form_csrf(lin2), "expect": str(before), **publicized})
+    assert r.status_code == 303, r.text[:1500]
 
 
 def test_invalid_step_values_are_shown_not_stored(app, store_url):

@@ -64,7 +64,8 @@ def world(tmp_path_factory):
     demo_store(url)
     store = Store.open(url, migrate=False)
     for role in ROLES:
-        add_user(store, f"r_{role}", role, "route-pass-1", roles=[role], agencies=["xuefu"], officer_id="O1")
+        add_user(store, f"r_{role}", role, "route-pass-1", roles=[role], agencies=["xuefu"], officer_id="O1",
+                 certificate="津执07718")           # the open demo cases' O1 (周某甲): a person, not a code
     app = create_app(url)
     own = case_pk(url, "津南学罚〔2026〕902", "xuefu")
     other = case_pk(url, "津南城管", "nkcgw")

@@ -49,6 +49,8 @@ class Identity:
     agencies: tuple[str, ...] | None           # None: every agency
     can_write: bool
     officer: str | None = None                 # a session user's own officer id (a token names one per request)
+    person: tuple[Any, Any, Any] | None = None  # a session user: (officer id, name, certificate), the officer
+                                               # of each case they act on is found from it (users.acting_officer)
 
     def sees(self, agency: str) -> bool:
         return self.agencies is None or agency in self.agencies

@@ -65,7 +65,7 @@ class EventRequest(BaseModel):
 
 def _officer(given: str | None, header: str | None, who: Identity, required: bool = True) -> str | None:
     officer = (given or header or who.officer or "").strip() or None
-    if who.officer and officer and officer != who.officer:
+    if who.person is None and who.officer and officer and officer != who.officer:
         raise Problem(403, "officer-mismatch", f"登录用户只能以本人（{who.officer}）名义记录",
                       f"a logged-in user records as themself ({who.officer})")
     if officer is None and required:
@@ -89,6 +89,44 @@ def _case_row(request: Request, case_id: str, agency: str | None, who: Identity,
     if not who.sees(row.agency):
         raise _not_found(case_id)
     return row
+
+
+def _as_person(who: Identity, officer: str | None, officers: Any) -> str | None:
+    """A session user acts as the case's officer who is them (``users.acting_officer``: by certificate
+    number, or by officer id and name), whatever the case's own code for them; an officer the request names
+    must be that one. A token's client names the officer (``officer`` as given)."""
+    if who.person is None:
+        return officer
+    from ..cases import RecorderRefused
+    from ..users import acting_officer
+
+    try:
+        acting = acting_officer(who.person, officers)
+    except RecorderRefused as exc:
+        raise Problem(403, "not-case-officer", *split_bilingual(str(exc))) from None
+    if officer and officer not in (acting, who.officer):
+        raise Problem(403, "officer-mismatch", f"登录用户只能以本人（本案 {acting}）名义记录",
+                      f"a logged-in user records as themself ({acting} in this case)")
+    return acting
+
+
+def _case_officers(store: Any, who: Identity, case_id: str, agency: str | None) -> list[Any]:
+    """The stored case's officers (id, name, certificate), for ``_as_person``; 404 when it is not there
+    or not the caller's."""
+    from sqlmodel import select
+
+    from ..store.repo import find_case
+    from ..store.tables import OfficerRow
+
+    with store.reading() as session:
+        try:
+            row = find_case(session, case_id, agency)
+        except CasecheckError:
+            raise _not_found(case_id) from None
+        if not who.sees(row.agency):
+            raise _not_found(case_id)
+        return list(session.exec(select(OfficerRow.officer_id, OfficerRow.name, OfficerRow.certificate)
+                                 .where(OfficerRow.case_pk == row.id)).all())
 
 
 def _not_found(case_id: str) -> Problem:
@@ -158,6 +196,7 @@ def create_case(request: Request, case: dict[str, Any] = Body(..., description="
     if not who.sees(parsed.agency.code):
         raise Problem(403, "out-of-scope", f"机关 {parsed.agency.code} 不在您的权限范围内",
                       f"agency {parsed.agency.code!r} is outside your scope")
+    officer = _as_person(who, officer, [(o.id, o.name, o.certificate) for o in parsed.officers])
     if officer not in {o.id for o in parsed.officers} | {o.name for o in parsed.officers}:
         raise Problem(403, "not-case-officer", f"“{officer}”不是本案执法人员，不能建立本案",
                       f"{officer!r} is not an officer of this case and may not store it")
@@ -254,6 +293,9 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
     if agency and not who.sees(agency):
         raise _not_found(case_id)
     state = _state(request)
+    if who.person is not None:          # a session user: the officer of this case who is them
+        officer = _as_person(who, body.officer or x_casecheck_officer,
+                             _case_officers(state.store, who, case_id, agency))
     day = services.step_day(body.event, body.as_of)
     shared = None if state.store.is_sqlite else session      # PostgreSQL: the step continues this transaction
     if shared is None:

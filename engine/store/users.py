@@ -27,6 +27,7 @@ class UserRow(SQLModel, table=True):
     agencies: str = Field(default="", max_length=1000)      # comma-separated agency codes
     district: Optional[str] = Field(default=None, max_length=60)   # a supervisor's district (all its agencies)
     officer_id: Optional[str] = Field(default=None, max_length=120)
+    certificate: Optional[str] = Field(default=None, max_length=120)   # 执法证号 (revision 0012): who the user is
     disabled: bool = False
     created_at: dt.datetime
 

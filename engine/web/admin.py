@@ -38,7 +38,8 @@ def users_add(request: Request, user: User = Depends(allow(*ADMIN)), form: Any =
             raise UserError(f"执法主体 {', '.join(outside)} 不在您的管理范围 / outside your scope")
         add_user(get_store(request), str(form.get("login") or "").strip(), str(form.get("name") or ""),
                  str(form.get("password") or ""), roles=[r for r in form.getlist("roles") if r],
-                 agencies=agencies, officer_id=str(form.get("officer_id") or "").strip() or None)
+                 agencies=agencies, officer_id=str(form.get("officer_id") or "").strip() or None,
+                 certificate=str(form.get("certificate") or "").strip() or None)
     except UserError as bad:
         rows = [r for r in list_users(get_store(request)) if _in_scope(user, r)]
         return render(request, "users.html", status=422, rows=rows, roles=list(ROLES), error=str(bad),

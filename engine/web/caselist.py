@@ -39,7 +39,17 @@ class Count:
 
 def costly(flt: Any) -> bool:
     """Does the filter look into other rows of each case (officer, step dates, findings)?"""
-    return bool(flt.officer or flt.date_from or flt.date_to or flt.findings)
+    return bool(flt.officer or flt.person or flt.date_from or flt.date_to or flt.findings)
+
+
+def officer_is(person: tuple[Any, Any, Any], case_pk: Any) -> Any:
+    """The case has an officer who is ``person`` (officer id, name, certificate number): by the certificate
+    when the person has one (a case's officer ids are its own codes), else by id and name
+    (``users.acting_officer`` decides the same way for a step)."""
+    officer_id, name, certificate = person
+    if certificate:
+        return exists().where(OfficerRow.case_pk == case_pk, OfficerRow.certificate == certificate)
+    return exists().where(OfficerRow.case_pk == case_pk, OfficerRow.officer_id == officer_id, OfficerRow.name == name)
 
 
 def fast_reads(session: Any) -> None:
@@ -91,6 +101,8 @@ def costly_conditions(flt: Any, case_pk: Any, updated_at: Any) -> list[Any]:
     out = []
     if flt.officer:
         out.append(exists().where(OfficerRow.case_pk == case_pk, OfficerRow.officer_id == flt.officer))
+    if flt.person:
+        out.append(officer_is(flt.person, case_pk))
     if flt.date_from or flt.date_to:
         cond = [EventRow.case_pk == case_pk]
         if flt.date_from:

@@ -37,10 +37,10 @@ def _date(value: str | None, name: str) -> dt.date | None:
 def cases_page(request: Request, user: User = Depends(allow(*ALL)), agency: str = "", procedure: str = "",
                state: str = "", officer: str = "", matter: str = "", date_from: str = "", date_to: str = "",
                findings: str = "", q: str = "", after: int | None = None, before: int | None = None,
-               page: str = "", n: int | None = None) -> Any:
+               page: str = "", n: int | None = None, mine: str = "") -> Any:
     flt = CaseFilter(agency=agency.strip(), procedure=procedure.strip(), state=state.strip(), officer=officer.strip(),
                      matter=matter.strip(), date_from=_date(date_from, "date_from"), date_to=_date(date_to, "date_to"),
-                     findings=bool(findings), q=q.strip())
+                     findings=bool(findings), q=q.strip(), person=user.person if mine else None)
     page = case_list(get_store(request), user, flt, cursor=_cursor(after, before, page, n))
     from ..workflow import default_workflows
 
@@ -78,7 +78,20 @@ def _cursor(after: int | None, before: int | None, page: str, n: int | None) -> 
 @router.get("/cases/{pk}")
 def case_page(request: Request, pk: int, user: User = Depends(allow(*ALL))) -> Any:
     view = case_view(get_store(request), user, pk, get_lang(request))
-    return render(request, "case.html", v=view, can_record=user.has(*RECORD) and bool(user.officer_id))
+    acting, _why = _acting_in(view, user, get_lang(request))
+    return render(request, "case.html", v=view, can_record=user.has(*RECORD) and acting is not None)
+
+
+def _acting_in(view: Any, user: User, lang: str) -> tuple[str | None, str | None]:
+    """The case's officer id that is the user, or None and why not (in the page's language)."""
+    from ..api.problems import split_bilingual
+    from ..users import acting_officer
+
+    try:
+        return acting_officer(user, [(o.id, o.name, o.certificate) for o in view.case.officers]), None
+    except RecorderRefused as refused:
+        zh, en = split_bilingual(str(refused))
+        return None, zh if lang == "zh" else en
 
 
 def _record_form(request: Request, user: User, pk: int, event_type: str, *, status: int = 200,
@@ -89,7 +102,9 @@ def _record_form(request: Request, user: User, pk: int, event_type: str, *, stat
     if event_type not in EVENT_TYPES:
         raise NotFound()
     view = view or case_view(get_store(request), user, pk, get_lang(request))
-    return render(request, "record.html", status=status, v=view, event_type=event_type,
+    acting, acting_problem = _acting_in(view, user, get_lang(request))
+    return render(request, "record.html", status=status, v=view, event_type=event_type, acting=acting,
+                  acting_problem=acting_problem,
                   fields=fields_for(event_type), values=values, refusal=refusal, problems=problems or [],
                   expect=view.row.event_count if expect is None else expect, types=EVENT_TYPES,
                   today=dt.date.today().isoformat(), correcting=correcting)
@@ -183,10 +198,12 @@ def _header_form(request: Request, user: User, pk: int, *, status: int = 200, vi
     """The form of a correction of the case header: every correctable field as it stands (the posted
     values again after a refusal)."""
     view = view or case_view(get_store(request), user, pk, get_lang(request))
+    acting, acting_problem = _acting_in(view, user, get_lang(request))
     fields = header_fields(view.case)
     groups = [(top, title, [f for f in fields if f.path[0] == top]) for top, title in HEADER_GROUPS]
     officers = [(o, [f for f in fields if f.path[:2] == ["officers", o.id]]) for o in view.case.officers]
-    return render(request, "header.html", status=status, v=view, groups=groups, officers=officers,
+    return render(request, "header.html", status=status, v=view, groups=groups, officers=officers, acting=acting,
+                  acting_problem=acting_problem,
                   values=form, refusal=refusal, problems=problems or [],
                   expect=view.row.event_count if expect is None else expect)
 

@@ -117,15 +117,18 @@ def build(db: str, fixtures: Path | None) -> list[str]:
     if report.problems:
         raise SystemExit("\n".join(str(p) for p in report.problems))
     known = {row.login for row in list_users(store)}
+    certificates = {o["name"]: o["certificate"] for o in OFFICERS}     # the demo cases' officers are persons
     for login, name, roles, agencies, district, officer in DEMO_USERS:
         if login not in known:
             add_user(store, login, name, DEMO_PASSWORD, roles=roles, agencies=agencies, district=district,
-                     officer_id=officer)
+                     officer_id=officer, certificate=certificates.get(name))
     lines = [f"demo store: {db} ({report.new} new, {report.unchanged} unchanged cases)",
              f"demo logins (password {DEMO_PASSWORD}):"]
     for login, name, roles, agencies, district, officer in DEMO_USERS:
         scope = f"district {district}" if district else ",".join(agencies)
-        lines.append(f"  {login:<10} {name}  {'/'.join(roles)} · {scope}" + (f" · officer {officer}" if officer else ""))
+        cert = {o["name"]: o["certificate"] for o in OFFICERS}.get(name)
+        lines.append(f"  {login:<10} {name}  {'/'.join(roles)} · {scope}" + (f" · officer {officer}" if officer else "")
+                     + (f" · 执法证号 {cert}" if cert else ""))
     return lines
 
 

@@ -37,6 +37,7 @@ from ..store.repo import load_cases, load_raw_cases
 from ..store.tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow
 from ..users import User
 from ..workflow import Workflow, default_workflows
+from .caselist import officer_is
 
 PAGE = 50                     # rows per page of the case list
 NEVER = dt.date(9999, 12, 31)
@@ -63,10 +64,13 @@ class CaseFilter:
     date_to: dt.date | None = None
     findings: bool = False
     q: str = ""                       # a case id or its beginning
+    person: tuple[Any, Any, Any] | None = None    # mine: the user's (officer id, name, certificate)
 
     def params(self) -> dict[str, str]:
         out = {k: v for k, v in (("agency", self.agency), ("procedure", self.procedure), ("state", self.state),
                                   ("officer", self.officer), ("matter", self.matter), ("q", self.q)) if v}
+        if self.person:
+            out["mine"] = "1"
         if self.date_from:
             out["date_from"] = self.date_from.isoformat()
         if self.date_to:
@@ -236,24 +240,39 @@ def case_view(store: Store, user: User, pk: int, lang: str, as_of: dt.date | Non
 # ---------------------------------------------------------------------------------------------- record
 def record_step(store: Store, user: User, pk: int, event: dict[str, Any], *, expect: int | None,
                 lang: str) -> Any:
-    """The web's one call of the live guard. The recorder is the logged-in user's officer id (never a
-    value from the form); the case must be in their scope. Raises what ``engine.cases.record`` raises.
-    The step is stored as ``authenticated``: the recorder is the logged-in user's own officer id."""
-    from ..cases import RecorderRefused, record
+    """The web's one call of the live guard. The recorder is the case's officer who is the logged-in user
+    (``users.acting_officer``: by certificate number, or by officer id and name; never a value from the
+    form); the case must be in their scope. Raises what ``engine.cases.record`` raises. The step is stored
+    as ``authenticated``."""
+    from ..cases import record
 
-    if not user.officer_id:
-        raise RecorderRefused("您的账号未关联执法人员编号，不能记录执法环节 / your login is not linked to an officer id: "
-                              "you may not record steps")
     if store.is_sqlite:
-        row = visible_case(store, user, pk)
-        return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect,
+        row, actor = acting_on_case(store, user, pk)
+        return record(store, row.case_id, event, actor=actor, agency=row.agency, lang=lang, expect=expect,
                       proof="authenticated")
     from sqlmodel import Session
 
     with Session(store.engine, expire_on_commit=False) as session:      # PostgreSQL: one connection, one
         row = _visible_row(session, user, pk)                            # transaction for the scope and the step
-        return record(store, row.case_id, event, actor=user.officer_id, agency=row.agency, lang=lang, expect=expect,
-                      proof="authenticated", session=session)
+        return record(store, row.case_id, event, actor=_acting(session, user, row), agency=row.agency, lang=lang,
+                      expect=expect, proof="authenticated", session=session)
+
+
+def _acting(session: Any, user: User, row: CaseRow) -> str:
+    """The case's officer id that is ``user`` (``users.acting_officer``), or ``RecorderRefused``."""
+    from ..users import acting_officer
+
+    return acting_officer(user, session.exec(select(OfficerRow.officer_id, OfficerRow.name, OfficerRow.certificate)
+                                             .where(OfficerRow.case_pk == row.id)).all())
+
+
+def acting_on_case(store: Store, user: User, pk: int) -> tuple[CaseRow, str]:
+    """A case in the user's scope, and the case's officer id that is the user (else ``RecorderRefused``).
+    A later change of the case's officers is caught by the step's ``expect`` (a header correction is an
+    event)."""
+    with store.reading() as session:
+        row = _visible_row(session, user, pk)
+        return row, _acting(session, user, row)
 
 
 def standing_event(view: CaseView, seq: int) -> tuple[int, Any] | None:
@@ -306,13 +325,10 @@ def correct_step(store: Store, user: User, pk: int, seq: int, event: dict[str, A
     """The web's correction of stored event #``seq``: appended by the logged-in user's officer id (never a
     value from the form), in their scope, judged by the live guard when the case is live; the corrected
     event stays stored and shown. Raises what ``engine.cases.correct`` raises."""
-    from ..cases import RecorderRefused, correct
+    from ..cases import correct
 
-    if not user.officer_id:
-        raise RecorderRefused("您的账号未关联执法人员编号，不能更正执法环节 / your login is not linked to an officer id: "
-                              "you may not correct steps")
-    row = visible_case(store, user, pk)
-    return correct(store, row.case_id, seq, event, actor=user.officer_id, reason=reason, agency=row.agency,
+    row, actor = acting_on_case(store, user, pk)
+    return correct(store, row.case_id, seq, event, actor=actor, reason=reason, agency=row.agency,
                    proof="authenticated", expect=expect, lang=lang)
 
 
@@ -321,14 +337,10 @@ def correct_case_header(store: Store, user: User, pk: int, changes: list[tuple[l
     """The web's correction of a case's header (the fields the form changed, ``forms.header_changes``):
     appended by the logged-in user's officer id, in their scope, judged by the live guard when the case is
     live. Raises what ``engine.header_fix.correct_header`` raises."""
-    from ..cases import RecorderRefused
     from ..header_fix import correct_header, path_edit
 
-    if not user.officer_id:
-        raise RecorderRefused("您的账号未关联执法人员编号，不能更正案件信息 / your login is not linked to an officer id: "
-                              "you may not correct the case")
-    row = visible_case(store, user, pk)
-    return correct_header(store, row.case_id, path_edit(changes), actor=user.officer_id, reason=reason,
+    row, actor = acting_on_case(store, user, pk)
+    return correct_header(store, row.case_id, path_edit(changes), actor=actor, reason=reason,
                           agency=row.agency, proof="authenticated", lang=lang, expect=expect)
 
 
@@ -348,18 +360,19 @@ class DeadlineCard:
 
 
 def scoped_alerts(store: Store, user: User, as_of: dt.date, *, within: int | None, lang: str,
-                  officer: str | None = None, agency: str | None = None, limit: int | None = None
+                  mine: bool = False, agency: str | None = None, limit: int | None = None
                   ) -> list[tuple[int, Alert]]:
-    """The open deadlines of the user's cases (``officer``: only the cases that officer is on) as of a
-    day, most urgent first, from the indexed deadline rows: (case row id, alert)."""
+    """The open deadlines of the user's cases (``mine``: only the cases the user is an officer of,
+    ``caselist.officer_is``) as of a day, most urgent first, from the indexed deadline rows: (case row id,
+    alert)."""
     calendar = default_calendar()
     query = scoped(select(CaseRow.id, DeadlineRow.code, DeadlineRow.platform, DeadlineRow.start, DeadlineRow.due,
                           DeadlineRow.officers, CaseRow.case_id, CaseRow.agency, CaseRow.source)
                    .join(CaseRow, CaseRow.id == DeadlineRow.case_pk)
                    .where(DeadlineRow.open_until > as_of, DeadlineRow.due <= window_end(calendar, as_of, within),
                           DeadlineRow.start <= as_of), user)
-    if officer:
-        query = query.where(exists().where(OfficerRow.case_pk == CaseRow.id, OfficerRow.officer_id == officer))
+    if mine:
+        query = query.where(officer_is(user.person, CaseRow.id))
     if agency:
         query = query.where(CaseRow.agency == agency)
     if limit:
@@ -394,9 +407,9 @@ def dashboard(store: Store, user: User, lang: str, as_of: dt.date | None = None)
     day = as_of or dt.date.today()
     mine: list[CaseListItem] = []
     cards: list[DeadlineCard] = []
-    if user.officer_id:
-        mine = case_list(store, user, CaseFilter(officer=user.officer_id), limit=10, count=False).items
-        for pk, a in scoped_alerts(store, user, day, within=YELLOW_DAYS, lang=lang, officer=user.officer_id,
+    if user.may_act:
+        mine = case_list(store, user, CaseFilter(person=user.person), limit=10, count=False).items
+        for pk, a in scoped_alerts(store, user, day, within=YELLOW_DAYS, lang=lang, mine=True,
                                    limit=200)[:DASHBOARD_CARDS]:
             cards.append(DeadlineCard(pk, a.case_id, a.agency, a.what, a.due, a.workdays_left))
     board = Dashboard(day, mine, cards)
@@ -565,7 +578,7 @@ def ics_feed(store: Store, user: User, lang: str = "zh") -> str:
     """The open deadlines of the user's cases (their officer id's cases; all of the scope when the user is
     not an officer) as an iCalendar (RFC 5545) feed: one all-day event per deadline."""
     today = dt.date.today()
-    found = scoped_alerts(store, user, today, within=None, lang=lang, officer=user.officer_id or None)
+    found = scoped_alerts(store, user, today, within=None, lang=lang, mine=user.may_act)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//casecheck//deadlines//ZH", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", _fold("X-WR-CALNAME:" + _ics_text(f"casecheck 期限 · {user.name}"))]
