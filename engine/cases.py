@@ -431,7 +431,10 @@ def _correction_note(reason: str, before: dict[str, Any], after: dict[str, Any])
 def _changed_since(session: Any, row: CaseRow, expect: int) -> str:
     later = session.exec(select(EventRow).where(EventRow.case_pk == row.id, EventRow.seq > expect)
                          .order_by(EventRow.seq)).all()
-    done = "；".join(f"#{e.seq} {e.type} {e.date}（{e.recorded_by}，{e.recorded_at:%Y-%m-%d %H:%M:%S}）" for e in later)
+    from .vocab import label
+
+    done = "；".join(f"#{e.seq} {label(e.type)} {e.date}（{e.recorded_by}，{e.recorded_at:%Y-%m-%d %H:%M:%S}）"
+                    for e in later)
     return (f"{row.case_id}: 本案已被他人更新（您看到 {expect} 个环节，现有 {row.event_count} 个：{done}），"
             f"未记录；请重新查看后再记录 / the case changed after you read it (you saw {expect} events, it now "
             f"has {row.event_count}); nothing was recorded: look again and retry")

@@ -378,6 +378,31 @@ def test_a_login_is_a_person_not_a_case_files_officer_code(tmp_path):
     assert r.status_code == 303, r.text[:1500]
 
 
+def test_every_field_and_choice_of_every_step_form_has_its_words_in_both_languages():
+    """A new field or choice of an event type shows up in its form (derived from the model): it must come
+    with its Chinese and English words, never as its code (``ordinary`` is 一般 as a discretion level)."""
+    from engine.model import EVENT_TYPES
+    from engine.web.forms import FIELD_LABELS, fields_for
+
+    for event_type in EVENT_TYPES:
+        for f in fields_for(event_type):
+            assert f.name in FIELD_LABELS and f.title("zh") != f.name, (event_type, f.name)
+            for code in f.choices:
+                assert f.choice(code, "zh") != code, (event_type, f.name, code)
+    decided = {f.name: f for f in fields_for("decided")}
+    assert decided["discretion_level"].choice("ordinary", "zh") == "一般"
+
+
+def test_a_mistyped_address_or_query_is_a_page_not_json(app):
+    c = client(app, "zhou")
+    r = c.get("/cases/abc")
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"] and "未找到" in r.text
+    r = c.get("/cases?after=xyz")
+    assert r.status_code == 400 and "text/html" in r.headers["content-type"] and "“xyz” 无效" in r.text
+    r = c.get("/api/v1/alerts", params={"as_of": "2024-13-45"})     # the API keeps its problem details
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+
+
 def test_invalid_step_values_are_shown_not_stored(app, store_url):
     pk = case_pk(store_url, "津南学罚〔2026〕902", "xuefu")
     before = _events(store_url, pk)

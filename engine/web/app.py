@@ -122,6 +122,20 @@ def create_app(store_url: str | None = None, *, store: Store | None = None, secu
     async def _bad(request: Request, exc: BadForm) -> Any:
         return render(request, "error.html", status=400, code=400, message=str(exc))
 
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Any:
+        """A page's address or query that does not parse: a page, not FastAPI's JSON. A bad part of the
+        path (``/cases/abc``) is no such page (404); a bad query value is named with the value (400)."""
+        if request.url.path.startswith("/api/"):
+            return await api.problems.validation_handler(request, exc)
+        errors = exc.errors()
+        if any(e.get("loc", ("",))[0] == "path" for e in errors):
+            return render(request, "error.html", status=404, code=404)
+        said = "；".join(f"{e.get('loc', ('', '?'))[-1]}: “{e.get('input', '')}” 无效 / not valid" for e in errors[:5])
+        return render(request, "error.html", status=400, code=400, message=said)
+
     return app
 
 

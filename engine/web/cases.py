@@ -118,20 +118,26 @@ def _expected(request: Request, user: User, pk: int, form: Any) -> int:
         raise BadForm("expect: 缺少表单所见环节数 / the form's event count is missing") from None
 
 
-def _judged(step: Any, again: Any) -> tuple[Any, Any]:
+def _judged(step: Any, again: Any, lang: str) -> tuple[Any, Any]:
     """``step()`` (a record or a correction): (its result, None), or (None, ``again(status=…, refusal=…)``
     or ``again(status=…, problems=…)``: the form again with why nothing was stored: the guard's refusal with
-    every failing rule, someone else's step meanwhile, a bad value)."""
+    every failing rule, someone else's step meanwhile, a bad value), in the page's language."""
+    from ..api.problems import split_bilingual
+
+    def said(text: str) -> str:                       # the engine says "中文 / English"
+        zh, en = split_bilingual(text)
+        return zh if lang == "zh" else en
+
     try:
         return step(), None
     except StepRefused as refused:
         return None, again(status=422, refusal=refused.findings)
     except (RecorderRefused, ConcurrentChange) as refused:
-        return None, again(status=409, problems=[str(refused)])
+        return None, again(status=409, problems=[said(str(refused))])
     except InputError as bad:
-        return None, again(status=422, problems=[f"{p.field}: {p.message}" for p in bad.problems])
+        return None, again(status=422, problems=[f"{p.field}: {said(p.message)}" for p in bad.problems])
     except CasecheckError as bad:
-        return None, again(status=422, problems=[str(bad)])
+        return None, again(status=422, problems=[said(str(bad))])
 
 
 def _form_again(request: Request, user: User, pk: int, event_type: str, form: Any, expect: int,
@@ -157,7 +163,7 @@ def record(request: Request, pk: int, user: User = Depends(allow(*RECORD)), form
     event = event_from_form(event_type, form)
     result, again = _judged(lambda: record_step(get_store(request), user, pk, event, expect=expect,
                                                 lang=get_lang(request)),
-                            _form_again(request, user, pk, event_type, form, expect))
+                            _form_again(request, user, pk, event_type, form, expect), get_lang(request))
     if again is not None:
         return again
     return RedirectResponse(f"/cases/{pk}?recorded={result.seq}", status_code=303)
@@ -187,7 +193,7 @@ def correct(request: Request, pk: int, seq: int, user: User = Depends(allow(*REC
     reason = str(form.get("correction_reason") or "")
     result, again = _judged(lambda: correct_step(get_store(request), user, pk, seq, corrected, reason=reason,
                                                  expect=expect, lang=get_lang(request)),
-                            _form_again(request, user, pk, event.type, form, expect, seq))
+                            _form_again(request, user, pk, event.type, form, expect, seq), get_lang(request))
     if again is not None:
         return again
     return RedirectResponse(f"/cases/{pk}?corrected={seq}&by={result.seq}", status_code=303)
@@ -222,7 +228,8 @@ def correct_header(request: Request, pk: int, user: User = Depends(allow(*RECORD
     reason = str(form.get("correction_reason") or "")
     result, again = _judged(lambda: correct_case_header(get_store(request), user, pk, changes, reason=reason,
                                                         expect=expect, lang=get_lang(request)),
-                            lambda **why: _header_form(request, user, pk, form=form, expect=expect, **why))
+                            lambda **why: _header_form(request, user, pk, form=form, expect=expect, **why),
+                            get_lang(request))
     if again is not None:
         return again
     return RedirectResponse(f"/cases/{pk}?header_corrected={result.seq}", status_code=303)

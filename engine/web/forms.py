@@ -27,6 +27,25 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "document": ("决定书文号", "decision number"), "major": ("重大案件", "major case"),
     "method": ("送达方式", "service method"), "platform": ("公示平台", "platform"), "amount": ("金额（元）", "amount (yuan)"),
     "late_fee": ("加处罚款（元）", "late fee (yuan)"), "reason": ("理由", "reason"),
+    "discretion_level": ("裁量情形", "discretion level"), "benchmark": ("适用的裁量基准（名称及条目）", "discretion benchmark"),
+    "reasons": ("罚款数额的理由", "reasons for the amount"), "kind": ("检查类型", "inspection kind"),
+    "trigger": ("个案检查来源", "what prompted it"), "item": ("检查事项编码", "inspection item"),
+    "approved_on": ("检查审批日期", "approved on"), "emergency": ("紧急情况事后补批", "approved afterwards (emergency)"),
+    "plan_approved_on": ("专项检查计划批准日期", "campaign plan approved on"),
+    "plan_filed_on": ("专项检查计划备案日期", "campaign plan filed on"),
+    "plan_published_on": ("专项检查计划公布日期", "campaign plan published on"),
+    "feedback_on": ("检查结果告知日期", "result fed back on"), "scanned_on": ("扫码入企日期", "code scanned on"),
+    "scan_reason": ("未及时扫码的原因", "why the scan was late"), "on_the_spot": ("当场收缴罚款", "collected on the spot"),
+    "spot_reason": ("当场收缴的情形", "why collected on the spot"), "consent_on": ("当事人同意电子送达日期", "consent to e-service on"),
+}
+# a choice whose word depends on its field (``ordinary`` is 普通程序 as a procedure, 一般 as a discretion level)
+CHOICE_LABELS: dict[tuple[str, str], tuple[str, str]] = {
+    ("discretion_level", "light"): ("从轻", "light"), ("discretion_level", "ordinary"): ("一般", "ordinary"),
+    ("discretion_level", "serious"): ("从重", "serious"),
+    ("result", "compliant"): ("未发现问题", "compliant"), ("result", "violation_found"): ("发现违法行为", "violation found"),
+    ("result", "ordered_correction"): ("责令改正", "ordered to correct"), ("result", "no_violation"): ("不构成违法", "no violation"),
+    ("spot_reason", "hard_to_execute"): ("不当场收缴事后难以执行", "hard to execute afterwards"),
+    ("spot_reason", "remote_area"): ("边远、水上、交通不便地区", "remote area"),
 }
 
 
@@ -40,6 +59,11 @@ class FormField:
     def title(self, lang: str) -> str:
         zh, en = FIELD_LABELS.get(self.name, (self.name, self.name))
         return zh if lang == "zh" else en
+
+    def choice(self, code: str, lang: str) -> str:
+        """A choice's words in this field (``CHOICE_LABELS``), else the vocabulary's."""
+        pair = CHOICE_LABELS.get((self.name, code))
+        return label(code, lang) if pair is None else pair[0 if lang == "zh" else 1]
 
 
 def _event_classes() -> dict[str, type]:

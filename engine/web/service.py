@@ -156,6 +156,13 @@ def _detail_text(value: Any, lang: str) -> str:
     return label(value, lang) if isinstance(value, str) else str(value)
 
 
+def _choice_text(name: str, value: Any, lang: str) -> str:
+    from .forms import CHOICE_LABELS
+
+    pair = CHOICE_LABELS.get((name, value)) if isinstance(value, str) else None
+    return _detail_text(value, lang) if pair is None else pair[0 if lang == "zh" else 1]
+
+
 def event_details(case: CaseFile, lang: str) -> list[list[tuple[str, str]]]:
     from .forms import FIELD_LABELS
 
@@ -168,7 +175,7 @@ def event_details(case: CaseFile, lang: str) -> list[list[tuple[str, str]]]:
         flat: list[tuple[str, Any]] = []
         for k, v in data.items():                  # a nested value (penalty, proposed): each field labelled
             flat.extend(((f"{k}.{sub}", x) for sub, x in v.items()) if isinstance(v, dict) else [(k, v)])
-        out.append([(title(k), _detail_text(v, lang)) for k, v in flat if v not in ([], "", None)])
+        out.append([(title(k), _choice_text(k, v, lang)) for k, v in flat if v not in ([], "", None)])
     return out
 
 
