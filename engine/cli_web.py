@@ -37,6 +37,9 @@ def serve(
 def _password(prompt: str, from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise typer.BadParameter("密码从管道或文件传入时请加 --password-stdin / the password comes from a pipe or a "
+                                 "file: add --password-stdin", param_hint="--password-stdin")
     return typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
 
 
@@ -91,11 +94,13 @@ def user_list(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> N
     from .store import Store
     from .users import list_users
 
-    table = Table("登录名 login", "姓名 name", "角色 roles", "执法主体 agencies", "辖区 district", "执法人员 officer",
-                  "状态 status")
+    table = Table()
+    for heading in ("登录名 login", "姓名 name", "角色 roles", "执法主体 agencies", "辖区 district", "执法证号 certificate",
+                    "执法人员 officer", "状态 status"):
+        table.add_column(heading, overflow="fold")          # a narrow terminal wraps a value, never cuts it
     for row in list_users(Store.open(db)):
-        table.add_row(row.login, row.name, row.roles, row.agencies or "—", row.district or "—", row.officer_id or "—",
-                      "停用 disabled" if row.disabled else "正常 active")
+        table.add_row(row.login, row.name, row.roles, row.agencies or "—", row.district or "—", row.certificate or "—",
+                      row.officer_id or "—", "停用 disabled" if row.disabled else "正常 active")
     Console().print(table)
 
 

@@ -212,6 +212,18 @@ def add_user(store: Store, login: str, name: str, password: str, *, roles: Itera
                         "more agencies (--agency) or a district (--district)")
     if "supervisor" in roles and not district and not agencies:
         raise UserError("监督员须指定辖区 / a supervisor needs --district")
+    if {"officer", "legal_reviewer"} & set(roles) and not (officer_id or certificate):
+        raise UserError("承办人、法制审核员须登记执法证号（--certificate），否则不能记录执法环节 / an officer or a legal "
+                        "reviewer needs their certificate number (--certificate), or they cannot record steps")
+    unknown_agencies = [a for a in agencies if a not in known_agencies(store)]
+    if unknown_agencies:
+        from .vocab import suggest
+
+        known = sorted(known_agencies(store))
+        guess = suggest(unknown_agencies[0], known)
+        raise UserError(f"没有执法机关“{unknown_agencies[0]}”" + (f"；是否想写 {guess}？" if guess else "")
+                        + f"（已知：{'、'.join(known) or '—'}：rules/agencies/ 的机关，或库中案件的机关）/ no agency "
+                        f"{unknown_agencies[0]!r} (known: the agencies of rules/agencies/ and of the store's cases)")
     _check_password(password)
     row = UserRow(login=login, name=name.strip() or login, password_hash=_hasher.hash(password),
                   roles=",".join(roles), agencies=",".join(agencies), district=district,
@@ -223,6 +235,20 @@ def add_user(store: Store, login: str, name: str, password: str, *, roles: Itera
         session.add(row)
         session.flush()
         return User.of(row)
+
+
+def known_agencies(store: Store) -> set[str]:
+    """The agency codes a user may belong to: those with a profile (rules/agencies/), of a district
+    (rules/districts/), or of a case in the store."""
+    from sqlalchemy import distinct
+
+    from .store.tables import CaseRow
+
+    codes = {p.stem for p in rules_path("agencies").glob("*.yaml")}
+    codes.update(a for d in _districts().values() for a in d.get("agencies", ()))
+    with store.reading() as session:
+        codes.update(session.exec(select(distinct(CaseRow.agency))).all())
+    return codes
 
 
 def _get(session: Any, login: str) -> UserRow:

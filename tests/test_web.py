@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -134,7 +135,8 @@ def test_disabled_user_cannot_log_in_and_loses_sessions(app, store_url):
     from engine.store import Store
     from engine.users import add_user, disable_user
 
-    add_user(Store.open(store_url, migrate=False), "temp1", "临时", "temp-pass-1", roles=["officer"], agencies=["xuefu"])
+    add_user(Store.open(store_url, migrate=False), "temp1", "临时", "temp-pass-1", roles=["officer"], agencies=["xuefu"],
+             certificate="津执77777")
     c = client(app, "temp1", "temp-pass-1")
     assert c.get("/").status_code == 200
     disable_user(Store.open(store_url, migrate=False), "temp1")
@@ -520,7 +522,7 @@ def test_user_cli(tmp_path):
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "engine.cli", "user", *args, "--db", db], input=stdin,
-                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+                              capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "COLUMNS": "200"})
 
     ok = run("add", "wang", "--name", "王某", "--role", "officer", "--agency", "xuefu", "--officer", "O3",
              "--password-stdin", stdin="long-password\n")
@@ -531,6 +533,20 @@ def test_user_cli(tmp_path):
                stdin="long-password\n").returncode == 2
     assert run("add", "li", "--name", "x", "--role", "officer", "--agency", "xuefu", "--password-stdin",
                stdin="short\n").returncode == 2
+    nosuch = run("add", "li", "--name", "x", "--role", "head", "--agency", "xuefo", "--password-stdin",
+                 stdin="long-password\n")
+    assert nosuch.returncode == 2 and "没有执法机关“xuefo”" in nosuch.stderr + nosuch.stdout and "xuefu" in nosuch.stderr + nosuch.stdout
+    nobody = run("add", "li", "--name", "x", "--role", "officer", "--agency", "xuefu", "--password-stdin",
+                 stdin="long-password\n")
+    assert nobody.returncode == 2 and "须登记执法证号" in nobody.stderr + nobody.stdout
+    piped = run("add", "li", "--name", "x", "--role", "head", "--agency", "xuefu", stdin="long-password\n")
+    assert piped.returncode == 2 and "--password-stdin" in piped.stderr and "管道" in piped.stderr
+    assert run("add", "li", "--name", "李某", "--role", "officer", "--agency", "xuefu", "--certificate", "津执０１００３ ",
+               "--password-stdin", stdin="long-password\n").returncode == 0
+    narrow = subprocess.run([sys.executable, "-m", "engine.cli", "user", "list", "--db", db], capture_output=True,
+                            text=True, cwd=ROOT, timeout=120, env={**os.environ, "COLUMNS": "80"})
+    assert "…" not in narrow.stdout and "津执01" in narrow.stdout, narrow.stdout    # folded, not cut
+    assert "津执01003" in run("list").stdout                          # stored as compared: NFKC, no spaces
     assert run("passwd", "wang", "--password-stdin", stdin="another-password\n").returncode == 0
     assert run("disable", "wang").returncode == 0
     listing = run("list")
