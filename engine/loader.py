@@ -257,10 +257,23 @@ def _walk_types(tp: Any) -> Iterator[Any]:
 _FIELDS: list[str] = []
 
 
+def _event_fields(event_type: str) -> list[str]:
+    """The fields an event of ``event_type`` takes (but its type)."""
+    import typing
+
+    from .model import Event
+
+    for cls in typing.get_args(typing.get_args(Event)[0]):
+        if event_type in typing.get_args(cls.model_fields["type"].annotation):
+            return [f for f in cls.model_fields if f != "type"]
+    return []
+
+
 def _bilingual(err: dict[str, Any], path: str, msg: str) -> tuple[str, str]:
     """A pydantic error in Chinese (the field's Chinese name, events counted from 1) and in English,
-    with a did-you-mean for a misspelt field name or event type."""
-    from .vocab import EVENT_WORDS, field_label, label, suggest
+    with a did-you-mean for a misspelt field name or event type (a field of another step: this step's
+    fields)."""
+    from .vocab import EVENT_WORDS, FIELD_NAMES, field_label, label, suggest
 
     where = field_label(path) if path else "案卷"
     kind = err["type"]
@@ -268,6 +281,14 @@ def _bilingual(err: dict[str, Any], path: str, msg: str) -> tuple[str, str]:
         if not _FIELDS:
             _FIELDS.extend(_known_fields())
         key = path.rsplit(".", 1)[-1]
+        tag = next((p for p in err.get("loc", ()) if isinstance(p, str) and p in EVENT_TYPES), None)
+        if tag is not None and key in _FIELDS:          # a field of other steps, not of this one
+            own = _event_fields(tag)
+            near = suggest(key, own)
+            words = "、".join(f"{f}（{FIELD_NAMES[f]}）" if f in FIELD_NAMES else f for f in own)
+            return (f"“{key}”不是“{label(tag)}”的字段" + (f"，是否想写“{near}”？" if near else "") + f"（可填：{words}）",
+                    f"{key!r} is not a field of {tag!r}" + (f" (did you mean {near!r}?)" if near else "")
+                    + f"; its fields: {', '.join(own)}")
         guess = suggest(key, _FIELDS)
         return (f"不认识的字段“{key}”" + (f"，是否想写“{guess}”？" if guess else "（字段名拼写有误，或不属于此处）"),
                 msg + (f" (did you mean {guess!r}?)" if guess else ""))

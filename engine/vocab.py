@@ -111,6 +111,7 @@ FIELD_NAMES: dict[str, str] = {
     "hearing_right": "告知听证权利", "hearing_on": "听证日期", "host": "听证主持人", "reviewer": "法制审核人员",
     "approver": "批准人", "days": "天数", "outcome": "处理结果", "penalty": "处罚", "amount": "金额",
     "exemption": "不予处罚情形", "document": "决定书文号", "major": "重大案件", "method": "送达方式",
+    "discretion_level": "裁量情形", "benchmark": "裁量基准", "reasons": "罚款数额理由",
     "platform": "公示平台", "late_fee": "滞纳金", "reason": "原因",
 }
 

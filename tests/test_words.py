@@ -46,6 +46,17 @@ def test_validation_messages_in_chinese_with_did_you_mean_and_english_beside():
     assert "第 2 个事件的法制审核人员" in by["events.1.reviewer"].message
 
 
+def test_a_field_of_another_step_is_named_as_such_with_this_steps_fields():
+    """``result`` is a field of a legal review, not of a decision: the message says so and lists what a
+    decision takes (``outcome`` 处理结果), never "did you mean 'result'" for ``result`` itself."""
+    raw = {"case_id": "x", "agency": {"code": "a", "name": "b"}, "procedure": "ordinary",
+           "events": [{"type": "decided", "date": "2024-01-02", "result": "penalty"}]}
+    _, problems = validate_case(raw, "f.yaml")
+    wrong = next(p for p in problems if p.field == "events.0.result")
+    assert "“result”不是“作出决定”的字段" in wrong.message and "outcome（处理结果）" in wrong.message
+    assert "是否想写“result”" not in wrong.message and "is not a field of 'decided'" in wrong.text("en")
+
+
 def test_case_record_takes_chinese_words_and_suggests_for_a_misspelt_type(tmp_path):
     db = str(tmp_path / "w.db")
     assert run("import", str(DEMO), "--db", db).returncode == 0
