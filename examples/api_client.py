@@ -12,12 +12,14 @@ Exit 0 when every answer was the one expected.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from urllib.parse import quote
 
 import httpx
 
-CASE_ID = "津南城管罚〔2024〕7号"
+NOW = dt.datetime.now()
+CASE_ID = f"津南城管罚〔示例〕{NOW:%Y%m%d%H%M%S}{NOW.microsecond // 1000:03d}号"    # a number of its own each run
 CASE = {
     "format": "casecheck/1", "case_id": CASE_ID,
     "agency": {"code": "nkcgw", "name": "南开区城市管理委员会"}, "procedure": "ordinary",

@@ -344,6 +344,9 @@ def test_the_examples_run_as_the_readme_shows(api):
                            "--token", tokens["rw"]], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "409 decision without legal review" in done.stdout and "第五十八条" in done.stdout
+    again = subprocess.run([sys.executable, str(ROOT / "examples" / "api_client.py"), "--base", server.base,
+                            "--token", tokens["rw"]], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr      # a store holding the last run's case
     if shutil.which("curl"):
         done = subprocess.run(["bash", str(ROOT / "examples" / "api_curl.sh"), server.base, tokens["rw"]],
                               capture_output=True, text=True, timeout=300)
