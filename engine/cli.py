@@ -141,6 +141,7 @@ def check(
             finally:
                 if fh:
                     fh.close()
+    _said_incomplete(output, [str(p) for p in result.all_problems] + [str(f) for f in result.failures])
     raise typer.Exit(result.exit_code)
 
 
@@ -293,7 +294,20 @@ def review(
         if not_kept:
             doc.notes.append(not_kept)
     write(doc, chosen, output, verbose)
+    _said_incomplete(output, doc.problems)
     raise typer.Exit(doc.exit_code)
+
+
+def _said_incomplete(output: Optional[Path], problems: list) -> None:
+    """A report written to a file with input that could not be read or judged: the terminal says so too
+    (it printed nothing else), with the first problems."""
+    if output is None or not problems:
+        return
+    shown = "\n".join(f"  {p}" for p in problems[:5]) + (f"\n  …（共 {len(problems)} 项 / {len(problems)} in all）"
+                                                      if len(problems) > 5 else "")
+    Console(stderr=True).print(f"已写入 {output}，但本报告不完整：{len(problems)}项输入未能读取或未得出结论（见报告文末）/ "
+                               f"written to {output}, but incomplete: {len(problems)} input(s) could not be read "
+                               f"or judged (listed at its end):\n{shown}", soft_wrap=True, markup=False)
 
 
 @app.command()

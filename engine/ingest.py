@@ -99,7 +99,7 @@ def staged(paths: Iterable[str | Path], *, sheet: str | None = None, workers: in
     try:
         units = source.units(None)
     except FileNotFoundError as exc:
-        out.problems.append(InputProblem(str(exc), None, "", getattr(exc, "message", "no such file or directory")))
+        out.problems.append(InputProblem(str(exc), None, "", getattr(exc, "message", "文件或目录不存在 / no such file or directory")))
         yield out
         return
     spec = RunSpec(dt.date.today())

@@ -71,7 +71,7 @@ class PathProblem(FileNotFoundError):
     """A path that cannot be read as case files: missing, an unreadable directory, a FIFO or a device.
     ``str()`` is the path; ``message`` says what is wrong with it."""
 
-    def __init__(self, path: str, message: str = "no such file or directory"):
+    def __init__(self, path: str, message: str = "文件或目录不存在 / no such file or directory"):
         super().__init__(path)
         self.path, self.message = path, message
 
@@ -93,7 +93,8 @@ def iter_case_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
             for root, _dirs, names in os.walk(path, onerror=unreadable):
                 found.extend(p for p in (Path(root) / n for n in names)
-                             if p.suffix.lower() in CASE_SUFFIXES and not p.name.startswith(".")
+                             if p.suffix.lower() in CASE_SUFFIXES + tuple(OTHER_FORMATS)   # named, not skipped
+                             and not p.name.startswith(".")
                              and p.name != EXPECTED_FILE and p.is_file())
             for p in sorted(found):
                 yield _clean_name(p)
@@ -112,13 +113,26 @@ def _clean_name(path: Path) -> Path:
     return path
 
 
+NO_SUCH_FILE = "文件或目录不存在 / no such file or directory"
+# files a clerk may pass that are not case files: what to do with each
+OTHER_FORMATS = {
+    ".xls": "旧版 Excel 97–2003 工作簿（.xls）：请在 Excel 或 WPS 中“另存为”.xlsx 后再用 / an Excel 97–2003 workbook "
+            "(.xls): save it as .xlsx in Excel or WPS, then use that",
+    ".et": "WPS 表格文件（.et）：请在 WPS 中“另存为”.xlsx 后再用 / a WPS spreadsheet (.et): save it as .xlsx, then use that",
+    ".xlsm": "带宏的 Excel 工作簿（.xlsm）：请“另存为”不带宏的 .xlsx 后再用 / a macro workbook (.xlsm): save it as .xlsx",
+    ".ods": "OpenDocument 表格（.ods）：请“另存为”.xlsx 后再用 / an OpenDocument spreadsheet: save it as .xlsx",
+    ".csv": "CSV 文件：请在 Excel 中打开并“另存为”.xlsx 台账（表头一行、每行一个案件）后再用 / a CSV file: open it in "
+            "Excel and save it as an .xlsx ledger (one header row, one case a row), then use that",
+}
+
+
 def _not_a_file(path: Path) -> str:
     import stat
 
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        return "符号链接指向不存在的文件 / a broken symbolic link" if path.is_symlink() else "no such file or directory"
+        return "符号链接指向不存在的文件 / a broken symbolic link" if path.is_symlink() else NO_SUCH_FILE
     except OSError as exc:
         return f"无法读取 / cannot read it: {exc.strerror or exc}"
     kind = ("命名管道 FIFO / a named pipe (FIFO)" if stat.S_ISFIFO(mode) else
@@ -342,15 +356,19 @@ def load_file(path: Path, decided_only: bool = False,
     name = str(path)
     if path.suffix.lower() == ".xlsx":
         return _load_ledger(path, sheet)
+    if path.suffix.lower() in OTHER_FORMATS:
+        return [], [InputProblem(name, None, "", OTHER_FORMATS[path.suffix.lower()])]
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return [], [InputProblem(name, None, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")]
+            return [], [InputProblem(name, None, "", f"文件有 {size:,} 字节，超过上限 {MAX_FILE_BYTES:,}：请拆分 / file is "
+                                                     f"{size:,} bytes; the limit is {MAX_FILE_BYTES:,}: split it")]
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return [], [InputProblem(name, None, "", f"not UTF-8 text (byte {exc.start}: {exc.reason})")]
+        return [], [InputProblem(name, None, "", f"不是 UTF-8 文本（第 {exc.start} 字节），请以 UTF-8 编码另存 / not "
+                                                 f"UTF-8 text (byte {exc.start}: {exc.reason}): save it as UTF-8")]
     except OSError as exc:
-        return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
+        return [], [InputProblem(name, None, "", f"无法读取 / cannot read: {exc.strerror or exc}")]
     try:
         data = parse_document(text, path.suffix.lower())
     except ValueError as exc:
@@ -461,7 +479,7 @@ def load_paths(paths: Iterable[str | Path], sheet: str | None = None) -> LoadRes
     try:
         files = list(iter_case_files(paths))
     except FileNotFoundError as exc:
-        result.problems.append(InputProblem(str(exc), None, "", getattr(exc, "message", "no such file or directory")))
+        result.problems.append(InputProblem(str(exc), None, "", getattr(exc, "message", NO_SUCH_FILE)))
         return result
     seen: dict[tuple[str, str], str] = {}
     for path in files:

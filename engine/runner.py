@@ -327,7 +327,7 @@ def run(source: FileSource | StoreSource, spec: RunSpec, *, workers: int = 2,
     try:
         all_units = source.units(None)
     except FileNotFoundError as exc:
-        stats.problems.append(InputProblem(str(exc), None, "", getattr(exc, "message", "no such file or directory")))
+        stats.problems.append(InputProblem(str(exc), None, "", getattr(exc, "message", "文件或目录不存在 / no such file or directory")))
         return
     units = all_units if partition is None else source.units(partition)
     stats.units = len(units)

@@ -112,3 +112,14 @@ def test_output_file_in_both_formats(tmp_path):
     assert run("check", str(DEMO), "--as-of", "2024-12-31", "--format", "json", "-o", str(data)).returncode == 1
     assert "案卷合规检查报告" in table.read_text(encoding="utf-8")
     assert json.loads(data.read_text(encoding="utf-8"))["cases"] == len(read_expected(ROOT / "fixtures" / "demo")[1])
+
+
+def test_a_report_with_unreadable_input_says_first_that_it_is_incomplete(tmp_path):
+    """A missing file next to a good one: the report (every format) says before its figures that it is
+    incomplete, and the problem is named in Chinese and English; exit 2."""
+    out = tmp_path / "r.html"
+    done = run("check", str(DEMO / "xuefu" / "xuefu-ordinary-01.yaml"), str(tmp_path / "nope.json"), "-o", str(out))
+    assert done.returncode == 2
+    html = out.read_text(encoding="utf-8")
+    assert html.index("本报告不完整：1项输入未能读取") < html.index("问题明细") < html.index("文件或目录不存在")
+    assert "本报告不完整" in done.stdout + done.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import json
 
 import pytest
@@ -116,4 +118,18 @@ def test_duplicate_case_id(tmp_path):
 
 def test_missing_path(tmp_path):
     result = load_paths([tmp_path / "nope"])
-    assert result.problems[0].message == "no such file or directory"
+    assert result.problems[0].message == "文件或目录不存在 / no such file or directory"
+
+
+def test_an_old_excel_a_wps_or_a_csv_file_is_named_with_what_to_do_never_skipped(tmp_path):
+    """A clerk's .xls, .et or .csv (given, or lying in a folder given) is not read as text and not
+    skipped: each is named with the fix (save it as .xlsx)."""
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "台账2023.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
+    (tmp_path / "台账.csv").write_text("案件编号,执法机关\nX-1,xuefu\n", encoding="gbk")
+    (tmp_path / "notes.txt").write_text("not a case file", encoding="utf-8")
+    result = load_paths([tmp_path])
+    said = {Path(p.file).name: p.message for p in result.problems}
+    assert len(result.cases) == 1 and set(said) == {"台账2023.xls", "台账.csv"}, said
+    assert "另存为”.xlsx" in said["台账2023.xls"] and "save it as .xlsx" in said["台账2023.xls"]
+    assert "CSV" in said["台账.csv"] and "UTF-8" not in said["台账.csv"]

@@ -93,8 +93,20 @@ def check_document(result: CheckResult, masked: bool = True) -> Document:
     doc.sections.append(Section("findings", "问题明细", "Findings", finding_columns(lang, scored=False), rows,
                                 group=("case_id", "agency_name"), style="veto"))
     doc.problems = [str(p) for p in result.all_problems] + [str(f) for f in result.failures]
+    _incomplete(doc)
     doc.exit_code = result.exit_code
     return doc
+
+
+def _incomplete(doc: Document) -> None:
+    """A report some of whose input could not be read (or judged) says so first, not only at its end: its
+    figures and "no findings" cover only what was read."""
+    if doc.problems:
+        n = len(doc.problems)
+        doc.notes.insert(0, f"⚠ 本报告不完整：{n}项输入未能读取或未得出结论（见文末“输入错误或引擎未给出结论”），"
+                            f"以上数字和问题明细不含这些案卷" if doc.lang == "zh" else
+                            f"⚠ This report is incomplete: {n} input(s) could not be read or judged (see “Bad input or "
+                            f"no verdict” at the end); the figures and findings above leave them out")
 
 
 # ---------------------------------------------------------------------------------------------- review
@@ -209,6 +221,7 @@ def review_document(result: ReviewResult, lang: str, previous: dict[str, set[str
     doc.extra = {"rubric": rubric, "quarter": result.quarter, "start": result.start, "end": result.end, "agency": result.agency,
                  "grade_names": result.grade_names, "previous": previous is not None}
     doc.problems = [str(p) for p in check.all_problems] + [str(f) for f in check.failures]
+    _incomplete(doc)
     doc.exit_code = 2 if doc.problems else (1 if worst and grades.get(worst) else 0)
     return doc
 
