@@ -232,6 +232,33 @@ def localize(app: Any) -> None:
     """Every help text of the Typer ``app`` (commands, groups, parameters) made bilingual, in place."""
     _localize_typer(app, set())
     set_language("zh")
+    _fold_help_tables()
+
+
+def _fold_help_tables() -> None:
+    """Typer's help cuts a help text too long for its column with "…" (rich's default), and a Chinese help
+    text has no space to wrap at: at 80 columns most of it was cut. Each help text folds onto the next
+    lines instead."""
+    from rich.text import Text
+    from typer import rich_utils
+
+    def folding(make: Any) -> Any:
+        if getattr(make, "folds", False):
+            return make
+
+        def made(*args: Any, **kwargs: Any) -> Any:
+            out = make(*args, **kwargs)
+            for item in [out, *getattr(out, "renderables", ())]:
+                if isinstance(item, Text):
+                    item.overflow = "fold"
+            return out
+
+        made.folds = True                 # type: ignore[attr-defined]
+        return made
+
+    for name in ("_get_parameter_help", "_make_command_help", "_get_help_text"):
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, folding(getattr(rich_utils, name)))
 
 
 def _localize_typer(app: Any, seen: set[int]) -> None:

@@ -123,3 +123,17 @@ def test_a_report_with_unreadable_input_says_first_that_it_is_incomplete(tmp_pat
     html = out.read_text(encoding="utf-8")
     assert html.index("本报告不完整：1项输入未能读取") < html.index("问题明细") < html.index("文件或目录不存在")
     assert "本报告不完整" in done.stdout + done.stderr
+
+
+def test_chinese_help_is_folded_not_cut_in_an_80_column_terminal():
+    """A Chinese help text has no space to wrap at: rich cut it with "…" at 80 columns (13 texts of
+    `review --help`); each is folded onto the next lines, whole."""
+    import os
+
+    exe = shutil.which("casecheck") or str(ROOT / ".venv" / "bin" / "casecheck")
+    for command in (["review"], ["check"], ["ledger", "check"], []):
+        done = subprocess.run([exe, *command, "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                              env={**os.environ, "COLUMNS": "80"})
+        assert done.returncode == 0 and "…" not in done.stdout, (command, done.stdout)
+    assert "保存评查结果" in subprocess.run([exe, "review", "--help"], capture_output=True, text=True, cwd=ROOT,
+                                          timeout=120, env={**os.environ, "COLUMNS": "80"}).stdout
