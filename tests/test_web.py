@@ -431,6 +431,7 @@ def test_import_all_or_nothing_with_located_problems_and_scope(app, store_url):
              ("files", ("bad.json", bad, "application/json"))]
     r = c.post("/import", data={"csrf": form_csrf(c)}, files=files)
     assert r.status_code == 422 and "bad.json" in r.text and "procedure" in r.text and "未导入任何案卷" in r.text
+    assert "<td>nope</td>" in r.text                     # the value as written, in its own column
     assert "/tmp" not in r.text
     assert "W1号" not in c.get("/cases?q=津南学检〔2024〕W1").text.split("<table", 1)[-1]
     r = c.post("/import", data={"csrf": form_csrf(c)},

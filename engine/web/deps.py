@@ -122,13 +122,22 @@ def proof_label(proof: str, lang: str) -> str:
     return words[0 if lang == "zh" else 1] if words else proof
 
 
+def _said(text: str, lang: str) -> str:
+    """The engine's "中文 / English" message in the page's language."""
+    from ..api.problems import split_bilingual
+
+    zh, en = split_bilingual(text)
+    return zh if lang == "zh" else en
+
+
 def render(request: Request, name: str, status: int = 200, **context: Any) -> Any:
     lang = get_lang(request)
     user = getattr(request.state, "user", None)
     context.update(request=request, lang=lang, t=t_factory(lang), user=user, label=lambda c: label(c, lang),
                    severity=lambda s: severity_label(s, lang), role_label=lambda r: role_label(r, lang),
                    state_label=lambda s: _state_labels(lang).get(s, s), csrf=getattr(request.state, "csrf", ""), here=quote(request.url.path),
-                   agency_name=agency_name, proof_label=lambda proof: proof_label(proof, lang))
+                   agency_name=agency_name, proof_label=lambda proof: proof_label(proof, lang),
+                   said=lambda text: _said(str(text), lang))
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
