@@ -240,14 +240,12 @@ def add_user(store: Store, login: str, name: str, password: str, *, roles: Itera
 def known_agencies(store: Store) -> set[str]:
     """The agency codes a user may belong to: those with a profile (rules/agencies/), of a district
     (rules/districts/), or of a case in the store."""
-    from sqlalchemy import distinct
-
     from .store.tables import CaseRow
 
     codes = {p.stem for p in rules_path("agencies").glob("*.yaml")}
     codes.update(a for d in _districts().values() for a in d.get("agencies", ()))
     with store.reading() as session:
-        codes.update(session.exec(select(distinct(CaseRow.agency))).all())
+        codes.update(session.exec(select(CaseRow.agency).distinct()).all())
     return codes
 
 

@@ -608,3 +608,15 @@ def test_a_reviewers_adjustment_and_waiver_are_appended_shown_and_downloaded(app
     assert other.post("/review/adjust", data={"csrf": form_csrf(other), "quarter": "2024Q2", "kind": "adjust",
                                               "case_id": xuefu_case, "rule_id": rule_id, "value": "1",
                                               "reason": "x"}).status_code == 404
+
+
+def test_a_report_table_in_a_page_leaves_out_columns_empty_in_every_row_shown():
+    from types import SimpleNamespace as NS
+
+    from engine.web.deps import _columns_of
+
+    cols = [NS(key=k, internal=k == "hidden") for k in ("case_id", "due", "note", "hidden")]
+    section = NS(columns=cols, rows=[{"case_id": "A", "due": "—", "note": None, "hidden": "x"},
+                                     {"case_id": "B", "due": "2024-01-02", "note": ""}])
+    assert [c.key for c in _columns_of(section, 10)] == ["case_id", "due"]
+    assert [c.key for c in _columns_of(section, 1)] == ["case_id"]          # only the rows shown count

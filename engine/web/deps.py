@@ -122,6 +122,14 @@ def proof_label(proof: str, lang: str) -> str:
     return words[0 if lang == "zh" else 1] if words else proof
 
 
+def _columns_of(section: Any, rows: int) -> list[Any]:
+    """A report section's columns as a page shows them: the internal ones left out, and those empty in
+    every row shown (the downloads keep them all)."""
+    shown = section.rows[:rows]
+    return [c for c in section.columns if not c.internal
+            and any(r.get(c.key) not in (None, "", "—", [], False) for r in shown)]
+
+
 def _said(text: str, lang: str) -> str:
     """The engine's "中文 / English" message in the page's language."""
     from ..api.problems import split_bilingual
@@ -137,7 +145,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> An
                    severity=lambda s: severity_label(s, lang), role_label=lambda r: role_label(r, lang),
                    state_label=lambda s: _state_labels(lang).get(s, s), csrf=getattr(request.state, "csrf", ""), here=quote(request.url.path),
                    agency_name=agency_name, proof_label=lambda proof: proof_label(proof, lang),
-                   said=lambda text: _said(str(text), lang))
+                   said=lambda text: _said(str(text), lang), columns_of=_columns_of)
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
