@@ -165,6 +165,17 @@ def test_check_of_a_list_problems_and_limits(api):
     is_problem(c.post("/check", content=b"{not json", headers={"content-type": "application/json"}), 422)
     big = {"case": {**LIVE, "note": "x" * 1_100_000}}
     is_problem(c.post("/check", json=big), 413, "body-too-large")
+    data = json.dumps(big).encode()
+
+    def chunks():                                     # streamed: no Content-Length, the limit passed mid-way
+        for i in range(0, len(data), 65536):
+            yield data[i:i + 65536]
+    problem = is_problem(c.post("/check", content=chunks(), headers={"content-type": "application/json"}), 413,
+                         "body-too-large")
+    assert "请求体超过上限" in problem["detail"] and "exceeds the limit" in problem["detail_en"]
+    deep = b'{"case": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    problem = is_problem(c.post("/check", content=deep, headers={"content-type": "application/json"}), 400, "bad-body")
+    assert "嵌套过深" in problem["detail"] and "nested too deeply" in problem["detail_en"]
 
 
 # ---------------------------------------------------------------------------------------------- cases, live guard

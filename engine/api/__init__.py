@@ -45,8 +45,13 @@ class ApiState:
     openapi: dict[str, Any] | None = None
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """A streamed body past the limit. An HTTP exception, so that FastAPI, reading the body, lets it through
+    as 413 (any other exception there becomes its English 400 "error parsing the body")."""
+
+    def __init__(self, limit: int, seen: int):
+        super().__init__(413, f"请求体超过上限 {limit:,} 字节（收到至少 {seen:,} 字节） / the request body exceeds the "
+                              f"limit of {limit:,} bytes (at least {seen:,} received)")
 
 
 class BodyLimit:
@@ -73,7 +78,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge()
+                    raise _TooLarge(self.limit, seen)
             return message
 
         async def watched(message: dict) -> None:

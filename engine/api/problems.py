@@ -91,11 +91,21 @@ async def http_handler(request: Request, exc: StarletteHTTPException) -> Any:
         from fastapi.exception_handlers import http_exception_handler
 
         return await http_exception_handler(request, exc)
-    slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(exc.status_code, "http-error")
     zh, en = TITLES.get(exc.status_code, ("错误", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else en
-    return problem_response(request, exc.status_code, slug, zh if detail in ("Not Found", en) else detail, detail,
-                            headers=getattr(exc, "headers", None))
+    detail = FRAMEWORK_WORDS.get(detail, detail)
+    if detail in ("Not Found", en):
+        return problem_response(request, exc.status_code, slug, zh, detail, headers=getattr(exc, "headers", None))
+    return problem_response(request, exc.status_code, "bad-body" if detail in FRAMEWORK_WORDS.values() else slug,
+                            *split_bilingual(detail), headers=getattr(exc, "headers", None))
+
+
+# FastAPI's own English words for a body it cannot read, in the API's "中文 / English"
+FRAMEWORK_WORDS = {
+    "There was an error parsing the body": "请求体无法解析：不是有效的 JSON，或嵌套过深 / the request body could not be "
+                                           "parsed: not valid JSON, or nested too deeply",
+}
 
 
 async def internal_handler(request: Request, exc: Exception) -> Any:
