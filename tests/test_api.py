@@ -182,6 +182,8 @@ def test_check_of_a_list_problems_and_limits(api):
 def test_a_case_through_the_live_guard(api):
     server, store, _ = api
     rw = client(api)
+    wrapped = is_problem(rw.post("/cases", json={"case": CASE, "officer": "O1"}), 422, "wrong-shape")
+    assert "X-Casecheck-Officer" in wrapped["detail"] and "not wrapped" in wrapped["detail_en"]
     r = rw.post("/cases", json=CASE)
     assert r.status_code == 201, r.text
     assert r.headers["ETag"] == '"5"' and r.json()["state"] == "notified"

@@ -189,6 +189,11 @@ def create_case(request: Request, case: dict[str, Any] = Body(..., description="
     from ..cases import new_case
     from ..loader import validate_case
 
+    if isinstance(case.get("case"), dict) and "case_id" not in case:
+        raise Problem(422, "wrong-shape", "POST /cases 的请求体就是案卷本身（casecheck/1 的一个案件），不要包在“case”里；"
+                                          "执法人员放在 X-Casecheck-Officer 头中",
+                      "the body of POST /cases is the case itself (one casecheck/1 case), not wrapped in \"case\"; "
+                      "the acting officer goes in the X-Casecheck-Officer header")
     officer = _officer(None, x_casecheck_officer, who)
     parsed, problems = validate_case(case, "request")
     if problems:
