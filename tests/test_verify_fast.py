@@ -236,9 +236,9 @@ def test_the_seal_refuses_a_store_whose_chain_is_broken_since_the_last_checkpoin
     from engine.store import trail
 
     store, key, directory = sealed
-    if workers > 1:
+    if workers > 1:                                 # batches of 5 cases, every one's chains checked by a worker
         monkeypatch.setattr(trail, "BATCH", 5)
-        monkeypatch.setattr(trail, "CHAIN_POOL_FROM", 5)
+        monkeypatch.setattr(trail, "CHAIN_POOL_FROM", 0)
     sql(store, tamper, c=CASE)
     _refused(store, key, directory, fragment, workers)
     assert any(b.case_id == CASE for b in check(store, key, directory).broken)
@@ -257,6 +257,8 @@ def test_the_first_seal_refuses_a_store_whose_chain_is_broken(url, tmp_path, tam
 
 
 def test_every_broken_case_is_named_and_a_clean_store_still_seals_with_workers(sealed, url, monkeypatch):
+    """The first batch's chains checked by the seal's own process, the later batches' by the workers (the
+    pool started once CHAIN_POOL_FROM cases were checked): the cases broken in both are named, in row order."""
     from engine.store import trail
 
     store, key, directory = sealed
@@ -271,6 +273,7 @@ def test_every_broken_case_is_named_and_a_clean_store_still_seals_with_workers(s
         make_checkpoint(store, key, directory, workers=2)
     message = str(refused.value)
     assert message.startswith("2 件案件") and f"nkcgw/{CASE}:" in message and "/LIVE-1 #1: event #1" in message, message
+    assert message.index(f"nkcgw/{CASE}:") < message.index("/LIVE-1 #1: event #1")
     assert _checkpoints(store) == 2 and len(list(directory.iterdir())) == 2
 
 

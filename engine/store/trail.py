@@ -151,8 +151,8 @@ def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = N
     ``breaks`` (the seal's): every case's chain is checked as ``verify`` checks it (``audit._chain``: each
     event re-hashed and in sequence, the case's event count, head and content hash against its events) in
     the same read of its events, and each broken case goes into ``breaks``. Then every batch's events are
-    read (not only those of the cases new or changed since the previous checkpoint); with the pool (from
-    the first batch of ``CHAIN_POOL_FROM`` cases on, or as above), by the worker that takes the batch,
+    read (not only those of the cases new or changed since the previous checkpoint); with the pool (started
+    as above, or once ``CHAIN_POOL_FROM`` cases were checked here), by the worker that takes the batch,
     whose verdicts come back with its digests."""
     from collections import deque
 
@@ -161,6 +161,7 @@ def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = N
     pool = None
     parallel = ctx is not None and url is not None and workers > 1
     chains = breaks is not None
+    checked = 0                                          # cases read so far
     waiting: deque[tuple[list[list[Any]], list[list[Any]], Any]] = deque()
     last = 0
     try:
@@ -183,7 +184,7 @@ def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = N
                 elif before is not None:
                     previous.differs(before, leaf)
                 need.append((leaf, row, before))
-            if parallel and pool is None and (len(need) >= POOL_FROM or (chains and len(rows) >= CHAIN_POOL_FROM)):
+            if parallel and pool is None and (len(need) >= POOL_FROM or (chains and checked >= CHAIN_POOL_FROM)):
                 import multiprocessing
                 from concurrent.futures import ProcessPoolExecutor
 
@@ -209,6 +210,7 @@ def case_leaves(session: Session, previous: "_Carry | None" = None, ctx: Any = N
             while waiting and (waiting[0][2] is None or waiting[0][2].done() or len(waiting) > 2 * workers):
                 yield from _handed(waiting.popleft(), breaks)
             last = rows[-1][0]
+            checked += len(rows)
         while waiting:
             yield from _handed(waiting.popleft(), breaks)
     finally:
@@ -269,7 +271,8 @@ def _digests(rows: list[tuple[Any, ...]], events: dict[int, list[Any]], ctx: Any
 
 BATCH = 5000               # cases read at a time
 POOL_FROM = 1000
-CHAIN_POOL_FROM = 5000     # a batch of this many cases to chain-check is worth starting the pool for
+CHAIN_POOL_FROM = 50_000   # cases chain-checked here before the pool takes the chains (starting it costs
+                           # seconds: a reseal of 10,000 unchanged cases took 3.5× longer with it, measured)
 _SEALER: dict[str, Any] = {}
 
 
