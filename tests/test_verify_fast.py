@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
+import re
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import text
@@ -184,6 +188,104 @@ def test_the_next_seal_refuses_a_store_altered_since_the_last_checkpoint(sealed,
         make_checkpoint(store, key, directory)
     assert len(list(directory.iterdir())) == before
     assert check(store, key, directory).broken
+
+
+OF_CASE = "(SELECT id FROM cases WHERE case_id = :c)"
+BROKEN_CHAINS = [            # altered without re-hashing: the chain (not a checkpoint's leaf) shows each
+    (f"DELETE FROM events WHERE id = (SELECT max(id) FROM events WHERE case_pk = {OF_CASE})",
+     r"案件记载 3 个环节.* / .*the case records 3 events ending in \w+…, the store holds 2"),
+    (f"UPDATE events SET payload = REPLACE(payload, '\"2024-', '\"2023-') "
+     f"WHERE id = (SELECT min(id) FROM events WHERE case_pk = {OF_CASE})",
+     r"第 1 个环节记录后被改动 / .*#1: event #1 \(.*\) was changed after it was recorded"),
+    ("INSERT INTO events (case_pk, seq, type, date, payload, recorded_by, recorded_at, prev_hash, hash, proof, "
+     "corrects) SELECT case_pk, seq + 1, type, date, payload, recorded_by, recorded_at, hash, hash, proof, corrects "
+     f"FROM events WHERE id = (SELECT max(id) FROM events WHERE case_pk = {OF_CASE})",
+     r"第 4 个环节记录后被改动 / .*#4: event #4 \(.*\) was changed after it was recorded"),
+    (f"UPDATE cases SET head_hash = '{'ab' * 32}' WHERE case_id = :c",
+     r"链头 ababababab.* / .*the case records 3 events ending in abababababab…, the store holds 3"),
+]
+
+
+CHAIN_IDS = ["event-deleted", "payload-rewritten", "event-inserted", "head-edited"]
+
+
+def _checkpoints(store):
+    return sql(store, "SELECT count(*) FROM checkpoints").scalar()
+
+
+def _refused(store, key, directory, fragment, workers):
+    rows, files = _checkpoints(store), sorted(directory.iterdir()) if directory.exists() else []
+    with pytest.raises(CasecheckError) as refused:
+        make_checkpoint(store, key, directory, workers=workers)
+    message = str(refused.value)
+    assert message.startswith("1 件案件的哈希链断裂") and "nothing was sealed" in message, message
+    line = next(line for line in message.splitlines() if f"nkcgw/{CASE}:" in line)      # the case named
+    assert re.search(fragment, line) and line.strip().index(" / ") > 0, line             # and the event
+    assert _checkpoints(store) == rows                                                   # nothing sealed
+    assert (sorted(directory.iterdir()) if directory.exists() else []) == files
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("tamper, fragment", BROKEN_CHAINS, ids=CHAIN_IDS)
+def test_the_seal_refuses_a_store_whose_chain_is_broken_since_the_last_checkpoint(sealed, url, tamper, fragment,
+                                                                                   workers, monkeypatch):
+    """A sealed case altered without re-hashing (so its leaf — count, head, header — is unchanged, or its head
+    alone edited): the seal checks every case's chain in the pass that makes the leaves, and refuses, naming
+    the case and the event; nothing is sealed. With workers (several batches, the pool started), the chain
+    verdicts come back from them."""
+    from engine.store import trail
+
+    store, key, directory = sealed
+    if workers > 1:                                 # batches of 5 cases, every one's chains checked by a worker
+        monkeypatch.setattr(trail, "BATCH", 5)
+        monkeypatch.setattr(trail, "CHAIN_POOL_FROM", 0)
+    sql(store, tamper, c=CASE)
+    _refused(store, key, directory, fragment, workers)
+    assert any(b.case_id == CASE for b in check(store, key, directory).broken)
+
+
+@pytest.mark.parametrize("tamper, fragment", BROKEN_CHAINS, ids=CHAIN_IDS)
+def test_the_first_seal_refuses_a_store_whose_chain_is_broken(url, tmp_path, tamper, fragment):
+    """No checkpoint yet: a store whose chain is broken does not get a first signed one."""
+    store = Store.open(url)
+    assert import_paths(store, [DEMO], actor="导入员").new == 41
+    key = tmp_path / "keys" / "cc.key"
+    init_key(key)
+    sql(store, tamper, c=CASE)
+    _refused(store, key, tmp_path / "cp", fragment, 1)
+    assert not (tmp_path / "cp").exists()
+
+
+def test_every_broken_case_is_named_and_a_clean_store_still_seals_with_workers(sealed, url, monkeypatch):
+    """The first batch's chains checked by the seal's own process, the later batches' by the workers (the
+    pool started once CHAIN_POOL_FROM cases were checked): the cases broken in both are named, in row order."""
+    from engine.store import trail
+
+    store, key, directory = sealed
+    monkeypatch.setattr(trail, "BATCH", 5)
+    monkeypatch.setattr(trail, "CHAIN_POOL_FROM", 5)
+    record(store, "LIVE-1", dict(STEP), actor="孙某")
+    assert make_checkpoint(store, key, directory, workers=2).seq == 2                  # clean: sealed
+    assert check(store, key, directory).broken == []
+    for statement in (BROKEN_CHAINS[0][0], BROKEN_CHAINS[1][0].replace(":c", ":d")):
+        sql(store, statement, c=CASE, d="LIVE-1")
+    with pytest.raises(CasecheckError) as refused:
+        make_checkpoint(store, key, directory, workers=2)
+    message = str(refused.value)
+    assert message.startswith("2 件案件") and f"nkcgw/{CASE}:" in message and "/LIVE-1 #1: event #1" in message, message
+    assert message.index(f"nkcgw/{CASE}:") < message.index("/LIVE-1 #1: event #1")
+    assert _checkpoints(store) == 2 and len(list(directory.iterdir())) == 2
+
+
+def test_keys_seal_exits_1_naming_the_broken_case(sealed, url):
+    store, key, directory = sealed
+    sql(store, BROKEN_CHAINS[0][0], c=CASE)
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "keys", "seal", "--db", url, "--key", str(key),
+                           "--checkpoints", str(directory)], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "COLUMNS": "400"}, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "未封存 / not sealed" in done.stderr and f"nkcgw/{CASE}: 案件记载 3 个环节" in done.stderr, done.stderr
+    assert _checkpoints(store) == 1 and len(list(directory.iterdir())) == 1
 
 
 def _rehash(store, case_id):
