@@ -97,6 +97,7 @@ class _Writer:
         normal.paragraph_format.line_spacing = Pt(28)
         normal.paragraph_format.space_after = Pt(0)
         normal.paragraph_format.space_before = Pt(0)
+        normal.paragraph_format.widow_control = True        # no paragraph's first or last line alone on a page
         for name, font, size in (("Title", TITLE, 22), ("Heading 1", HEI, 16), ("Heading 2", KAI, 16),
                                  ("Heading 3", BODY, 16)):
             st = styles[name]
@@ -143,8 +144,14 @@ class _Writer:
         return p
 
     def _raw(self, text: str, style: str | None = None, bold_lead: str | None = None,
-             align: str | None = None) -> None:
-        ppr = ((f'<w:pStyle w:val="{self.ids[style]}"/>' if style else "") + (f'<w:jc w:val="{align}"/>' if align else ""))
+             align: str | None = None, keep: bool = False, new_page: bool = False,
+             space_before: int | None = None) -> None:
+        """One paragraph as XML; ``keep``: on the page of the next one, never split (keepNext, keepLines);
+        ``new_page``: starts a page (pageBreakBefore: no empty paragraph that could land on a page of its own)."""
+        ppr = ((f'<w:pStyle w:val="{self.ids[style]}"/>' if style else "")          # the schema's order
+               + ("<w:keepNext/><w:keepLines/>" if keep else "") + ("<w:pageBreakBefore/>" if new_page else "")
+               + (f'<w:spacing w:before="{space_before * 20}"/>' if space_before else "")
+               + (f'<w:jc w:val="{align}"/>' if align else ""))
         runs = (f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{_x(bold_lead)}</w:t></w:r>' if bold_lead else "")
         runs += f'<w:r><w:t xml:space="preserve">{_x(text)}</w:t></w:r>' if text else ""
         assert self.buf is not None
@@ -164,17 +171,20 @@ class _Writer:
             self._sect.addprevious(child)
         self.buf = []
 
-    def _p(self, text: str, style: str | None) -> Any:
+    def _p(self, text: str, style: str | None, new_page: bool = False) -> Any:
         """A paragraph with a style set by id (python-docx's by-name or by-object lookup scans every style)."""
         if self.buf is not None:
-            return self._raw(text, style, align="center" if style == "Title" else None)
+            return self._raw(text, style, align="center" if style == "Title" else None, new_page=new_page)
         p = self.add_paragraph(text)
         if style:
             p._p.style = self.ids[style]
+        if new_page:
+            p.paragraph_format.page_break_before = True
         return p
 
-    def title(self, text: str, sub: str | None = None) -> None:
-        p = self._p(text, "Title")
+    def title(self, text: str, sub: str | None = None, new_page: bool = False) -> None:
+        """The title, centred; ``new_page``: it starts a page (a letter after another)."""
+        p = self._p(text, "Title", new_page)
         if p is None:
             return
         p.alignment = self.center
@@ -188,16 +198,35 @@ class _Writer:
     def h2(self, text: str) -> None:
         self._p(text, "Heading 2")
 
-    def para(self, text: str, indent: bool = True, bold_lead: str | None = None, align: str | None = None) -> Any:
+    def para(self, text: str, indent: bool = True, bold_lead: str | None = None, align: str | None = None,
+             keep: bool = False, space_before: int | None = None) -> Any:
+        """A body paragraph; ``keep``: on one page with the next paragraph (and not split);
+        ``space_before`` in points."""
         if self.buf is not None:
-            return self._raw(text, "Body Indent" if indent else None, bold_lead, align)
+            return self._raw(text, "Body Indent" if indent else None, bold_lead, align, keep=keep,
+                             space_before=space_before)
+        from docx.shared import Pt
+
         p = self._p("", "Body Indent" if indent else None)
         if align:
             p.alignment = self.right if align == "right" else self.center
+        if keep:
+            p.paragraph_format.keep_with_next = True
+            p.paragraph_format.keep_together = True
+        if space_before:
+            p.paragraph_format.space_before = Pt(space_before)
         if bold_lead:
             p.add_run(bold_lead).bold = True
         p.add_run(text)
         return p
+
+    def closing(self, last: str, lines: tuple[str, ...] | list[str], indent: bool = True) -> None:
+        """A letter's last paragraph and its signature block (seal, signer, date: right-aligned, a line of
+        space above), all on one page: the block never split, never on a page of its own without the
+        letter's last lines, never a date alone on a page."""
+        self.para(last, indent=indent, keep=True)
+        for i, line in enumerate(lines):
+            self.para(line, indent=False, align="right", keep=i < len(lines) - 1, space_before=28 if i == 0 else None)
 
     def small(self, text: str) -> None:
         from docx.shared import Pt
@@ -288,14 +317,6 @@ class _Writer:
         body.remove(tbl)
         body.remove(after)
 
-    def page_break(self) -> None:
-        from docx.enum.text import WD_BREAK
-
-        if self.buf is not None:
-            self.buf.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
-            return
-        self.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-
     def bytes(self) -> bytes:
         buf = io.BytesIO()
         self.d.save(buf)
@@ -348,8 +369,7 @@ def _opinions(w: _Writer, doc: Document) -> None:
     w.table_template(12, [22, 56, 24, 54])
     w.buf = []                                     # a thousand opinions: XML text, parsed once at the end
     for head, items in files:
-        w.page_break()
-        w.title("案卷评查意见书" if zh else "Case-file review opinion")
+        w.title("案卷评查意见书" if zh else "Case-file review opinion", new_page=True)
         w.table_like_first(["案卷" if zh else "Case", _v(head.get("case_id")), "执法主体" if zh else "Agency",
                             _v(head.get("agency_name"))],
                            [["当事人" if zh else "Party", _v(head.get("party")),
@@ -364,20 +384,21 @@ def _opinions(w: _Writer, doc: Document) -> None:
         w.h1("二、整改要求" if zh else "2. Corrections required")
         curable = [f for f in items if f.get("curable") is not False]
         fixed = [f for f in items if f.get("curable") is False]
+        required = []
         if curable:
-            w.para(("请承办单位对第" + "、".join(str(items.index(f) + 1) for f in curable)
-                    + "项问题逐项整改，补正相关文书或程序，于收到本意见书之日起15个工作日内将整改情况书面报送评查组织单位。")
-                   if zh else "Correct problems " + ", ".join(str(items.index(f) + 1) for f in curable)
-                   + " and report in writing within 15 working days of receiving this opinion.")
+            required.append(("请承办单位对第" + "、".join(str(items.index(f) + 1) for f in curable)
+                             + "项问题逐项整改，补正相关文书或程序，于收到本意见书之日起15个工作日内将整改情况书面报送评查组织单位。")
+                            if zh else "Correct problems " + ", ".join(str(items.index(f) + 1) for f in curable)
+                            + " and report in writing within 15 working days of receiving this opinion.")
         if fixed:
-            w.para(("第" + "、".join(str(items.index(f) + 1) for f in fixed)
-                    + "项问题所涉行为已逾期完成，无法整改，应在今后办案中严格执行法定期限，杜绝同类问题。")
-                   if zh else "Problems " + ", ".join(str(items.index(f) + 1) for f in fixed)
-                   + " concern acts already done late and cannot be corrected; keep the statutory periods in future cases.")
-        w.para("", indent=False)
-        for line in (("评查单位（盖章）：　　　　　　　　", "评查人：　　　　　　　　", "　　年　　月　　日") if zh
-                     else ("Reviewing body (seal):", "Reviewer:", "Date:")):
-            w.para(line, indent=False, align="right")
+            required.append(("第" + "、".join(str(items.index(f) + 1) for f in fixed)
+                             + "项问题所涉行为已逾期完成，无法整改，应在今后办案中严格执行法定期限，杜绝同类问题。")
+                            if zh else "Problems " + ", ".join(str(items.index(f) + 1) for f in fixed)
+                            + " concern acts already done late and cannot be corrected; keep the statutory periods in future cases.")
+        for text in required[:-1]:
+            w.para(text)
+        w.closing(required[-1], ("评查单位（盖章）：　　　　　　　　", "评查人：　　　　　　　　", "　　年　　月　　日") if zh
+                  else ("Reviewing body (seal):", "Reviewer:", "Date:"))
     w.flush()
     w.buf = None
 
