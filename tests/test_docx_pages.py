@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -46,7 +47,7 @@ def _sweep(n: int = 24):
     """A review whose opinions grow by about one printed line each, so that the end of some letter and its
     signature block falls at every height of a page (whatever the demo's texts happen to be)."""
     from engine.report.builders import finding_columns
-    from engine.report.document import Document, Section, stamp
+    from engine.report.document import Column, Document, Section, stamp
 
     doc = Document("review", "zh", "测试", stamp("rules-x", "2004–2026", "tianjin", dt.date(2024, 6, 30)))
     doc.summary = [("cases_reviewed", "评查案卷", n), ("average_score", "平均分", 97.5)]
@@ -62,7 +63,12 @@ def _sweep(n: int = 24):
                      "rule_id": "x", "file": "x.yaml"})
     doc.sections.append(Section("findings", "失分案卷及问题", "findings", finding_columns("zh", scored=True), rows,
                                 group=("case_id",)))
+    doc.sections.append(Section("clean", "无问题案卷", "clean", [Column("case_id", "案卷", "case")],
+                                [{"case_id": f"津南学检〔2024〕{k}号"} for k in CLEAN], compact=True))
     return doc
+
+
+CLEAN = sorted(random.Random(7).sample(range(1100, 2100), 731))      # a quarter's clean inspections, gaps and runs
 
 
 def _pages(docs: dict[str, object], tmp_path: Path) -> dict[str, list[str]]:
@@ -113,3 +119,38 @@ def test_docx_prints_without_blank_or_date_only_pages_and_keeps_the_signature_wi
         assert len(starts) == files == sum(_squeezed(p).count("案卷评查意见书案卷") for p in pages), \
             f"{name}: each opinion (title, then its table) starts a page, and only there"
         assert sum(_squeezed(p).count("评查单位（盖章）") for p in pages) == files
+
+
+def _expanded(text: str) -> list[int]:
+    """The numbers a printed list names, ``1273—1366`` as every number between; a number split over two lines
+    reads as two numbers (and fails the comparison)."""
+    out: list[int] = []
+    for a, b in re.findall(r"(\d+)(?:—(\d+))?", "|".join(line.strip() for line in text.splitlines())):
+        out.extend(range(int(a), int(b or a) + 1))
+    return out
+
+
+@OFFICE
+def test_clean_files_are_a_compact_annex_after_the_opinions(tmp_path):
+    sweep = _sweep(3)
+    pages = _pages({"sweep": sweep}, tmp_path)["sweep"]
+    annex = [i for i, p in enumerate(pages) if _squeezed(p).startswith("无问题案卷清单")]
+    assert annex == [len(pages) - 1], "one page at the end, after the last opinion (731 numbers, gaps and runs)"
+    assert not any("学检" in p for p in pages[:-1]), "the report and the opinions list no clean file"
+    assert "未发现问题的案卷731件（清单附后）" in _squeezed("".join(pages[:2]))
+    text = re.split(r"（\s*731\s*件\s*）\s*：", pages[-1], maxsplit=1)[1]
+    text = re.sub(r"—\s*\d+\s*—\s*$", "", text.strip())                   # the page number
+    assert _expanded(text) == CLEAN, "every clean file, exactly, in order; no number broken over a line"
+
+
+def test_case_number_groups_name_exactly_the_files_given():
+    from engine.report.docx import _case_number_groups
+
+    ids = ([f"津南学检〔2024〕{k}号" for k in (7, 3, 4, 5, 9, 10, 12, 13, 14, 15)] + ["津南学罚〔2024〕2号"]
+           + ["X-009", "X-010", "X-011", "X-013", "甲案", "7", "7"])
+    groups = _case_number_groups(ids)
+    text = [(p, n, t.replace("\u200b", "").replace("\u2060", "")) for p, n, t in groups]
+    assert text == [("津南学检〔2024〕", 10, "3—5、7、9、10、12—15号"), ("津南学罚〔2024〕", 1, "2号"),
+                    ("X-", 4, "009—011、013"), ("", 3, "甲案、7、7")]
+    assert sum(n for _, n, _ in groups) == len(ids)
+    assert _case_number_groups(["A12x", "A13x", "A14x", "A16x"], zh=False) == [("A", 4, "12x\u2060—\u206014x, 16x")]

@@ -228,10 +228,14 @@ class _Writer:
         for i, line in enumerate(lines):
             self.para(line, indent=False, align="right", keep=i < len(lines) - 1, space_before=28 if i == 0 else None)
 
-    def small(self, text: str) -> None:
+    def small(self, text: str, bold_lead: str | None = None) -> None:
         from docx.shared import Pt
 
         p = self.add_paragraph()
+        if bold_lead:
+            lead = p.add_run(bold_lead)
+            lead.bold = True
+            lead.font.size = Pt(10.5)
         r = p.add_run(text)
         r.font.size = Pt(10.5)
         p.paragraph_format.line_spacing = Pt(16)
@@ -425,11 +429,15 @@ def _review_report(w: _Writer, doc: Document) -> None:
            "a veto item gives the lowest grade. Deadlines count working days; each legal basis is the version "
            "in force at the act.")
     w.h1("三、评查结果" if zh else "3. Results")
+    clean = doc.section("clean")
+    n_clean = len(clean.rows) if clean is not None else 0
     w.para((f"评查案卷{n}件，平均得分{s.get('average_score')}分。其中"
             + "，".join(f"{g}{k}件" for g, k in grades)
-            + f"；存在否决项的{s.get('vetoed', 0)}件；存在问题的案卷{s.get('with_findings', 0)}件。")
+            + f"；存在否决项的{s.get('vetoed', 0)}件；存在问题的案卷{s.get('with_findings', 0)}件"
+            + (f"；未发现问题的案卷{n_clean}件（清单附后）" if n_clean else "") + "。")
            if zh else f"{n} files reviewed, average score {s.get('average_score')}; "
-           + ", ".join(f"{g}: {k}" for g, k in grades) + f"; vetoed {s.get('vetoed', 0)}.")
+           + ", ".join(f"{g}: {k}" for g, k in grades) + f"; vetoed {s.get('vetoed', 0)}"
+           + (f"; {n_clean} files without findings (listed at the end)." if n_clean else "."))
     supervision = doc.section("supervision")          # a supervisor's review of a district (issue 19)
     if supervision is not None and supervision.rows:
         cols = [c for c in supervision.columns if not c.internal]
@@ -469,14 +477,67 @@ def _review_report(w: _Writer, doc: Document) -> None:
             "无法整改的问题（行为已逾期完成）应作为典型问题在执法人员培训中讲评。") if zh
            else "A review opinion for each file with problems follows; correct each problem and keep the statutory "
            "procedure and periods; problems that cannot be corrected are to be discussed in training.")
-    clean = doc.section("clean")
-    if clean is not None and clean.rows:
-        w.h2(("附：无问题案卷（共%d件）" % len(clean.rows)) if zh else f"Annex: files without findings ({len(clean.rows)})")
-        w.small("、".join(str(r.get("case_id")) for r in clean.rows))
     if doc.problems:
         w.h2("输入错误或引擎未给出结论" if zh else "Bad input or no verdict")
         for p in doc.problems:
             w.small(p)
+
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)(\D*)$")
+
+
+def _case_number_groups(ids: list[str], zh: bool = True) -> list[tuple[str, int, str]]:
+    """Case numbers as a reader scans them: (字号, how many, the numbers in order) per 字号 (``津南学检〔2024〕``,
+    in order of first appearance), runs of three or more consecutive numbers as ``1273—1366``, ``号`` once at the
+    end; numbers that do not end in digits last, as they are. Exact: a run names only numbers in ``ids``.
+    Between the items a zero-width space (a line may break there), around a run's dash word joiners."""
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    other: list[str] = []
+    for case_id in ids:
+        m = _NUMBERED.match(case_id)
+        if m and (m[1] or m[3]):
+            groups.setdefault((m[1], m[3]), []).append((int(m[2]), m[2]))
+        else:
+            other.append(case_id)
+    sep = "、\u200b" if zh else ", "        # a line may break after 、 (which Unicode glues to the digits that follow)
+    out = []
+    for (prefix, suffix), numbers in groups.items():
+        numbers.sort()
+        tail, each = (suffix, "") if suffix == "号" else ("", suffix)
+        parts: list[str] = []
+        i = 0
+        while i < len(numbers):
+            j = i
+            while j + 1 < len(numbers) and numbers[j + 1][0] == numbers[j][0] + 1:
+                j += 1
+            if j - i >= 2:
+                parts.append(f"{numbers[i][1]}{each}\u2060—\u2060{numbers[j][1]}{each}")     # but not at the dash
+            else:
+                parts.extend(x + each for _, x in numbers[i:j + 1])
+            i = j + 1
+        out.append((prefix, len(numbers), sep.join(parts) + tail))
+    if other:
+        out.append(("", len(other), sep.join(other)))
+    return out
+
+
+def _clean_annex(w: _Writer, doc: Document) -> None:
+    """The files without findings, after the opinions: a count and their case numbers by 字号, compact (a
+    quarter's seven hundred clean files in half a page, not six); the HTML and XLSX list each with its date."""
+    zh = doc.lang == "zh"
+    clean = doc.section("clean")
+    if clean is None or not clean.rows:
+        return
+    ids = [str(r.get("case_id")) for r in clean.rows]
+    w.title("无问题案卷清单" if zh else "Files without findings", new_page=True)
+    quarter = doc.extra.get("quarter") or ""
+    w.para((f"{quarter}评查未发现问题的案卷共{len(ids)}件，按案号列出；“—”表示其间编号连续的案卷均在此列。") if zh
+           else f"{len(ids)} files of {quarter} without findings, by case number; a dash stands for every number "
+           "between its ends.")
+    for prefix, count, text in _case_number_groups(ids, zh):
+        lead = ((f"{prefix}（{count}件）：" if prefix else f"其他（{count}件）：") if zh
+                else (f"{prefix} ({count}): " if prefix else f"other ({count}): "))
+        w.small(text, bold_lead=lead)
 
 
 def _generic(w: _Writer, doc: Document) -> None:
@@ -511,6 +572,7 @@ def render_docx(doc: Document) -> bytes:
     if doc.kind == "review":
         _review_report(w, doc)
         _opinions(w, doc)
+        _clean_annex(w, doc)
     else:
         _generic(w, doc)
     return w.bytes()
