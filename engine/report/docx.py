@@ -2,8 +2,11 @@
 
 For a review: the quarterly 评查情况报告 (scope, method, results, typical problems by rule, officers and
 domains, comparison with the last quarter), then one 案卷评查意见书 per file that lost points (案卷,
-执法主体, 承办人, 得分, 等级, each problem with its explanation and legal basis, 整改要求). Other jobs
-(check, alerts, stats): the title, the headline figures, each section as a table, findings per file.
+执法主体, 承办人, 得分, 等级, each problem with its explanation and legal basis, 整改要求), each starting a
+page (pageBreakBefore on its title, never an empty break paragraph) and ending with its last paragraph and
+signature block (评查单位（盖章）, 评查人, date) kept on one page; last, the files without findings as a
+compact annex (case numbers by 字号, runs as ``1273—1366``). Other jobs (check, alerts, stats): the title,
+the headline figures, each section as a table, findings per file.
 
 A4, margins 37/35/28/26 mm, 仿宋 body, 黑体/楷体 headings, 小标宋 title, page numbers "— n —" centred in
 the footer. Font names are those a government PC has; elsewhere (LibreOffice on Linux) the CJK fallback
