@@ -436,6 +436,7 @@ def supervisor_section(agencies: Iterable[str], lang: str, *, reviewed: Any = No
     """The supervisor's summary, one row per agency: files reviewed, each grade's count, average score,
     vetoed files, typical problems (the ``top`` rules by findings), overdue and due-soon deadlines, open and
     overdue rectifications. ``reviewed``: a ``ReviewResult`` (None for alerts alone)."""
+    from .report.builders import average_score
     from .report.document import Column, Section
 
     codes = sorted(set(agencies) | {a.agency for a in alerts} |
@@ -461,7 +462,7 @@ def supervisor_section(agencies: Iterable[str], lang: str, *, reviewed: Any = No
             cases = [c for c in reviewed.cases if c.agency == code]
             counts = Counter(c.grade for c in cases)
             rules = Counter(r for c in cases for r in c.rules)
-            row.update(reviewed=len(cases), average=round(sum(c.score for c in cases) / len(cases), 1) if cases else None,
+            row.update(reviewed=len(cases), average=average_score(c.score for c in cases) if cases else None,
                        vetoed=sum(bool(c.vetoes) for c in cases),
                        typical="；".join(f"{titles.get(r, r)}×{n}" for r, n in
                                         sorted(rules.items(), key=lambda x: (-x[1], x[0]))[:top]) or "—")

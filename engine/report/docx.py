@@ -2,8 +2,11 @@
 
 For a review: the quarterly 评查情况报告 (scope, method, results, typical problems by rule, officers and
 domains, comparison with the last quarter), then one 案卷评查意见书 per file that lost points (案卷,
-执法主体, 承办人, 得分, 等级, each problem with its explanation and legal basis, 整改要求). Other jobs
-(check, alerts, stats): the title, the headline figures, each section as a table, findings per file.
+执法主体, 承办人, 得分, 等级, each problem with its explanation and legal basis, 整改要求), each starting a
+page (pageBreakBefore on its title, never an empty break paragraph) and ending with its last paragraph and
+signature block (评查单位（盖章）, 评查人, date) kept on one page; last, the files without findings as a
+compact annex (case numbers by 字号, runs as ``1273—1366``). Other jobs (check, alerts, stats): the title,
+the headline figures, each section as a table, findings per file.
 
 A4, margins 37/35/28/26 mm, 仿宋 body, 黑体/楷体 headings, 小标宋 title, page numbers "— n —" centred in
 the footer. Font names are those a government PC has; elsewhere (LibreOffice on Linux) the CJK fallback
@@ -97,6 +100,7 @@ class _Writer:
         normal.paragraph_format.line_spacing = Pt(28)
         normal.paragraph_format.space_after = Pt(0)
         normal.paragraph_format.space_before = Pt(0)
+        normal.paragraph_format.widow_control = True        # no paragraph's first or last line alone on a page
         for name, font, size in (("Title", TITLE, 22), ("Heading 1", HEI, 16), ("Heading 2", KAI, 16),
                                  ("Heading 3", BODY, 16)):
             st = styles[name]
@@ -143,8 +147,14 @@ class _Writer:
         return p
 
     def _raw(self, text: str, style: str | None = None, bold_lead: str | None = None,
-             align: str | None = None) -> None:
-        ppr = ((f'<w:pStyle w:val="{self.ids[style]}"/>' if style else "") + (f'<w:jc w:val="{align}"/>' if align else ""))
+             align: str | None = None, keep: bool = False, new_page: bool = False,
+             space_before: int | None = None) -> None:
+        """One paragraph as XML; ``keep``: on the page of the next one, never split (keepNext, keepLines);
+        ``new_page``: starts a page (pageBreakBefore: no empty paragraph that could land on a page of its own)."""
+        ppr = ((f'<w:pStyle w:val="{self.ids[style]}"/>' if style else "")          # the schema's order
+               + ("<w:keepNext/><w:keepLines/>" if keep else "") + ("<w:pageBreakBefore/>" if new_page else "")
+               + (f'<w:spacing w:before="{space_before * 20}"/>' if space_before else "")
+               + (f'<w:jc w:val="{align}"/>' if align else ""))
         runs = (f'<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{_x(bold_lead)}</w:t></w:r>' if bold_lead else "")
         runs += f'<w:r><w:t xml:space="preserve">{_x(text)}</w:t></w:r>' if text else ""
         assert self.buf is not None
@@ -164,17 +174,20 @@ class _Writer:
             self._sect.addprevious(child)
         self.buf = []
 
-    def _p(self, text: str, style: str | None) -> Any:
+    def _p(self, text: str, style: str | None, new_page: bool = False) -> Any:
         """A paragraph with a style set by id (python-docx's by-name or by-object lookup scans every style)."""
         if self.buf is not None:
-            return self._raw(text, style, align="center" if style == "Title" else None)
+            return self._raw(text, style, align="center" if style == "Title" else None, new_page=new_page)
         p = self.add_paragraph(text)
         if style:
             p._p.style = self.ids[style]
+        if new_page:
+            p.paragraph_format.page_break_before = True
         return p
 
-    def title(self, text: str, sub: str | None = None) -> None:
-        p = self._p(text, "Title")
+    def title(self, text: str, sub: str | None = None, new_page: bool = False) -> None:
+        """The title, centred; ``new_page``: it starts a page (a letter after another)."""
+        p = self._p(text, "Title", new_page)
         if p is None:
             return
         p.alignment = self.center
@@ -188,21 +201,44 @@ class _Writer:
     def h2(self, text: str) -> None:
         self._p(text, "Heading 2")
 
-    def para(self, text: str, indent: bool = True, bold_lead: str | None = None, align: str | None = None) -> Any:
+    def para(self, text: str, indent: bool = True, bold_lead: str | None = None, align: str | None = None,
+             keep: bool = False, space_before: int | None = None) -> Any:
+        """A body paragraph; ``keep``: on one page with the next paragraph (and not split);
+        ``space_before`` in points."""
         if self.buf is not None:
-            return self._raw(text, "Body Indent" if indent else None, bold_lead, align)
+            return self._raw(text, "Body Indent" if indent else None, bold_lead, align, keep=keep,
+                             space_before=space_before)
+        from docx.shared import Pt
+
         p = self._p("", "Body Indent" if indent else None)
         if align:
             p.alignment = self.right if align == "right" else self.center
+        if keep:
+            p.paragraph_format.keep_with_next = True
+            p.paragraph_format.keep_together = True
+        if space_before:
+            p.paragraph_format.space_before = Pt(space_before)
         if bold_lead:
             p.add_run(bold_lead).bold = True
         p.add_run(text)
         return p
 
-    def small(self, text: str) -> None:
+    def closing(self, last: str, lines: tuple[str, ...] | list[str], indent: bool = True) -> None:
+        """A letter's last paragraph and its signature block (seal, signer, date: right-aligned, a line of
+        space above), all on one page: the block never split, never on a page of its own without the
+        letter's last lines, never a date alone on a page."""
+        self.para(last, indent=indent, keep=True)
+        for i, line in enumerate(lines):
+            self.para(line, indent=False, align="right", keep=i < len(lines) - 1, space_before=28 if i == 0 else None)
+
+    def small(self, text: str, bold_lead: str | None = None) -> None:
         from docx.shared import Pt
 
         p = self.add_paragraph()
+        if bold_lead:
+            lead = p.add_run(bold_lead)
+            lead.bold = True
+            lead.font.size = Pt(10.5)
         r = p.add_run(text)
         r.font.size = Pt(10.5)
         p.paragraph_format.line_spacing = Pt(16)
@@ -288,14 +324,6 @@ class _Writer:
         body.remove(tbl)
         body.remove(after)
 
-    def page_break(self) -> None:
-        from docx.enum.text import WD_BREAK
-
-        if self.buf is not None:
-            self.buf.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
-            return
-        self.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-
     def bytes(self) -> bytes:
         buf = io.BytesIO()
         self.d.save(buf)
@@ -348,8 +376,7 @@ def _opinions(w: _Writer, doc: Document) -> None:
     w.table_template(12, [22, 56, 24, 54])
     w.buf = []                                     # a thousand opinions: XML text, parsed once at the end
     for head, items in files:
-        w.page_break()
-        w.title("案卷评查意见书" if zh else "Case-file review opinion")
+        w.title("案卷评查意见书" if zh else "Case-file review opinion", new_page=True)
         w.table_like_first(["案卷" if zh else "Case", _v(head.get("case_id")), "执法主体" if zh else "Agency",
                             _v(head.get("agency_name"))],
                            [["当事人" if zh else "Party", _v(head.get("party")),
@@ -364,20 +391,21 @@ def _opinions(w: _Writer, doc: Document) -> None:
         w.h1("二、整改要求" if zh else "2. Corrections required")
         curable = [f for f in items if f.get("curable") is not False]
         fixed = [f for f in items if f.get("curable") is False]
+        required = []
         if curable:
-            w.para(("请承办单位对第" + "、".join(str(items.index(f) + 1) for f in curable)
-                    + "项问题逐项整改，补正相关文书或程序，于收到本意见书之日起15个工作日内将整改情况书面报送评查组织单位。")
-                   if zh else "Correct problems " + ", ".join(str(items.index(f) + 1) for f in curable)
-                   + " and report in writing within 15 working days of receiving this opinion.")
+            required.append(("请承办单位对第" + "、".join(str(items.index(f) + 1) for f in curable)
+                             + "项问题逐项整改，补正相关文书或程序，于收到本意见书之日起15个工作日内将整改情况书面报送评查组织单位。")
+                            if zh else "Correct problems " + ", ".join(str(items.index(f) + 1) for f in curable)
+                            + " and report in writing within 15 working days of receiving this opinion.")
         if fixed:
-            w.para(("第" + "、".join(str(items.index(f) + 1) for f in fixed)
-                    + "项问题所涉行为已逾期完成，无法整改，应在今后办案中严格执行法定期限，杜绝同类问题。")
-                   if zh else "Problems " + ", ".join(str(items.index(f) + 1) for f in fixed)
-                   + " concern acts already done late and cannot be corrected; keep the statutory periods in future cases.")
-        w.para("", indent=False)
-        for line in (("评查单位（盖章）：　　　　　　　　", "评查人：　　　　　　　　", "　　年　　月　　日") if zh
-                     else ("Reviewing body (seal):", "Reviewer:", "Date:")):
-            w.para(line, indent=False, align="right")
+            required.append(("第" + "、".join(str(items.index(f) + 1) for f in fixed)
+                             + "项问题所涉行为已逾期完成，无法整改，应在今后办案中严格执行法定期限，杜绝同类问题。")
+                            if zh else "Problems " + ", ".join(str(items.index(f) + 1) for f in fixed)
+                            + " concern acts already done late and cannot be corrected; keep the statutory periods in future cases.")
+        for text in required[:-1]:
+            w.para(text)
+        w.closing(required[-1], ("评查单位（盖章）：　　　　　　　　", "评查人：　　　　　　　　", "　　年　　月　　日") if zh
+                  else ("Reviewing body (seal):", "Reviewer:", "Date:"))
     w.flush()
     w.buf = None
 
@@ -404,11 +432,15 @@ def _review_report(w: _Writer, doc: Document) -> None:
            "a veto item gives the lowest grade. Deadlines count working days; each legal basis is the version "
            "in force at the act.")
     w.h1("三、评查结果" if zh else "3. Results")
+    clean = doc.section("clean")
+    n_clean = len(clean.rows) if clean is not None else 0
     w.para((f"评查案卷{n}件，平均得分{s.get('average_score')}分。其中"
             + "，".join(f"{g}{k}件" for g, k in grades)
-            + f"；存在否决项的{s.get('vetoed', 0)}件；存在问题的案卷{s.get('with_findings', 0)}件。")
+            + f"；存在否决项的{s.get('vetoed', 0)}件；存在问题的案卷{s.get('with_findings', 0)}件"
+            + (f"；未发现问题的案卷{n_clean}件（清单附后）" if n_clean else "") + "。")
            if zh else f"{n} files reviewed, average score {s.get('average_score')}; "
-           + ", ".join(f"{g}: {k}" for g, k in grades) + f"; vetoed {s.get('vetoed', 0)}.")
+           + ", ".join(f"{g}: {k}" for g, k in grades) + f"; vetoed {s.get('vetoed', 0)}"
+           + (f"; {n_clean} files without findings (listed at the end)." if n_clean else "."))
     supervision = doc.section("supervision")          # a supervisor's review of a district (issue 19)
     if supervision is not None and supervision.rows:
         cols = [c for c in supervision.columns if not c.internal]
@@ -448,14 +480,67 @@ def _review_report(w: _Writer, doc: Document) -> None:
             "无法整改的问题（行为已逾期完成）应作为典型问题在执法人员培训中讲评。") if zh
            else "A review opinion for each file with problems follows; correct each problem and keep the statutory "
            "procedure and periods; problems that cannot be corrected are to be discussed in training.")
-    clean = doc.section("clean")
-    if clean is not None and clean.rows:
-        w.h2(("附：无问题案卷（共%d件）" % len(clean.rows)) if zh else f"Annex: files without findings ({len(clean.rows)})")
-        w.small("、".join(str(r.get("case_id")) for r in clean.rows))
     if doc.problems:
         w.h2("输入错误或引擎未给出结论" if zh else "Bad input or no verdict")
         for p in doc.problems:
             w.small(p)
+
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)(\D*)$")
+
+
+def _case_number_groups(ids: list[str], zh: bool = True) -> list[tuple[str, int, str]]:
+    """Case numbers as a reader scans them: (字号, how many, the numbers in order) per 字号 (``津南学检〔2024〕``,
+    in order of first appearance), runs of three or more consecutive numbers as ``1273—1366``, ``号`` once at the
+    end; numbers that do not end in digits last, as they are. Exact: a run names only numbers in ``ids``.
+    Between the items a zero-width space (a line may break there), around a run's dash word joiners."""
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    other: list[str] = []
+    for case_id in ids:
+        m = _NUMBERED.match(case_id)
+        if m and (m[1] or m[3]):
+            groups.setdefault((m[1], m[3]), []).append((int(m[2]), m[2]))
+        else:
+            other.append(case_id)
+    sep = "、\u200b" if zh else ", "        # a line may break after 、 (which Unicode glues to the digits that follow)
+    out = []
+    for (prefix, suffix), numbers in groups.items():
+        numbers.sort()
+        tail, each = (suffix, "") if suffix == "号" else ("", suffix)
+        parts: list[str] = []
+        i = 0
+        while i < len(numbers):
+            j = i
+            while j + 1 < len(numbers) and numbers[j + 1][0] == numbers[j][0] + 1:
+                j += 1
+            if j - i >= 2:
+                parts.append(f"{numbers[i][1]}{each}\u2060—\u2060{numbers[j][1]}{each}")     # but not at the dash
+            else:
+                parts.extend(x + each for _, x in numbers[i:j + 1])
+            i = j + 1
+        out.append((prefix, len(numbers), sep.join(parts) + tail))
+    if other:
+        out.append(("", len(other), sep.join(other)))
+    return out
+
+
+def _clean_annex(w: _Writer, doc: Document) -> None:
+    """The files without findings, after the opinions: a count and their case numbers by 字号, compact (a
+    quarter's seven hundred clean files in half a page, not six); the HTML and XLSX list each with its date."""
+    zh = doc.lang == "zh"
+    clean = doc.section("clean")
+    if clean is None or not clean.rows:
+        return
+    ids = [str(r.get("case_id")) for r in clean.rows]
+    w.title("无问题案卷清单" if zh else "Files without findings", new_page=True)
+    quarter = doc.extra.get("quarter") or ""
+    w.para((f"{quarter}评查未发现问题的案卷共{len(ids)}件，按案号列出；“—”表示其间编号连续的案卷均在此列。") if zh
+           else f"{len(ids)} files of {quarter} without findings, by case number; a dash stands for every number "
+           "between its ends.")
+    for prefix, count, text in _case_number_groups(ids, zh):
+        lead = ((f"{prefix}（{count}件）：" if prefix else f"其他（{count}件）：") if zh
+                else (f"{prefix} ({count}): " if prefix else f"other ({count}): "))
+        w.small(text, bold_lead=lead)
 
 
 def _generic(w: _Writer, doc: Document) -> None:
@@ -490,6 +575,7 @@ def render_docx(doc: Document) -> bytes:
     if doc.kind == "review":
         _review_report(w, doc)
         _opinions(w, doc)
+        _clean_annex(w, doc)
     else:
         _generic(w, doc)
     return w.bytes()

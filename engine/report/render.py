@@ -310,7 +310,7 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
-NUMBER_FORMATS = {"int": "0", "number": "0.0", "money": "#,##0.00", "pct": "0.0%", "date": "yyyy-mm-dd"}
+NUMBER_FORMATS = {"int": "0", "number": "0.0#", "money": "#,##0.00", "pct": "0.0%", "date": "yyyy-mm-dd"}
 
 
 def xlsx_value(value: Any, kind: str, lang: str) -> Any:

@@ -44,13 +44,10 @@ def notice_docx(view: Any, lang: str = "zh", as_of: dt.date | None = None, agenc
     w.h1("二、整改要求" if zh else "2. Requirement")
     for line in [x for x in view.requirement.splitlines() if x.strip()]:
         w.para(line.strip())
-    if zh:
-        w.para(f"请于{_day(view.deadline, zh)}前完成整改，并将整改报告（整改情况及相关材料）报送本机关。")
-    else:
-        w.para(f"Rectify by {view.deadline.isoformat()} and send the rectification report (what was done, with the "
-               "documents) to this office.")
-    w.para(issuer or ("行政执法监督机构" if zh else "Enforcement supervision office"), indent=False, align="right")
-    w.para(_day(view.issued_on, zh), indent=False, align="right")
+    w.closing(f"请于{_day(view.deadline, zh)}前完成整改，并将整改报告（整改情况及相关材料）报送本机关。" if zh
+              else f"Rectify by {view.deadline.isoformat()} and send the rectification report (what was done, with the "
+              "documents) to this office.",
+              (issuer or ("行政执法监督机构" if zh else "Enforcement supervision office"), _day(view.issued_on, zh)))
     w.h1("三、整改跟踪" if zh else "3. Rectification record")
     state = view.state_label(lang, as_of)
     w.para(f"{'当前状态' if zh else 'State'}：{state}；{'整改期限' if zh else 'deadline'} {_day(view.deadline, zh)}")
