@@ -2,7 +2,14 @@
 
 * Every sheet is looked at, in order; a sheet is a data sheet when one of its first ``HEADER_SCAN`` rows
   holds the case-id header and at least two other known headers (title rows and merged cells above it
-  are passed over). Sheets without such a row (填表说明, lists for drop-downs) are skipped.
+  are passed over).
+* A sheet without such a row is passed over only when it does not look like a ledger table: none of its
+  first ``HEADER_SCAN`` rows has three or more non-empty cells of which at least two name a ledger column
+  (exactly, or close enough to be a misspelling: ``CLOSE`` similarity after the header is normalised),
+  one of them the case id or a date column. So prose (填表说明), an empty sheet, the template's 填表说明
+  table (one column name a row) and its 选项 lists (coded columns only, no case id, no date) are passed
+  over, while a ledger whose header says 案卷编号 for 案件编号 is refused, naming the sheet, the row that
+  looks like its header and, for each unknown header, the closest known one: its rows are never lost.
 * The mapping (``rules/ledgers``) that recognises the most headers of the row is used.
 * Columns with an ignored header (序号, 备注…) are read past; an unknown header, or a value in a column
   without a header, is a problem: nothing in the sheet is silently dropped.
@@ -21,7 +28,7 @@ from typing import Any, Iterator
 
 from ..documents import load_documents
 from ..errors import InputProblem
-from .mapping import CODES, FIELDS, Mapping, load_mappings
+from .mapping import CODES, FIELDS, Mapping, _strip_note, header_key, load_mappings
 from .values import Refused, as_amount, as_date, as_id, as_text, as_yes_no
 from .xlsx import Book, BookRefused, Cell, Sheet, column_letter
 
@@ -107,6 +114,72 @@ def _layout(book: Book, sheet: Sheet, rows: Iterator[tuple[int, dict[int, Cell]]
     return None, seen
 
 
+CLOSE = 0.75          # difflib ratio at which an unknown header is taken for a misspelt known one (案卷编号 ~ 案件编号)
+DATE_FIELDS = frozenset(k for k, (_, _, kind) in FIELDS.items() if kind == "date")
+
+
+def _names(mappings: tuple[Mapping, ...]) -> dict[str, str]:
+    """Every header the mappings know (as compared) → its field (``""``: an ignored column), the template's
+    names first, then the mappings' in order (the default first): a tie in ``_closest`` goes to the first."""
+    names: dict[str, str] = {header_key(zh): fld for fld, (zh, _, _) in FIELDS.items()}
+    for mapping in mappings:
+        for key, fld in mapping.headers.items():
+            names.setdefault(key, fld)
+        for key in sorted(mapping.ignore):
+            names.setdefault(key, "")
+    return names
+
+
+def _closest(text: str, names: dict[str, str], cutoff: float) -> str | None:
+    """The known header nearest to ``text`` (difflib ratio ≥ ``cutoff``), the first of ``names`` on a tie."""
+    import difflib
+
+    key = header_key(text)
+    best, score = None, cutoff
+    for probe in dict.fromkeys((key, _strip_note(key))):
+        matcher = difflib.SequenceMatcher(b=probe, autojunk=False)
+        for name in names:
+            matcher.set_seq1(name)
+            if matcher.real_quick_ratio() >= score and matcher.quick_ratio() >= score:
+                ratio = matcher.ratio()
+                if ratio > score or (ratio == score and best is None):
+                    best, score = name, ratio
+    return best
+
+
+def _near_header(seen: list[tuple[int, dict[int, Cell]]], mappings: tuple[Mapping, ...]
+                 ) -> tuple[int, dict[int, str], set[str]] | None:
+    """The row that looks most like a ledger header though it is not one (the module's rule), with its
+    texts and the fields it names (exactly or nearly); None when the sheet does not look like a ledger."""
+    names = _names(mappings)
+    best: tuple[int, dict[int, str], set[str]] | None = None
+    for number, cells in seen:
+        texts = {c: _header_text(cell) for c, cell in cells.items() if _header_text(cell)}
+        if len(texts) < 3:
+            continue
+        named: set[str] = set()
+        for text in texts.values():
+            fld = next((m.field_of(text) for m in mappings if m.field_of(text)), None)
+            if fld is None and len(header_key(text)) <= 20:
+                close = _closest(text, names, CLOSE)
+                fld = names.get(close) if close else None
+            if fld:
+                named.add(fld)
+        if len(named) >= 2 and ("case_id" in named or named & DATE_FIELDS) and (best is None or len(named) > len(best[2])):
+            best = (number, texts, named)
+    return best
+
+
+def _unknown_header(problems: "Problems", sheet: str, row: int, column: int, text: str,
+                    names: dict[str, str]) -> None:
+    close = _closest(text, names, 0.5)
+    hint_zh = f"（是否应为“{close}”？）" if close else ""
+    hint_en = f" (did you mean {close}?)" if close else ""
+    problems.add(sheet, row, column, text, f"未知的列名“{text}”{hint_zh}：请改为模板中的列名，或在 rules/ledgers 的映射文件中"
+                 f"登记它（或列入 ignore）", f"unknown column {text!r}{hint_en}: use a header of the template, or add it "
+                 f"(or to ignore) in a mapping file in rules/ledgers", None, text, True)
+
+
 class Problems:
     def __init__(self, file: str):
         self.file = file
@@ -114,7 +187,7 @@ class Problems:
 
     def add(self, sheet: str, row: int | None, column: int | None, header: str, zh: str, en: str,
             case_id: str | None = None, value: Any = None, has_value: bool = False) -> None:
-        fld = f"rows.{row}.{header}" if row is not None else (f"rows.{header}" if header else "")
+        fld = (f"rows.{row}.{header}" if header else f"rows.{row}") if row is not None else (f"rows.{header}" if header else "")
         key = (sheet, row if row is not None else 0, column if column is not None else -1, zh)
         if key in self.items:
             return                       # the same error never twice
@@ -172,20 +245,39 @@ def read_ledger(path: Path, sheet_name: str | None = None, *, emit: Any = None,
 def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problems: Problems,
                 out: list[LedgerRow], explicit: bool, emit: Any = None) -> bool:
     rows = book.rows(sheet)
-    layout, _ = _layout(book, sheet, rows, mappings)
+    layout, seen = _layout(book, sheet, rows, mappings)
     if layout is None:
-        if explicit:
-            problems.add(sheet.name, None, None, "", f"工作表“{sheet.name}”的前 {HEADER_SCAN} 行中没有台账表头（案件编号等列名）",
-                         f"sheet {sheet.name!r} has no ledger header (案件编号 and others) in its first {HEADER_SCAN} rows")
-            return True
-        return False
+        near = _near_header(seen, mappings)
+        if near is not None and not explicit:
+            row = near[0]
+            if not any(number > row for number, _ in seen) and next(rows, None) is None:
+                near = None                    # a header that looks broken and no row under it: nothing is lost
+        if near is None:
+            if explicit:
+                problems.add(sheet.name, None, None, "", f"工作表“{sheet.name}”的前 {HEADER_SCAN} 行中没有台账表头（案件编号等列名）",
+                             f"sheet {sheet.name!r} has no ledger header (案件编号 and others) in its first {HEADER_SCAN} rows")
+            return explicit
+        row, texts, named = near
+        if not any(m.field_of(t) == "case_id" for t in texts.values() for m in mappings):
+            why, why_en = "没有“案件编号”列（或案号、案件号、编号）", "there is no 案件编号 column (or 案号, 案件号, 编号)"
+        else:
+            why, why_en = "其中能识别的列名不足三个", "fewer than three of its headers are known"
+        problems.add(sheet.name, row, None, "", f"工作表“{sheet.name}”：未找到表头行（须有“案件编号”列和至少两个其他已知列名）；"
+                     f"第 {row} 行看起来是表头，但{why}：请按模板改正列名（casecheck ledger template），此表的案件都未读取",
+                     f"sheet {sheet.name!r}: no header row found (it needs a 案件编号 column and at least two other known "
+                     f"headers); row {row} looks like the header, but {why_en}: fix the headers as in the template "
+                     f"(`casecheck ledger template`); none of this sheet's cases were read")
+        names = _names(mappings)
+        for c, text in sorted(texts.items()):
+            if not any(m.field_of(text) or m.ignored(text) for m in mappings):
+                _unknown_header(problems, sheet.name, row, c, text, names)
+        return True
     name = sheet.name
     before = len(problems.items)
+    names = _names((layout.mapping,))
     for c, text in sorted(layout.headers.items()):
         if c not in layout.columns and c not in layout.ignored:
-            problems.add(name, layout.header_row, c, text, f"未知的列名“{text}”：请改为模板中的列名，或在 rules/ledgers 的映射文件中"
-                         f"登记它（或列入 ignore）", f"unknown column {text!r}: use a header of the template, or add it "
-                         f"(or to ignore) in a mapping file in rules/ledgers", None, text, True)
+            _unknown_header(problems, name, layout.header_row, c, text, names)
     fields = list(layout.columns.values())
     for key in set(fields):
         if fields.count(key) > 1:

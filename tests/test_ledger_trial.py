@@ -1,0 +1,104 @@
+"""Ledger import defects a user trial found: a sheet lost to a misspelt header, amounts with a thousands
+point, contradictory rows, the agency message, duplicated case ids, header and row problems in one pass."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from engine.cases import import_paths
+from engine.ledger import read_ledger
+from engine.ledger.template import write_template
+from engine.loader import load_paths
+from engine.store import Store
+from ledgers import HEADERS, clerk_ledger, clerk_row
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+
+
+def _stored(db: str) -> int:
+    from sqlmodel import func, select
+
+    from engine.store.tables import CaseRow
+    with Store.open(db).reading() as s:
+        return s.exec(select(func.count()).select_from(CaseRow)).one()
+
+
+def _three_sheets(path: Path, case_header: str = "案卷编号") -> Path:
+    """说明 (prose), 2024年台账 (6 good rows), 2023年台账 whose header misspells the case id."""
+    book = Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["本台账说明"])
+    notes.append(["每行一个案件，2023 年的案件在另一张表。", None, "填表人：张三"])
+    for name, header, numbers in (("2024年台账", "案号", range(1, 7)), ("2023年台账", case_header, range(10, 13))):
+        sheet = book.create_sheet(name)
+        sheet.append([f"南开区学府街道{name}"])
+        sheet.append([])
+        sheet.append([header if h == "案号" else h for h in HEADERS])
+        for n in numbers:
+            sheet.append(clerk_row(n))
+    book.save(path)
+    return path
+
+
+def test_a_sheet_whose_header_is_not_found_is_named_and_nothing_is_imported(tmp_path):
+    ledger = _three_sheets(tmp_path / "三表.xlsx")
+    problems = load_paths([ledger]).problems
+    assert [(p.file.rpartition("!")[2], p.field) for p in problems] == [("2023年台账", "rows.3"),
+                                                                         ("2023年台账", "rows.3.案卷编号")]
+    assert "工作表“2023年台账”：未找到表头行" in problems[0].message and "没有“案件编号”列" in problems[0].message
+    assert "no header row found" in problems[0].text("en")
+    assert "是否应为“案件编号”" in problems[1].message and "did you mean 案件编号" in problems[1].text("en")
+    data = json.loads(_cli("ledger", "check", str(ledger), "--json").stdout)
+    assert len(data["problems"]) == 2
+    db = str(tmp_path / "s.db")
+    run = _cli("import", str(ledger), "--db", db, "--by", "t")
+    assert run.returncode == 2 and "2023年台账" in run.stdout + run.stderr
+    assert _stored(db) == 0                                   # all or nothing: the 2024 sheet is not stored alone
+    fixed = _three_sheets(tmp_path / "改正.xlsx", "案件编号")
+    assert load_paths([fixed]).problems == [] and len(load_paths([fixed]).cases) == 9
+
+
+def test_sheets_that_are_not_ledgers_are_still_passed_over(tmp_path):
+    book = Workbook()
+    book.active.title = "说明"
+    book.active.append(["填表说明：每行一个案件；日期写 2024/5/7；金额写 2000。"])
+    book.create_sheet("空表")
+    stats = book.create_sheet("统计")                           # a summary table: known names, no case id, no date
+    stats.append(["执法机关", "案件数", "罚款金额"])
+    stats.append(["xuefu", 3, 6000])
+    book.save(tmp_path / "notes.xlsx")
+    clerk_ledger(tmp_path / "data.xlsx", [clerk_row(1)])
+    from openpyxl import load_workbook
+    merged = load_workbook(tmp_path / "data.xlsx")
+    for name in ("说明", "空表", "统计"):
+        target = merged.create_sheet(name)
+        for row in load_workbook(tmp_path / "notes.xlsx")[name].iter_rows(values_only=True):
+            target.append(row)
+    merged.save(tmp_path / "data.xlsx")
+    loaded = load_paths([tmp_path / "data.xlsx"])
+    assert loaded.problems == [] and len(loaded.cases) == 1
+    write_template(tmp_path / "模板.xlsx")                     # its 填表说明 table and hidden 选项 lists
+    rows, problems = read_ledger(tmp_path / "模板.xlsx")
+    assert problems == [] and len(rows) == 1
+
+
+def test_a_ledger_header_with_no_row_under_it_is_passed_over(tmp_path):
+    book = Workbook()
+    book.active.append(["案卷编号", "执法机关代码", "程序", "立案日期"])
+    sheet = book.create_sheet("台账")
+    sheet.append(["案件编号", "执法机关代码", "程序"])
+    sheet.append(["A1", "xuefu", "行政检查"])
+    book.save(tmp_path / "x.xlsx")
+    loaded = load_paths([tmp_path / "x.xlsx"])
+    assert loaded.problems == [] and len(loaded.cases) == 1
