@@ -102,3 +102,30 @@ def test_a_ledger_header_with_no_row_under_it_is_passed_over(tmp_path):
     book.save(tmp_path / "x.xlsx")
     loaded = load_paths([tmp_path / "x.xlsx"])
     assert loaded.problems == [] and len(loaded.cases) == 1
+
+
+def test_an_amount_written_with_three_decimals_is_refused_zeros_included():
+    import pytest
+
+    from engine.ledger.values import Refused, as_amount
+    from engine.ledger.xlsx import Cell
+
+    for text, fix in (("3.000元", "请写 3000 或 3,000；如指 3 元，请写 3"), ("1.000", "请写 1000 或 1,000"),
+                      ("2000.555", "请改正金额"), ("1,000.000", "请改正金额"), ("0.5000", "请改正金额")):
+        with pytest.raises(Refused) as refused:
+            as_amount(Cell("text", text))
+        assert f"金额“{text}”写了" in refused.value.zh and "最多两位小数" in refused.value.zh, text
+        assert fix in refused.value.zh and "at most two" in refused.value.en
+    assert as_amount(Cell("text", "3,000元")) == "3000" and as_amount(Cell("text", "2000.50")) == "2000.5"
+    assert as_amount(Cell("text", "0.25万元")) == "2500" and as_amount(Cell("number", "3000")) == "3000"
+    assert as_amount(Cell("text", "0.2000万元")) == "2000"           # in 万, six decimals are still yuan and fen
+    with pytest.raises(Refused, match="六位小数"):
+        as_amount(Cell("text", "0.20000000万元"))
+
+
+def test_a_thousands_point_amount_in_a_ledger_is_located(tmp_path):
+    row = clerk_row(1)
+    row[HEADERS.index("罚款金额（元）")] = "3.000元"
+    problems = load_paths([clerk_ledger(tmp_path / "a.xlsx", [row])]).problems
+    assert [(p.field, p.value) for p in problems] == [("rows.3.罚款金额（元）", "3.000元")]
+    assert "请写 3000 或 3,000" in problems[0].message
