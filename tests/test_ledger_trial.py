@@ -129,3 +129,30 @@ def test_a_thousands_point_amount_in_a_ledger_is_located(tmp_path):
     problems = load_paths([clerk_ledger(tmp_path / "a.xlsx", [row])]).problems
     assert [(p.field, p.value) for p in problems] == [("rows.3.罚款金额（元）", "3.000元")]
     assert "请写 3000 或 3,000" in problems[0].message
+
+
+def test_a_fine_or_payment_with_an_outcome_that_is_not_a_penalty_is_refused_not_dropped(tmp_path):
+    row = clerk_row(1)
+    row[HEADERS.index("处理结果")] = "不予处罚"
+    row[HEADERS.index("处罚种类")] = None
+    row[HEADERS.index("罚款金额（元）")] = "0.2万元"                 # 缴款日期 stays filled
+    loaded = load_paths([clerk_ledger(tmp_path / "c.xlsx", [row])])
+    assert loaded.cases == []
+    assert [(p.field, p.value) for p in loaded.problems] == [("rows.3.罚款金额（元）", "0.2万元"),
+                                                             ("rows.3.缴款日期", "20240318")]
+    assert "处理结果不是处罚，却填写了罚款金额" in loaded.problems[0].message
+    assert "处理结果不是处罚，却填写了缴款日期" in loaded.problems[1].message
+    assert "not a penalty" in loaded.problems[1].text("en")
+    row[HEADERS.index("罚款金额（元）")] = None
+    row[HEADERS.index("缴款日期")] = None
+    loaded = load_paths([clerk_ledger(tmp_path / "d.xlsx", [row])])
+    assert loaded.problems == [] and len(loaded.cases) == 1
+
+
+def test_an_amount_without_a_decision_or_payment_date_is_refused_not_dropped(tmp_path):
+    row = clerk_row(1)
+    for column in ("决定日期", "处理结果", "处罚种类", "处罚决定书文号", "送达日期", "监督平台公示日期", "缴款日期", "结案日期"):
+        row[HEADERS.index(column)] = None
+    loaded = load_paths([clerk_ledger(tmp_path / "e.xlsx", [row])])
+    assert [(p.field, p.value) for p in loaded.problems] == [("rows.3.罚款金额（元）", "2,000元")]
+    assert "决定日期和缴款日期都为空" in loaded.problems[0].message

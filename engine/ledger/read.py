@@ -500,9 +500,12 @@ class _Row:
                         event["penalty"]["amount"] = amount
                     elif kind == "fine" and "amount" not in cells:
                         self.missing("amount", "处罚种类为罚款", "the penalty is a fine")
-                elif outcome is not None and "penalty_kind" in cells:
-                    self.bad("penalty_kind", "处理结果不是处罚，却填写了处罚种类：请改正处理结果或删去处罚种类",
-                             "the outcome is not a penalty but a penalty kind is given: fix one of them")
+                elif outcome is not None:
+                    for extra in ("penalty_kind", "amount"):      # never dropped: the row contradicts itself
+                        if extra in cells:
+                            name = FIELDS[extra]
+                            self.bad(extra, f"处理结果不是处罚，却填写了{name[0]}：请改正处理结果或删去{name[0]}",
+                                     f"the outcome is not a penalty but {name[1]} is given: fix one of them")
                 document = self.text("document")
                 if document:
                     event["document"] = document
@@ -515,6 +518,9 @@ class _Row:
             if key == "publicized_credit":
                 event["platform"] = "credit_china"
             if key == "paid":
+                if outcome is not None and outcome != "penalty":
+                    self.bad("paid", "处理结果不是处罚，却填写了缴款日期：请改正处理结果或删去缴款日期",
+                             "the outcome is not a penalty but a payment date is given: fix one of them")
                 amount = self.read("amount", as_amount)
                 if "amount" not in cells:
                     self.missing("amount", "填写了缴款日期", "a payment date is given")
@@ -526,6 +532,10 @@ class _Row:
         for key in ("outcome", "penalty_kind", "review_result", "hearing_right", "inspection_result",
                     "service_method", "recording", "document"):
             self._orphan(key)
+        if "amount" in cells and "decided" not in cells and "paid" not in cells:
+            self.bad("amount", "填写了罚款金额，但决定日期和缴款日期都为空：请补上日期或删去金额",
+                     "a fine is given but both the decision date and the payment date are blank: add the date or "
+                     "delete the amount")
         if self.failed:
             return None, {}
         steps.sort(key=lambda pair: pair[0]["date"])     # stable: same-day steps keep the procedural order
