@@ -181,17 +181,17 @@ def as_amount(cell: Cell) -> str:
             shown = cell.value.strip()
             if wan:
                 raise Refused(f"金额“{shown}”写了 {places} 位小数：以万元为单位最多六位小数（即到分）；请以元为单位填写",
-                              f"the amount {shown!r} has {places} decimals: in 万 at most six (to the fen); write "
+                              f"the amount {shown!r} has {places} decimals: at most two decimals (fen), in 万 six; write "
                               f"it in yuan")
             if places == 3 and re.fullmatch(r"[1-9]\d{0,2}", m.group(1)):
                 whole = m.group(1) + m.group(2)[1:]
                 raise Refused(f"金额“{shown}”写了 3 位小数：金额最多两位小数（分），小数点后三位常是千位分隔符写成了点；"
                               f"如指 {whole} 元，请写 {whole} 或 {int(whole):,}；如指 {m.group(1)} 元，请写 {m.group(1)}",
-                              f"the amount {shown!r} has 3 decimals: at most two (fen); three after the point is "
+                              f"the amount {shown!r} has 3 decimals: at most two decimals (fen); three after the point is "
                               f"often a thousands separator typed as a point: for {whole} yuan write {whole} or "
                               f"{int(whole):,}; for {m.group(1)} yuan write {m.group(1)}")
             raise Refused(f"金额“{shown}”写了 {places} 位小数：金额最多两位小数（分）；请改正金额",
-                          f"the amount {shown!r} has {places} decimals: at most two (fen); correct the amount")
+                          f"the amount {shown!r} has {places} decimals: at most two decimals (fen); correct the amount")
         value = Decimal(m.group(1).replace(",", "") + (m.group(2) or ""))
         if m.group(3) in ("万元", "万"):
             value *= 10000
