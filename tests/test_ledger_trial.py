@@ -156,3 +156,74 @@ def test_an_amount_without_a_decision_or_payment_date_is_refused_not_dropped(tmp
     loaded = load_paths([clerk_ledger(tmp_path / "e.xlsx", [row])])
     assert [(p.field, p.value) for p in loaded.problems] == [("rows.3.罚款金额（元）", "2,000元")]
     assert "决定日期和缴款日期都为空" in loaded.problems[0].message
+
+
+def _by_name(path: Path, rows: list[list], *, merge: tuple[int, int] | None = None, total: list | None = None) -> Path:
+    """A ledger with 执法机关名称 and no 执法机关代码 column; ``merge``: the agency name cells of these sheet rows
+    merged (the value in the first only); ``total``: a trailing totals row."""
+    headers = [h for h in HEADERS if h != "执法机关代码"]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "台账"
+    sheet.append(["南开区学府街道行政处罚案件台账"])
+    sheet.append(headers)
+    for row in rows:
+        row = list(row)
+        del row[HEADERS.index("执法机关代码")]
+        sheet.append(row)
+    if total:
+        sheet.append(total)
+    if merge:
+        column = headers.index("执法机关名称") + 1
+        for r in range(merge[0] + 1, merge[1] + 1):
+            sheet.cell(r, column).value = None
+        sheet.merge_cells(start_row=merge[0], start_column=column, end_row=merge[1], end_column=column)
+    book.save(path)
+    return path
+
+
+def test_an_empty_agency_cell_is_named_at_its_row_not_as_a_missing_column(tmp_path):
+    rows = [clerk_row(1), clerk_row(2)]
+    rows[1][HEADERS.index("执法机关名称")] = None
+    problems = load_paths([_by_name(tmp_path / "a.xlsx", rows)]).problems
+    assert [(p.field, p.case_id) for p in problems] == [("rows.4.执法机关名称", "津南学府罚〔2024〕2号")]
+    assert "必须填写执法机关名称" in problems[0].message and "此格为空" in problems[0].message
+    assert "缺少" not in problems[0].message and "the cell is blank" in problems[0].text("en")
+
+
+def test_merged_agency_cells_are_refused_at_each_row_they_leave_blank(tmp_path):
+    rows = [clerk_row(n) for n in (1, 2, 3, 4)]
+    path = _by_name(tmp_path / "m.xlsx", rows, merge=(3, 5))                  # rows 3-5 merged, 6 its own
+    loaded = load_paths([path])
+    assert [(p.field, p.case_id) for p in loaded.problems] == [("rows.4.执法机关名称", "津南学府罚〔2024〕2号"),
+                                                               ("rows.5.执法机关名称", "津南学府罚〔2024〕3号")]
+    message = loaded.problems[0].message
+    assert "合并单元格 C3:C5" in message and "只属于左上角的 C3" in message and "请取消合并" in message
+    assert "unmerge" in loaded.problems[0].text("en")
+    db = str(tmp_path / "s.db")
+    run = _cli("import", str(path), "--db", db, "--by", "t")
+    assert run.returncode == 2 and "合并单元格" in run.stdout + run.stderr and _stored(db) == 0
+
+
+def test_merged_cells_are_found_in_every_chunk_of_a_large_ledger(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from engine.ledger import read as ledger_read
+    from engine.runner import FileSource, RunSpec, RunStats, run
+
+    monkeypatch.setattr(ledger_read, "CHUNK_ROWS", 2)
+    path = _by_name(tmp_path / "m.xlsx", [clerk_row(n) for n in range(1, 8)], merge=(6, 8))
+    stats = RunStats()
+    results = list(run(FileSource((str(path),)), RunSpec(dt.date(2024, 12, 31)), workers=2, stats=stats))
+    assert len(results) == 5 and [p.field for p in stats.problems] == ["rows.7.执法机关名称", "rows.8.执法机关名称"]
+
+
+def test_a_trailing_totals_row_is_refused_as_a_totals_row(tmp_path):
+    rows = [clerk_row(n) for n in (1, 2, 3, 4)]
+    path = _by_name(tmp_path / "t.xlsx", rows, total=[None, "合计：4件，罚款8000元"])
+    problems = load_paths([path]).problems
+    assert [(p.field, p.value) for p in problems] == [("rows.7.案号", "合计：4件，罚款8000元")]
+    assert "第 7 行是合计行" in problems[0].message and "请删去该行" in problems[0].message
+    assert "totals row" in problems[0].text("en")
+    path = _by_name(tmp_path / "u.xlsx", rows, total=["总 计", None, None, None, None, None, None, None, 8000])
+    assert [p.field for p in load_paths([path]).problems] == ["rows.7.序号"]

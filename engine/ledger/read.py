@@ -296,12 +296,30 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
         return True
     stray: set[int] = set()
     count = 0
+    # merged ranges reaching into a read column under the header: their value is the top-left cell's only
+    merges = [m for m in book.merged_ranges(sheet) if m[0] > layout.header_row
+              and any(c in layout.columns for c in range(m[1], m[3] + 1))]
+    waiting, active, filled = iter(merges), [], set()
+    upcoming = next(waiting, None)
     for number, cells in rows:
         count += 1
         if count > MAX_ROWS:
             problems.add(name, number, None, "", f"超过 {MAX_ROWS:,} 行：请分成几个文件", f"more than {MAX_ROWS:,} rows: "
                          f"split the ledger into several files")
             break
+        if merges:
+            while upcoming is not None and upcoming[0] <= number:
+                active.append(upcoming)
+                upcoming = next(waiting, None)
+            active = [m for m in active if m[2] >= number]
+        total = _totals(cells)
+        if total is not None:
+            c, text = total
+            problems.add(name, number, c, layout.headers.get(c, column_letter(c)),
+                         f"第 {number} 行是合计行（“{text}”）：台账每行一个案件，合计行不是案件；请删去该行（合计可放在另一张工作表）",
+                         f"row {number} is a totals row ({text!r}): a ledger holds one case a row and a total is no "
+                         f"case; delete the row (keep totals on another sheet)", None, text, True)
+            continue
         values: dict[str, Cell] = {}
         heads: dict[str, tuple[int, str]] = {}
         for c, cell in cells.items():
@@ -317,8 +335,20 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
                 continue
             values[key] = cell
             heads[key] = (c, layout.headers[c])
+        for m in active:
+            if m[0] == number and m[1] in cells:
+                filled.add(m)
         if not values:
             continue                                        # a blank row (or only 序号/备注)
+        for m in active:
+            if m not in filled:
+                continue                                    # an empty merged range: blank cells, nothing lost
+            for c in range(m[1], m[3] + 1):
+                key = layout.columns.get(c)
+                if key is not None and key not in values and (number, c) != (m[0], m[1]):
+                    ref = f"{column_letter(m[1])}{m[0]}:{column_letter(m[3])}{m[2]}"
+                    values[key] = Cell("merged", ref)
+                    heads[key] = (c, layout.headers[c])
         if emit is not None:
             emit(layout, number, values, heads)
             continue
@@ -326,6 +356,21 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
         if built is not None:
             out.append(built)
     return True
+
+
+_TOTALS = ("合计", "总计", "小计")
+
+
+def _totals(cells: dict[int, Cell]) -> tuple[int, str] | None:
+    """The first non-empty cell of a row when it says 合计/总计/小计 (a totals row), else None."""
+    for c in sorted(cells) if len(cells) > 1 else cells:
+        cell = cells[c]
+        if cell.kind != "text":
+            return None
+        text = cell.value.strip()
+        if text:
+            return (c, text) if "".join(text.split()).startswith(_TOTALS) else None
+    return None
 
 
 def build_row(date1904: bool, layout: _Layout, number: int, cells: dict[str, Cell],
@@ -373,7 +418,7 @@ class _Row:
 
     def read(self, key: str, fn: Any, *args: Any) -> Any:
         cell = self.cells.get(key)
-        if cell is None:
+        if cell is None or cell.kind == "merged":          # a merged cell: refused once, in ``case``
             return None
         try:
             return fn(cell, *args)
@@ -416,6 +461,14 @@ class _Row:
     def case(self) -> tuple[dict[str, Any] | None, dict[str, str]]:
         cells = self.cells
         self.case_id = self.ident("case_id")
+        for key, cell in cells.items():
+            if cell.kind == "merged":
+                top = cell.value.split(":", 1)[0]
+                self.bad(key, f"此格在合并单元格 {cell.value} 中：合并单元格的值只属于左上角的 {top}，本行的{FIELDS[key][0]}"
+                         f"读作空白；请取消合并，并在每一行填写{FIELDS[key][0]}",
+                         f"this cell is inside the merged range {cell.value}: a merged value belongs only to its "
+                         f"top-left cell {top}, so this row's {FIELDS[key][1]} is blank; unmerge the cells and fill in "
+                         f"{FIELDS[key][1]} on every row", show=False)
         if "case_id" not in cells:
             self.missing("case_id", "每行一个案件，以案件编号区分", "each row is one case, known by its id")
         agency = self.agency()
@@ -575,7 +628,9 @@ class _Row:
                          f"agency {name!r} is not in the agency profiles (rules/agencies): fill in the agency code "
                          f"column, or use the full name as profiled")
         if code is None and name is None and "agency_code" not in self.cells and "agency_name" not in self.cells:
-            self.missing("agency_code", "每个案件须写明执法机关", "every case names its agency")
+            key = "agency_code" if "agency_code" in self.layout.columns.values() else "agency_name"
+            self.missing(key, "每个案件须写明执法机关（代码或名称），此格为空", "every case names its agency (code or "
+                         "name); the cell is blank")
         if name is None and code in by_code:
             name = by_code[code]
         if name is None and code is not None and "agency_name" not in self.cells:
