@@ -227,3 +227,30 @@ def test_a_trailing_totals_row_is_refused_as_a_totals_row(tmp_path):
     assert "totals row" in problems[0].text("en")
     path = _by_name(tmp_path / "u.xlsx", rows, total=["总 计", None, None, None, None, None, None, None, 8000])
     assert [p.field for p in load_paths([path]).problems] == ["rows.7.序号"]
+
+
+def test_a_duplicated_case_id_names_both_rows_and_their_sheets_in_chinese_first(tmp_path):
+    book = Workbook()
+    first = book.active
+    first.title = "2024年台账"
+    first.append(HEADERS)
+    for n in (1, 2):
+        first.append(clerk_row(n))
+    second = book.create_sheet("2023年台账")
+    second.append(HEADERS)
+    for n in (7, 2):                                              # 2 again, at row 3 of the second sheet
+        second.append(clerk_row(n))
+    ledger = tmp_path / "重复.xlsx"
+    book.save(ledger)
+    expected_zh = "案件编号“津南学府罚〔2024〕2号”重复：已用于工作表“2024年台账”第 3 行，工作表“2023年台账”第 3 行又出现"
+    expected_en = "already used in sheet '2024年台账' row 3, again in sheet '2023年台账' row 3"
+    [problem] = load_paths([ledger]).problems
+    assert problem.file == f"{ledger}!2023年台账" and expected_zh in problem.message, problem.message
+    assert expected_en in problem.text("en") and "删去重复的一行" in problem.message
+    data = json.loads(_cli("ledger", "check", str(ledger), "--json").stdout)       # the import's reading
+    assert [(p["file"], p["message"].split("：")[0]) for p in data["problems"]] == [
+        (f"{ledger}!2023年台账", "案件编号“津南学府罚〔2024〕2号”重复")]
+    assert expected_zh in data["problems"][0]["message"] and expected_en in data["problems"][0]["message_en"]
+    checked = _cli("check", str(ledger), "--as-of", "2024-12-31", "--format", "json")       # the runner's
+    assert expected_zh in checked.stdout + checked.stderr, checked.stdout[-2000:] + checked.stderr
+
