@@ -254,3 +254,23 @@ def test_a_duplicated_case_id_names_both_rows_and_their_sheets_in_chinese_first(
     checked = _cli("check", str(ledger), "--as-of", "2024-12-31", "--format", "json")       # the runner's
     assert expected_zh in checked.stdout + checked.stderr, checked.stdout[-2000:] + checked.stderr
 
+
+
+def test_an_unknown_header_and_the_row_problems_are_listed_in_one_pass(tmp_path):
+    headers = ["法制审合日期" if h == "法制审核日期" else h for h in HEADERS]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "台账"
+    sheet.append(headers)
+    good, bad = clerk_row(1), clerk_row(2)
+    bad[HEADERS.index("出示证件")] = "出示了吧"
+    bad[HEADERS.index("决定日期")] = "2024/2/30"
+    sheet.append(good)
+    sheet.append(bad)
+    book.save(tmp_path / "h.xlsx")
+    loaded = load_paths([tmp_path / "h.xlsx"])
+    assert loaded.cases == []
+    assert [p.field for p in loaded.problems] == ["rows.1.法制审合日期", "rows.3.出示证件", "rows.3.决定日期"]
+    assert "是否应为“法制审核日期”" in loaded.problems[0].message
+    # no row is blamed for the review date its column holds under the misspelt header (审核结论 without a date)
+    assert not any("法制审核日期为空" in p.message or "缺少" in p.message for p in loaded.problems)

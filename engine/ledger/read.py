@@ -12,7 +12,9 @@
   looks like its header and, for each unknown header, the closest known one: its rows are never lost.
 * The mapping (``rules/ledgers``) that recognises the most headers of the row is used.
 * Columns with an ignored header (序号, 备注…) are read past; an unknown header, or a value in a column
-  without a header, is a problem: nothing in the sheet is silently dropped.
+  without a header, is a problem: nothing in the sheet is silently dropped. Unknown headers alone still let
+  the rows be read for the known columns (all problems in one pass), except the problems that blame a
+  column not found (it may be the one whose header is refused); a missing or doubled column stops the sheet.
 * Blank rows are skipped; every other row is read whatever the sheet declares its size to be.
 * Every cell is read to one meaning (``values``) or refused with sheet, row, header, value and the fix;
   a cell a row's other cells make necessary (a review date needs its conclusion…) is refused when blank.
@@ -66,6 +68,7 @@ class _Layout:
     columns: dict[int, str]        # column → field
     headers: dict[int, str]        # column → header as written
     ignored: set[int] = field(default_factory=set)
+    unknown: set[int] = field(default_factory=set)     # columns whose header is unknown (refused at the header)
 
 
 @lru_cache(maxsize=1)
@@ -277,7 +280,9 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
     names = _names((layout.mapping,))
     for c, text in sorted(layout.headers.items()):
         if c not in layout.columns and c not in layout.ignored:
+            layout.unknown.add(c)
             _unknown_header(problems, name, layout.header_row, c, text, names)
+    before = len(problems.items)       # unknown headers alone: the rows are still read, for the known columns
     fields = list(layout.columns.values())
     for key in set(fields):
         if fields.count(key) > 1:
@@ -325,7 +330,7 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
         for c, cell in cells.items():
             key = layout.columns.get(c)
             if key is None:
-                if c not in layout.ignored and c not in stray and not (cell.kind == "text" and not cell.value.strip()):
+                if c not in layout.ignored and c not in layout.unknown and c not in stray and not (cell.kind == "text" and not cell.value.strip()):
                     stray.add(c)
                     problems.add(name, number, c, column_letter(c), f"{column_letter(c)} 列没有列名，却填有内容：请补上列名或删去",
                                  f"column {column_letter(c)} has no header but holds values: add a header or delete them",
@@ -410,6 +415,8 @@ class _Row:
     def missing(self, key: str, because: str, because_en: str) -> None:
         if key not in self.layout.columns.values():      # no such column: said once, at the header row
             self.failed = True
+            if self.layout.unknown:
+                return                                   # it may be the column whose header is refused
             self.problems.add(self.sheet, self.layout.header_row, None, "",
                               f"缺少“{FIELDS[key][0]}”列：{because}", f"missing the column {FIELDS[key][0]} "
                               f"({FIELDS[key][1]}): {because_en}")
@@ -586,9 +593,12 @@ class _Row:
                     "service_method", "recording", "document"):
             self._orphan(key)
         if "amount" in cells and "decided" not in cells and "paid" not in cells:
-            self.bad("amount", "填写了罚款金额，但决定日期和缴款日期都为空：请补上日期或删去金额",
-                     "a fine is given but both the decision date and the payment date are blank: add the date or "
-                     "delete the amount")
+            if self.layout.unknown and not {"decided", "paid"} <= set(self.layout.columns.values()):
+                self.failed = True                       # a date column may be the one whose header is refused
+            else:
+                self.bad("amount", "填写了罚款金额，但决定日期和缴款日期都为空：请补上日期或删去金额",
+                         "a fine is given but both the decision date and the payment date are blank: add the date "
+                         "or delete the amount")
         if self.failed:
             return None, {}
         steps.sort(key=lambda pair: pair[0]["date"])     # stable: same-day steps keep the procedural order
@@ -605,6 +615,9 @@ class _Row:
         """A value whose step has no date would be dropped: refused instead."""
         step = self._NEEDS[key]
         if key in self.cells and step not in self.cells:
+            if self.layout.unknown and step not in self.layout.columns.values():
+                self.failed = True                       # the step's column may be the one whose header is refused
+                return
             self.bad(key, f"填写了{FIELDS[key][0]}，但{FIELDS[step][0]}为空：请补上日期或删去此项",
                      f"{FIELDS[key][1]} is given but {FIELDS[step][1]} is blank: add the date or delete it")
 
