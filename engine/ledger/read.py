@@ -276,7 +276,6 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
                 _unknown_header(problems, sheet.name, row, c, text, names)
         return True
     name = sheet.name
-    before = len(problems.items)
     names = _names((layout.mapping,))
     for c, text in sorted(layout.headers.items()):
         if c not in layout.columns and c not in layout.ignored:
