@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import InputProblem
-from .loader import LoadedCase, ledger_problem_order
+from .loader import LoadedCase, duplicate_id_problem, ledger_problem_order
 
 __all__ = ["Staged", "staged"]
 
@@ -169,7 +169,6 @@ def _duplicates(out: Staged, seen: dict[bytes, str], keys: list[tuple[Any, ...]]
     for agency, case_id, ref in keys:
         key = hashlib.blake2b(f"{agency}\x00{case_id}".encode("utf-8"), digest_size=16).digest()
         if key in seen:
-            out.problems.append(InputProblem(ref.split("#", 1)[0], case_id, "case_id",
-                                             f"case id already used in {seen[key]}"))
+            out.problems.append(duplicate_id_problem(case_id, seen[key], ref))
             continue
         seen[key] = ref

@@ -13,6 +13,7 @@ import dataclasses
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -49,15 +50,48 @@ class _YamlLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 class LoadedCase:
     case: CaseFile
     file: str
-    index: int | None = None    # position in a ``cases:`` list
+    index: int | None = None    # position in a ``cases:`` list; a ledger's row number
+    sheet: str | None = None    # a ledger's sheet
 
     @property
     def ref(self) -> str:
         if self.index is None:
             return self.file
         if self.file.lower().endswith(".xlsx"):
-            return f"{self.file}#row {self.index}"
+            return f"{self.file}!{self.sheet}#row {self.index}" if self.sheet else f"{self.file}#row {self.index}"
         return f"{self.file}#cases[{self.index}]"
+
+
+_LEDGER_REF = re.compile(r"^(?P<file>.*?\.xlsx)(?:!(?P<sheet>.*))?#row (?P<row>\d+)$", re.IGNORECASE)
+
+
+def duplicate_id_problem(case_id: str, first: str, again: str) -> InputProblem:
+    """A case id (of one agency) met a second time: at ``again``, first at ``first`` (refs). Between
+    ledger rows: both rows with their sheets, Chinese first; otherwise the English message as before."""
+    second = _LEDGER_REF.match(again)
+    if second is None:
+        return InputProblem(again.split("#", 1)[0], case_id, "case_id", f"case id already used in {first}")
+    earlier = _LEDGER_REF.match(first)
+
+    def zh(m: re.Match[str] | None, ref: str, same: bool) -> str:
+        if m is None:
+            return ref
+        place = (f"工作表“{m['sheet']}”" if m["sheet"] else "") + f"第 {m['row']} 行"
+        return place if same else f"{m['file']} {place}"
+
+    def en(m: re.Match[str] | None, ref: str, same: bool) -> str:
+        if m is None:
+            return ref
+        place = (f"sheet {m['sheet']!r} " if m["sheet"] else "") + f"row {m['row']}"
+        return place if same else f"{m['file']} {place}"
+
+    same = earlier is not None and earlier["file"] == second["file"]
+    where = second["file"] + (f"!{second['sheet']}" if second["sheet"] else "")
+    return InputProblem(where, case_id, "case_id",
+                        f"案件编号“{case_id}”重复：已用于{zh(earlier, first, same)}，{zh(second, again, True)}又出现；"
+                        f"每个案件只写一行：请删去重复的一行，或改正其案件编号",
+                        message_en=f"case id {case_id!r} already used in {en(earlier, first, same)}, again in "
+                                   f"{en(second, again, True)}: one row per case; delete the copy or correct its case id")
 
 
 @dataclass
@@ -468,7 +502,7 @@ def _validate_rows(name: str, rows: list[Any], problems: list[InputProblem]) -> 
                            if ".".join(parts[:n]) in row.where), p.field)
             problems.append(dataclasses.replace(p, file=f"{name}!{row.sheet}", field=f"rows.{row.number}.{column}"))
         if case is not None:
-            loaded.append(LoadedCase(case, name, row.number))
+            loaded.append(LoadedCase(case, name, row.number, row.sheet))
     return loaded, problems
 
 
@@ -489,8 +523,7 @@ def load_paths(paths: Iterable[str | Path], sheet: str | None = None) -> LoadRes
         for item in loaded:
             key = (item.case.agency.code, item.case.case_id)
             if key in seen:
-                result.problems.append(InputProblem(item.file, item.case.case_id, "case_id",
-                                                    f"case id already used in {seen[key]}"))
+                result.problems.append(duplicate_id_problem(item.case.case_id, seen[key], item.ref))
                 continue
             seen[key] = item.ref
             result.cases.append(item)

@@ -41,7 +41,7 @@ from .check import CaseResult, Checker
 from .errors import CasecheckError, InputProblem
 from .exemptions import PartyHistory, PriorViolation
 from .findings import Findings
-from .loader import LoadedCase, iter_case_files, load_file
+from .loader import LoadedCase, duplicate_id_problem, iter_case_files, load_file
 
 __all__ = ["RunSpec", "Partition", "FileSource", "StoreSource", "run"]
 
@@ -391,8 +391,7 @@ def _judge_all(pool: _Pool, source: Any, spec: RunSpec, partition: Partition | N
         for result in results:
             earlier = seen.add(result.agency, result.case_id, result.ref)
             if earlier is not None:
-                stats.problems.append(InputProblem(result.ref.split("#", 1)[0], result.case_id, "case_id",
-                                                   f"case id already used in {earlier}"))
+                stats.problems.append(duplicate_id_problem(result.case_id, earlier, result.ref))
                 continue
             stats.cases += 1
             yield result

@@ -157,7 +157,8 @@ def _check(header: str, value, expected=None) -> None:
     headers = HEADERS[1:-1]
     row[headers.index(header)] = value
     if key == "outcome" and expected not in (None, "penalty"):
-        row[headers.index("处罚种类")] = None             # a penalty kind goes only with a penalty
+        for column in ("处罚种类", "罚款金额（元）", "缴款日期"):     # a penalty kind, a fine, a payment go only with a penalty
+            row[headers.index(column)] = None
     with tempfile.TemporaryDirectory() as tmp:
         book_rows, problems = _read_with(tmp, headers, row)
         if problems:

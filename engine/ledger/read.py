@@ -2,10 +2,19 @@
 
 * Every sheet is looked at, in order; a sheet is a data sheet when one of its first ``HEADER_SCAN`` rows
   holds the case-id header and at least two other known headers (title rows and merged cells above it
-  are passed over). Sheets without such a row (填表说明, lists for drop-downs) are skipped.
+  are passed over).
+* A sheet without such a row is passed over only when it does not look like a ledger table: none of its
+  first ``HEADER_SCAN`` rows has three or more non-empty cells of which at least two name a ledger column
+  (exactly, or close enough to be a misspelling: ``CLOSE`` similarity after the header is normalised),
+  one of them the case id or a date column. So prose (填表说明), an empty sheet, the template's 填表说明
+  table (one column name a row) and its 选项 lists (coded columns only, no case id, no date) are passed
+  over, while a ledger whose header says 案卷编号 for 案件编号 is refused, naming the sheet, the row that
+  looks like its header and, for each unknown header, the closest known one: its rows are never lost.
 * The mapping (``rules/ledgers``) that recognises the most headers of the row is used.
 * Columns with an ignored header (序号, 备注…) are read past; an unknown header, or a value in a column
-  without a header, is a problem: nothing in the sheet is silently dropped.
+  without a header, is a problem: nothing in the sheet is silently dropped. Unknown headers alone still let
+  the rows be read for the known columns (all problems in one pass), except the problems that blame a
+  column not found (it may be the one whose header is refused); a missing or doubled column stops the sheet.
 * Blank rows are skipped; every other row is read whatever the sheet declares its size to be.
 * Every cell is read to one meaning (``values``) or refused with sheet, row, header, value and the fix;
   a cell a row's other cells make necessary (a review date needs its conclusion…) is refused when blank.
@@ -21,7 +30,7 @@ from typing import Any, Iterator
 
 from ..documents import load_documents
 from ..errors import InputProblem
-from .mapping import CODES, FIELDS, Mapping, load_mappings
+from .mapping import CODES, FIELDS, Mapping, _strip_note, header_key, load_mappings
 from .values import Refused, as_amount, as_date, as_id, as_text, as_yes_no
 from .xlsx import Book, BookRefused, Cell, Sheet, column_letter
 
@@ -59,6 +68,7 @@ class _Layout:
     columns: dict[int, str]        # column → field
     headers: dict[int, str]        # column → header as written
     ignored: set[int] = field(default_factory=set)
+    unknown: set[int] = field(default_factory=set)     # columns whose header is unknown (refused at the header)
 
 
 @lru_cache(maxsize=1)
@@ -107,6 +117,72 @@ def _layout(book: Book, sheet: Sheet, rows: Iterator[tuple[int, dict[int, Cell]]
     return None, seen
 
 
+CLOSE = 0.75          # difflib ratio at which an unknown header is taken for a misspelt known one (案卷编号 ~ 案件编号)
+DATE_FIELDS = frozenset(k for k, (_, _, kind) in FIELDS.items() if kind == "date")
+
+
+def _names(mappings: tuple[Mapping, ...]) -> dict[str, str]:
+    """Every header the mappings know (as compared) → its field (``""``: an ignored column), the template's
+    names first, then the mappings' in order (the default first): a tie in ``_closest`` goes to the first."""
+    names: dict[str, str] = {header_key(zh): fld for fld, (zh, _, _) in FIELDS.items()}
+    for mapping in mappings:
+        for key, fld in mapping.headers.items():
+            names.setdefault(key, fld)
+        for key in sorted(mapping.ignore):
+            names.setdefault(key, "")
+    return names
+
+
+def _closest(text: str, names: dict[str, str], cutoff: float) -> str | None:
+    """The known header nearest to ``text`` (difflib ratio ≥ ``cutoff``), the first of ``names`` on a tie."""
+    import difflib
+
+    key = header_key(text)
+    best, score = None, cutoff
+    for probe in dict.fromkeys((key, _strip_note(key))):
+        matcher = difflib.SequenceMatcher(b=probe, autojunk=False)
+        for name in names:
+            matcher.set_seq1(name)
+            if matcher.real_quick_ratio() >= score and matcher.quick_ratio() >= score:
+                ratio = matcher.ratio()
+                if ratio > score or (ratio == score and best is None):
+                    best, score = name, ratio
+    return best
+
+
+def _near_header(seen: list[tuple[int, dict[int, Cell]]], mappings: tuple[Mapping, ...]
+                 ) -> tuple[int, dict[int, str], set[str]] | None:
+    """The row that looks most like a ledger header though it is not one (the module's rule), with its
+    texts and the fields it names (exactly or nearly); None when the sheet does not look like a ledger."""
+    names = _names(mappings)
+    best: tuple[int, dict[int, str], set[str]] | None = None
+    for number, cells in seen:
+        texts = {c: _header_text(cell) for c, cell in cells.items() if _header_text(cell)}
+        if len(texts) < 3:
+            continue
+        named: set[str] = set()
+        for text in texts.values():
+            fld = next((m.field_of(text) for m in mappings if m.field_of(text)), None)
+            if fld is None and len(header_key(text)) <= 20:
+                close = _closest(text, names, CLOSE)
+                fld = names.get(close) if close else None
+            if fld:
+                named.add(fld)
+        if len(named) >= 2 and ("case_id" in named or named & DATE_FIELDS) and (best is None or len(named) > len(best[2])):
+            best = (number, texts, named)
+    return best
+
+
+def _unknown_header(problems: "Problems", sheet: str, row: int, column: int, text: str,
+                    names: dict[str, str]) -> None:
+    close = _closest(text, names, 0.5)
+    hint_zh = f"（是否应为“{close}”？）" if close else ""
+    hint_en = f" (did you mean {close}?)" if close else ""
+    problems.add(sheet, row, column, text, f"未知的列名“{text}”{hint_zh}：请改为模板中的列名，或在 rules/ledgers 的映射文件中"
+                 f"登记它（或列入 ignore）", f"unknown column {text!r}{hint_en}: use a header of the template, or add it "
+                 f"(or to ignore) in a mapping file in rules/ledgers", None, text, True)
+
+
 class Problems:
     def __init__(self, file: str):
         self.file = file
@@ -114,7 +190,7 @@ class Problems:
 
     def add(self, sheet: str, row: int | None, column: int | None, header: str, zh: str, en: str,
             case_id: str | None = None, value: Any = None, has_value: bool = False) -> None:
-        fld = f"rows.{row}.{header}" if row is not None else (f"rows.{header}" if header else "")
+        fld = (f"rows.{row}.{header}" if header else f"rows.{row}") if row is not None else (f"rows.{header}" if header else "")
         key = (sheet, row if row is not None else 0, column if column is not None else -1, zh)
         if key in self.items:
             return                       # the same error never twice
@@ -172,20 +248,40 @@ def read_ledger(path: Path, sheet_name: str | None = None, *, emit: Any = None,
 def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problems: Problems,
                 out: list[LedgerRow], explicit: bool, emit: Any = None) -> bool:
     rows = book.rows(sheet)
-    layout, _ = _layout(book, sheet, rows, mappings)
+    layout, seen = _layout(book, sheet, rows, mappings)
     if layout is None:
-        if explicit:
-            problems.add(sheet.name, None, None, "", f"工作表“{sheet.name}”的前 {HEADER_SCAN} 行中没有台账表头（案件编号等列名）",
-                         f"sheet {sheet.name!r} has no ledger header (案件编号 and others) in its first {HEADER_SCAN} rows")
-            return True
-        return False
+        near = _near_header(seen, mappings)
+        if near is not None and not explicit:
+            row = near[0]
+            if not any(number > row for number, _ in seen) and next(rows, None) is None:
+                near = None                    # a header that looks broken and no row under it: nothing is lost
+        if near is None:
+            if explicit:
+                problems.add(sheet.name, None, None, "", f"工作表“{sheet.name}”的前 {HEADER_SCAN} 行中没有台账表头（案件编号等列名）",
+                             f"sheet {sheet.name!r} has no ledger header (案件编号 and others) in its first {HEADER_SCAN} rows")
+            return explicit
+        row, texts, named = near
+        if not any(m.field_of(t) == "case_id" for t in texts.values() for m in mappings):
+            why, why_en = "没有“案件编号”列（或案号、案件号、编号）", "there is no 案件编号 column (or 案号, 案件号, 编号)"
+        else:
+            why, why_en = "其中能识别的列名不足三个", "fewer than three of its headers are known"
+        problems.add(sheet.name, row, None, "", f"工作表“{sheet.name}”：未找到表头行（须有“案件编号”列和至少两个其他已知列名）；"
+                     f"第 {row} 行看起来是表头，但{why}：请按模板改正列名（casecheck ledger template），此表的案件都未读取",
+                     f"sheet {sheet.name!r}: no header row found (it needs a 案件编号 column and at least two other known "
+                     f"headers); row {row} looks like the header, but {why_en}: fix the headers as in the template "
+                     f"(`casecheck ledger template`); none of this sheet's cases were read")
+        names = _names(mappings)
+        for c, text in sorted(texts.items()):
+            if not any(m.field_of(text) or m.ignored(text) for m in mappings):
+                _unknown_header(problems, sheet.name, row, c, text, names)
+        return True
     name = sheet.name
-    before = len(problems.items)
+    names = _names((layout.mapping,))
     for c, text in sorted(layout.headers.items()):
         if c not in layout.columns and c not in layout.ignored:
-            problems.add(name, layout.header_row, c, text, f"未知的列名“{text}”：请改为模板中的列名，或在 rules/ledgers 的映射文件中"
-                         f"登记它（或列入 ignore）", f"unknown column {text!r}: use a header of the template, or add it "
-                         f"(or to ignore) in a mapping file in rules/ledgers", None, text, True)
+            layout.unknown.add(c)
+            _unknown_header(problems, name, layout.header_row, c, text, names)
+    before = len(problems.items)       # unknown headers alone: the rows are still read, for the known columns
     fields = list(layout.columns.values())
     for key in set(fields):
         if fields.count(key) > 1:
@@ -204,18 +300,36 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
         return True
     stray: set[int] = set()
     count = 0
+    # merged ranges reaching into a read column under the header: their value is the top-left cell's only
+    merges = [m for m in book.merged_ranges(sheet) if m[0] > layout.header_row
+              and any(c in layout.columns for c in range(m[1], m[3] + 1))]
+    waiting, active, filled = iter(merges), [], set()
+    upcoming = next(waiting, None)
     for number, cells in rows:
         count += 1
         if count > MAX_ROWS:
             problems.add(name, number, None, "", f"超过 {MAX_ROWS:,} 行：请分成几个文件", f"more than {MAX_ROWS:,} rows: "
                          f"split the ledger into several files")
             break
+        if merges:
+            while upcoming is not None and upcoming[0] <= number:
+                active.append(upcoming)
+                upcoming = next(waiting, None)
+            active = [m for m in active if m[2] >= number]
+        total = _totals(cells)
+        if total is not None:
+            c, text = total
+            problems.add(name, number, c, layout.headers.get(c, column_letter(c)),
+                         f"第 {number} 行是合计行（“{text}”）：台账每行一个案件，合计行不是案件；请删去该行（合计可放在另一张工作表）",
+                         f"row {number} is a totals row ({text!r}): a ledger holds one case a row and a total is no "
+                         f"case; delete the row (keep totals on another sheet)", None, text, True)
+            continue
         values: dict[str, Cell] = {}
         heads: dict[str, tuple[int, str]] = {}
         for c, cell in cells.items():
             key = layout.columns.get(c)
             if key is None:
-                if c not in layout.ignored and c not in stray and not (cell.kind == "text" and not cell.value.strip()):
+                if c not in layout.ignored and c not in layout.unknown and c not in stray and not (cell.kind == "text" and not cell.value.strip()):
                     stray.add(c)
                     problems.add(name, number, c, column_letter(c), f"{column_letter(c)} 列没有列名，却填有内容：请补上列名或删去",
                                  f"column {column_letter(c)} has no header but holds values: add a header or delete them",
@@ -225,8 +339,20 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
                 continue
             values[key] = cell
             heads[key] = (c, layout.headers[c])
+        for m in active:
+            if m[0] == number and m[1] in cells:
+                filled.add(m)
         if not values:
             continue                                        # a blank row (or only 序号/备注)
+        for m in active:
+            if m not in filled:
+                continue                                    # an empty merged range: blank cells, nothing lost
+            for c in range(m[1], m[3] + 1):
+                key = layout.columns.get(c)
+                if key is not None and key not in values and (number, c) != (m[0], m[1]):
+                    ref = f"{column_letter(m[1])}{m[0]}:{column_letter(m[3])}{m[2]}"
+                    values[key] = Cell("merged", ref)
+                    heads[key] = (c, layout.headers[c])
         if emit is not None:
             emit(layout, number, values, heads)
             continue
@@ -234,6 +360,21 @@ def _read_sheet(book: Book, sheet: Sheet, mappings: tuple[Mapping, ...], problem
         if built is not None:
             out.append(built)
     return True
+
+
+_TOTALS = ("合计", "总计", "小计")
+
+
+def _totals(cells: dict[int, Cell]) -> tuple[int, str] | None:
+    """The first non-empty cell of a row when it says 合计/总计/小计 (a totals row), else None."""
+    for c in sorted(cells) if len(cells) > 1 else cells:
+        cell = cells[c]
+        if cell.kind != "text":
+            return None
+        text = cell.value.strip()
+        if text:
+            return (c, text) if "".join(text.split()).startswith(_TOTALS) else None
+    return None
 
 
 def build_row(date1904: bool, layout: _Layout, number: int, cells: dict[str, Cell],
@@ -273,6 +414,8 @@ class _Row:
     def missing(self, key: str, because: str, because_en: str) -> None:
         if key not in self.layout.columns.values():      # no such column: said once, at the header row
             self.failed = True
+            if self.layout.unknown:
+                return                                   # it may be the column whose header is refused
             self.problems.add(self.sheet, self.layout.header_row, None, "",
                               f"缺少“{FIELDS[key][0]}”列：{because}", f"missing the column {FIELDS[key][0]} "
                               f"({FIELDS[key][1]}): {because_en}")
@@ -281,7 +424,7 @@ class _Row:
 
     def read(self, key: str, fn: Any, *args: Any) -> Any:
         cell = self.cells.get(key)
-        if cell is None:
+        if cell is None or cell.kind == "merged":          # a merged cell: refused once, in ``case``
             return None
         try:
             return fn(cell, *args)
@@ -324,6 +467,14 @@ class _Row:
     def case(self) -> tuple[dict[str, Any] | None, dict[str, str]]:
         cells = self.cells
         self.case_id = self.ident("case_id")
+        for key, cell in cells.items():
+            if cell.kind == "merged":
+                top = cell.value.split(":", 1)[0]
+                self.bad(key, f"此格在合并单元格 {cell.value} 中：合并单元格的值只属于左上角的 {top}，本行的{FIELDS[key][0]}"
+                         f"读作空白；请取消合并，并在每一行填写{FIELDS[key][0]}",
+                         f"this cell is inside the merged range {cell.value}: a merged value belongs only to its "
+                         f"top-left cell {top}, so this row's {FIELDS[key][1]} is blank; unmerge the cells and fill in "
+                         f"{FIELDS[key][1]} on every row", show=False)
         if "case_id" not in cells:
             self.missing("case_id", "每行一个案件，以案件编号区分", "each row is one case, known by its id")
         agency = self.agency()
@@ -408,9 +559,12 @@ class _Row:
                         event["penalty"]["amount"] = amount
                     elif kind == "fine" and "amount" not in cells:
                         self.missing("amount", "处罚种类为罚款", "the penalty is a fine")
-                elif outcome is not None and "penalty_kind" in cells:
-                    self.bad("penalty_kind", "处理结果不是处罚，却填写了处罚种类：请改正处理结果或删去处罚种类",
-                             "the outcome is not a penalty but a penalty kind is given: fix one of them")
+                elif outcome is not None:
+                    for extra in ("penalty_kind", "amount"):      # never dropped: the row contradicts itself
+                        if extra in cells:
+                            name = FIELDS[extra]
+                            self.bad(extra, f"处理结果不是处罚，却填写了{name[0]}：请改正处理结果或删去{name[0]}",
+                                     f"the outcome is not a penalty but {name[1]} is given: fix one of them")
                 document = self.text("document")
                 if document:
                     event["document"] = document
@@ -423,6 +577,9 @@ class _Row:
             if key == "publicized_credit":
                 event["platform"] = "credit_china"
             if key == "paid":
+                if outcome is not None and outcome != "penalty":
+                    self.bad("paid", "处理结果不是处罚，却填写了缴款日期：请改正处理结果或删去缴款日期",
+                             "the outcome is not a penalty but a payment date is given: fix one of them")
                 amount = self.read("amount", as_amount)
                 if "amount" not in cells:
                     self.missing("amount", "填写了缴款日期", "a payment date is given")
@@ -434,6 +591,13 @@ class _Row:
         for key in ("outcome", "penalty_kind", "review_result", "hearing_right", "inspection_result",
                     "service_method", "recording", "document"):
             self._orphan(key)
+        if "amount" in cells and "decided" not in cells and "paid" not in cells:
+            if self.layout.unknown and not {"decided", "paid"} <= set(self.layout.columns.values()):
+                self.failed = True                       # a date column may be the one whose header is refused
+            else:
+                self.bad("amount", "填写了罚款金额，但决定日期和缴款日期都为空：请补上日期或删去金额",
+                         "a fine is given but both the decision date and the payment date are blank: add the date "
+                         "or delete the amount")
         if self.failed:
             return None, {}
         steps.sort(key=lambda pair: pair[0]["date"])     # stable: same-day steps keep the procedural order
@@ -450,6 +614,9 @@ class _Row:
         """A value whose step has no date would be dropped: refused instead."""
         step = self._NEEDS[key]
         if key in self.cells and step not in self.cells:
+            if self.layout.unknown and step not in self.layout.columns.values():
+                self.failed = True                       # the step's column may be the one whose header is refused
+                return
             self.bad(key, f"填写了{FIELDS[key][0]}，但{FIELDS[step][0]}为空：请补上日期或删去此项",
                      f"{FIELDS[key][1]} is given but {FIELDS[step][1]} is blank: add the date or delete it")
 
@@ -473,7 +640,9 @@ class _Row:
                          f"agency {name!r} is not in the agency profiles (rules/agencies): fill in the agency code "
                          f"column, or use the full name as profiled")
         if code is None and name is None and "agency_code" not in self.cells and "agency_name" not in self.cells:
-            self.missing("agency_code", "每个案件须写明执法机关", "every case names its agency")
+            key = "agency_code" if "agency_code" in self.layout.columns.values() else "agency_name"
+            self.missing(key, "每个案件须写明执法机关（代码或名称），此格为空", "every case names its agency (code or "
+                         "name); the cell is blank")
         if name is None and code in by_code:
             name = by_code[code]
         if name is None and code is not None and "agency_name" not in self.cells:

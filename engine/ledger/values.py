@@ -154,7 +154,9 @@ AMOUNT_FIX = ("请填写金额（元），如 2000、2,000、2000元 或 0.2万�
 
 
 def as_amount(cell: Cell) -> str:
-    """Yuan, at most two decimals, ``2,000`` / ``2000元`` / ``0.2万元`` / ``¥2000`` accepted."""
+    """Yuan, at most two decimals, ``2,000`` / ``2000元`` / ``0.2万元`` / ``¥2000`` accepted. A text written
+    with more decimals (in 万: more than six, the fen) is refused even when they are zeros (``3.000`` is 3,000
+    with a point for a comma as often as it is three yuan); a number cell holds no written decimals."""
     _plain(cell)
     if cell.kind == "bool":
         raise Refused(f"这里应是金额，却是逻辑值；{AMOUNT_FIX[0]}", f"an amount is expected, not TRUE/FALSE; {AMOUNT_FIX[1]}")
@@ -172,6 +174,24 @@ def as_amount(cell: Cell) -> str:
         m = _AMOUNT.match(text)
         if not m:
             raise Refused(f"无法识别的金额；{AMOUNT_FIX[0]}", f"not an amount; {AMOUNT_FIX[1]}")
+        wan = m.group(3) in ("万元", "万")
+        places = len(m.group(2) or ".") - 1
+        if places > (6 if wan else 2):
+            # 3.000 is a thousands separator typed as a point as often as three decimals: never guessed
+            shown = cell.value.strip()
+            if wan:
+                raise Refused(f"金额“{shown}”写了 {places} 位小数：以万元为单位最多六位小数（即到分）；请以元为单位填写",
+                              f"the amount {shown!r} has {places} decimals: at most two decimals (fen), in 万 six; write "
+                              f"it in yuan")
+            if places == 3 and re.fullmatch(r"[1-9]\d{0,2}", m.group(1)):
+                whole = m.group(1) + m.group(2)[1:]
+                raise Refused(f"金额“{shown}”写了 3 位小数：金额最多两位小数（分），小数点后三位常是千位分隔符写成了点；"
+                              f"如指 {whole} 元，请写 {whole} 或 {int(whole):,}；如指 {m.group(1)} 元，请写 {m.group(1)}",
+                              f"the amount {shown!r} has 3 decimals: at most two decimals (fen); three after the point is "
+                              f"often a thousands separator typed as a point: for {whole} yuan write {whole} or "
+                              f"{int(whole):,}; for {m.group(1)} yuan write {m.group(1)}")
+            raise Refused(f"金额“{shown}”写了 {places} 位小数：金额最多两位小数（分）；请改正金额",
+                          f"the amount {shown!r} has {places} decimals: at most two decimals (fen); correct the amount")
         value = Decimal(m.group(1).replace(",", "") + (m.group(2) or ""))
         if m.group(3) in ("万元", "万"):
             value *= 10000

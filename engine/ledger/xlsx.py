@@ -53,6 +53,7 @@ class BookRefused(Exception):
 @dataclass(frozen=True, slots=True)
 class Cell:
     kind: str            # "text" | "number" | "bool" | "date" (a date-formatted number) | "noresult" | "error"
+                         # | "merged" (made by the ledger reader: a blank cell inside a merged range, value = the range)
     value: str           # text as written; a number's digits as stored; "1"/"0"; the error code
     formula: bool = False
 
@@ -65,6 +66,7 @@ class Sheet:
 
 
 _REF = re.compile(r"([A-Z]{1,3})(\d+)$")
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3}\d+)(?::([A-Z]{1,3}\d+))?"')
 
 
 def column_letter(index: int) -> str:
@@ -304,8 +306,36 @@ class Book:
                               f"save it again", sheet.name) from None
 
     def merged_ranges(self, sheet: Sheet) -> list[tuple[int, int, int, int]]:
-        """Not needed: a merged title row holds its text in its first cell, which is all a header search needs."""
-        return []
+        """The sheet's merged ranges as ``(first row, first column, last row, last column)`` (rows 1-based,
+        columns 0-based, as ``rows`` gives them), sorted by first row. A merged range's value belongs to its
+        top-left cell only; the others are empty in the file. ``<mergeCells>`` comes after the rows, so the
+        part is streamed once more, its bytes only searched (no XML is built)."""
+        stream = self._member(sheet.part)
+        if stream is None:
+            return []
+        found: list[tuple[int, int, int, int]] = []
+        tail = b""
+        try:
+            while True:
+                data = stream.read(CHUNK)
+                if not data:
+                    break
+                probe = tail + data
+                if b"mergeCell" in probe:
+                    end = probe.rfind(b">") + 1 if b"<" in probe else 0
+                    for m in _MERGE.finditer(probe, 0, end):
+                        first, last = _REF.match(m.group(1).decode()), _REF.match((m.group(2) or m.group(1)).decode())
+                        if first and last:
+                            found.append((int(first.group(2)), _column_index(first.group(1)),
+                                          int(last.group(2)), _column_index(last.group(1))))
+                    tail = probe[end:][-4096:]
+                else:
+                    tail = probe[-4096:]
+        except DAMAGED as exc:
+            raise BookRefused(f"工作表“{sheet.name}”已损坏（{exc}）：请在 Excel 中打开后重新保存",
+                              f"sheet {sheet.name!r} is damaged ({exc}): open it in Excel and save it again",
+                              sheet.name) from None
+        return sorted(set(found))
 
     def close(self) -> None:
         self.zip.close()
