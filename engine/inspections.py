@@ -100,8 +100,7 @@ def _party_columns() -> list[Any]:
     from .report.document import Column
 
     return [Column("party", "检查对象", "inspected party"), Column("party_type", "类型", "kind"),
-            Column("party_id", "证件号码或统一社会信用代码", "ID number or credit code"),
-            Column("party_kind", "对象类型代码", "party kind", internal=True)]
+            Column("party_id", "证件号码或统一社会信用代码", "ID number or credit code")]     # rows also carry party_kind
 
 
 def _party_cells(kind: str, name: str, ident: str, lang: str, masked: bool) -> dict[str, Any]:

@@ -221,6 +221,6 @@ def test_stats_workbook_holds_numbers_that_sum(xuefu_reports):
     summary = {r[0].value: r[1] for r in wb.worksheets[0].iter_rows() if len(r) > 1}
     assert summary["罚款（万元）"].data_type == "n" and summary["罚款（万元）"].value == pytest.approx(0.92)
     counts = wb["涉企检查频次（按检查对象）"]
-    assert [c.value for c in counts[1]] == ["执法主体", "检查对象", "类型", "证件号码或统一社会信用代码", "对象类型代码",
-                                            "检查次数", "其中个案检查"]
-    assert all(r[5].data_type == "n" for r in counts.iter_rows(min_row=2))
+    assert [c.value for c in counts[1]] == ["执法主体", "检查对象", "类型", "证件号码或统一社会信用代码", "检查次数",
+                                            "其中个案检查"]
+    assert all(r[4].data_type == "n" for r in counts.iter_rows(min_row=2))

@@ -381,7 +381,7 @@ def render_xlsx(doc: Document, path: Path | io.BytesIO) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     ws = wb.create_sheet(_sheet_name("概要" if doc.lang == "zh" else "Summary", used))
-    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["A"].width = 60            # the notes, stamp and problems wrap within it (A4 portrait)
     ws.column_dimensions["B"].width = 16
     setup(ws, False)
     ws.append([text_cell(ws, doc.title, font=Font(bold=True, size=14))])
@@ -391,11 +391,11 @@ def render_xlsx(doc: Document, path: Path | io.BytesIO) -> None:
         if kind == "decimal":
             cell.number_format = NUMBER_FORMATS["decimal"]
         ws.append([text_cell(ws, label), cell])
-    for note in doc.notes:
-        ws.append([text_cell(ws, note)])
-    ws.append([text_cell(ws, doc.stamp_line())])
-    for problem in doc.problems:
-        ws.append([text_cell(ws, problem)])
+    rows = 1 + len(doc.summary)
+    for text in [*doc.notes, doc.stamp_line(), *doc.problems]:     # wrapped, the row as tall as its lines
+        rows += 1
+        ws.row_dimensions[rows].height = 15 * max(1, -(-int(_width(text)) // 57))
+        ws.append([text_cell(ws, text, alignment=wrap)])
     for section in doc.sections:
         if section.only and "xlsx" not in section.only:
             continue
