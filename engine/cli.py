@@ -324,6 +324,7 @@ def alerts(
     profile: str = typer.Option("tianjin", "--profile"),
     district: Optional[str] = typer.Option(None, "--district", help=DISTRICT_HELP),
     sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
+    unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
 ) -> None:
     """期限预警：即将超期或已超期的期限，最紧急的在前；有超期时退出码 1 / deadlines about to be missed or missed,
     most urgent first. Exit 1 if any is overdue."""
@@ -364,8 +365,10 @@ def alerts(
 
         found = in_district(found, district)
     doc = alerts_document(found, lang.value, as_of=day, within=within, rules=catalogue_version(),
-                          calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems)
-    _repeat_inspections(doc, paths and loaded.cases, db, day, agency, load_profile(profile), lang.value)
+                          calendar=calendar.describe(), profile=load_profile(profile).name, problems=problems,
+                          masked=not unmask)
+    _repeat_inspections(doc, paths and loaded.cases, db, day, agency, load_profile(profile), lang.value,
+                        masked=not unmask)
     if district:
         from .cli_supervise import alerts_summary
 
@@ -375,7 +378,7 @@ def alerts(
 
 
 def _repeat_inspections(doc: "object", cases: "object", db: Optional[str], day: dt.date, agency: Optional[str],
-                        profile: "object", lang: str) -> None:
+                        profile: "object", lang: str, masked: bool = True) -> None:
     """Repeat inspections of a business (涉企行政检查, issue 19), from the files or the store."""
     from .inspections import add_repeat_section, repeat_inspections, rows_from_cases
 
@@ -389,7 +392,7 @@ def _repeat_inspections(doc: "object", cases: "object", db: Optional[str], day: 
         with Store.open(db).reading() as session:
             rows = inspections_between(session, day - dt.timedelta(days=2 * days), day)
     found = repeat_inspections(rows, day, days=days, agencies=agencies, agency=agency)
-    add_repeat_section(doc, found, lang, days=days, agencies=agencies)
+    add_repeat_section(doc, found, lang, days=days, agencies=agencies, masked=masked)
 
 
 @app.command()
@@ -406,6 +409,7 @@ def stats(
     lang: Lang = typer.Option(Lang.zh, "--lang"),
     profile: str = typer.Option("tianjin", "--profile"),
     sheet: Optional[str] = typer.Option(None, "--sheet", help=SHEET_HELP),
+    unmask: bool = typer.Option(False, "--unmask", help=UNMASK_HELP),
 ) -> None:
     """年度行政执法统计：年度报告“基本情况”部分的数字 / annual statistics: the figures of an annual report's
     基本情况 section."""
@@ -432,10 +436,11 @@ def stats(
     items = year_stats(cases, year, profiles, agency)
     doc = stats_document(items, lang.value, year=year, rules=catalogue_version(), calendar=default_calendar().describe(),
                          profile=load_profile(profile).name, as_of=dt.date(year, 12, 31),
-                         problems=[str(p) for p in loaded.problems])
+                         problems=[str(p) for p in loaded.problems], masked=not unmask)
     from .inspections import add_counts_section, inspection_counts, rows_from_cases
 
-    add_counts_section(doc, inspection_counts(rows_from_cases(loaded.cases), year, agency), lang.value)
+    add_counts_section(doc, inspection_counts(rows_from_cases(loaded.cases), year, agency), lang.value,
+                       masked=not unmask)
     if stats_store is not None:
         from .trail_cli import stamp_checkpoint
 

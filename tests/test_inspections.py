@@ -148,3 +148,24 @@ def test_the_2025_data_set_has_its_injected_inspection_faults(tmp_path_factory):
     cap = sum("inspection.yearly_cap" in v for v in got.values())
     faulty = sum(any(r.startswith("inspection.") for r in v) for v in got.values())
     assert 20 <= cap <= 200 and 100 <= faulty <= 400                   # of 2,895 inspections
+
+
+def test_repeat_alerts_mask_an_inspected_persons_id_number():
+    """A person inspected twice (a 个体工商户 by their resident ID): the alert masks the ID unless unmasked; a
+    business's credit code stays whole."""
+    from engine.inspections import add_repeat_section, repeat_inspections
+    from engine.report.document import Document
+
+    day = dt.date(2025, 9, 1)
+    rows = [{"agency": "a", "case_id": f"{who}{n}", "party_id": pid, "party": name, "party_kind": kind,
+             "day": day + dt.timedelta(days=n * 10), "kind": "routine", "index": 0, "file": "f"}
+            for who, pid, name, kind in (("P", "120104198001010011", "何某", "person"),
+                                         ("B", "91120104MA0R01961X", "某公司", "organization")) for n in range(2)]
+    found = repeat_inspections(rows, day + dt.timedelta(days=20), days=60, agencies=3)
+    shown = {}
+    for masked in (True, False):
+        doc = Document("alerts", "zh", "t", {})
+        add_repeat_section(doc, found, "zh", days=60, agencies=3, masked=masked)
+        shown[masked] = {r["party"]: (r["party_id"], r["party_type"]) for r in doc.sections[0].rows}
+    assert shown[True] == {"何某": ("120104********0011", "自然人"), "某公司": ("91120104MA0R01961X", "单位")}
+    assert shown[False]["何某"] == ("120104198001010011", "自然人")

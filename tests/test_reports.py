@@ -48,14 +48,16 @@ def rendered(tmp_path_factory):
 @pytest.mark.parametrize("job", list(JOBS))
 def test_json_has_stamp_and_rows(rendered, job):
     doc = rendered[job]["json"]
-    # a report that can show a person (the review's parties) says whether personal data is masked
-    assert doc["kind"] == job and set(doc["stamp"]) == STAMP_KEYS | ({"masking", "rubric"} if job == "review" else set())
+    # every report can show a person (the review's parties, the inspected parties of alerts and stats) and says
+    # whether personal data is masked
+    assert doc["kind"] == job
+    assert set(doc["stamp"]) == STAMP_KEYS | ({"masking", "rubric"} if job == "review" else {"masking"})
     assert any(doc["sections"].values()), "a report with no rows at all proves nothing"
 
 
 def _typed(value, kind):
     """A JSON cell as the workbook holds it: ISO dates as dates (read back as datetimes), booleans as 是/否,
-    rates as fractions."""
+    rates as fractions, decimal text as numbers."""
     import datetime as dt
 
     if value is None or value == "":
@@ -66,6 +68,8 @@ def _typed(value, kind):
         return dt.datetime.fromisoformat(value)
     if kind == "pct" and isinstance(value, str) and value.endswith("%"):
         return pytest.approx(float(value[:-1]) / 100)
+    if kind == "decimal" and isinstance(value, str):          # exact decimal text (万元) is a number in a sheet
+        return pytest.approx(float(value))
     return value
 
 

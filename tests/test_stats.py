@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+import zipfile
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
 import yaml
+from openpyxl import load_workbook
 
 from engine.agency import load_agency
 from engine.errors import DefinitionError
 from engine.loader import load_paths
+from engine.report.privacy import mask_id
 from engine.stats import rate, wan, year_stats
 from conftest import ROOT
 from datasets import dataset
@@ -131,3 +136,91 @@ def test_agency_profile_errors_name_file_and_key(tmp_path):
     assert err.value.key == "powers.penalty"
     with pytest.raises(DefinitionError):
         load_agency("nowhere")
+
+
+# ---------------------------------------------------------------------------------------------- personal data
+RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")     # 18-digit resident ID (date unchecked)
+
+
+def _cli(*args, env=None):
+    out = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def _xlsx_text(path) -> str:
+    wb = load_workbook(path, read_only=True)
+    return "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+                     for v in row if v is not None)
+
+
+def _docx_text(path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return re.sub(r"<[^>]+>", " ", z.read("word/document.xml").decode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def xuefu_reports(xuefu, tmp_path_factory):
+    """The 2024 statistics of 学府街道 (1,438 inspected persons) in every format, as a user writes them."""
+    out = tmp_path_factory.mktemp("stats")
+    texts = {}
+    for ext in ("html", "xlsx", "docx", "json"):
+        _cli("stats", xuefu, "--year", 2024, "-o", out / f"stats.{ext}")
+    texts["html"] = (out / "stats.html").read_text(encoding="utf-8")
+    texts["xlsx"] = _xlsx_text(out / "stats.xlsx")
+    texts["docx"] = _docx_text(out / "stats.docx")
+    texts["json"] = (out / "stats.json").read_text(encoding="utf-8")
+    wide = dict(os.environ, COLUMNS="250")                 # no ID folded over two lines of the terminal
+    texts["terminal"] = _cli("stats", xuefu, "--year", 2024, "--format", "table", env=wide)
+    return out, texts
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "docx", "json", "terminal"])
+def test_stats_mask_every_persons_id_number_by_default(xuefu_reports, fmt):
+    _, texts = xuefu_reports
+    text = texts[fmt]
+    assert RESIDENT_ID.findall(text) == []
+    assert re.search(r"120104\*{8}\d{3}[\dX]", text)                       # the persons are listed, masked
+    assert fmt == "terminal" or "91120104MA" in text     # a credit code is public (the terminal lists persons first)
+    assert "个人信息已脱敏" in text.replace("\n", "")
+
+
+def test_stats_unmask_gives_the_internal_copy_with_whole_id_numbers(xuefu, xuefu_reports):
+    out, texts = xuefu_reports
+    masked = json.loads(texts["json"])
+    whole = json.loads(_cli("stats", xuefu, "--year", 2024, "--format", "json", "--unmask"))
+    rows, shown = whole["sections"]["inspection_frequency"], masked["sections"]["inspection_frequency"]
+    persons = [r for r in rows if r["party_kind"] == "person"]
+    assert len(persons) > 1000 and all(RESIDENT_ID.fullmatch(r["party_id"]) for r in persons)
+    assert [mask_id(r["party_id"]) if r["party_kind"] == "person" else r["party_id"] for r in rows] == \
+        [r["party_id"] for r in shown]
+    assert {r["party_type"] for r in rows} == {"自然人", "单位"}
+    assert whole["stamp"]["masking"] == "个人信息未脱敏（内部使用，不得公开）"
+    _cli("stats", xuefu, "--year", 2024, "--unmask", "-o", out / "whole.xlsx")
+    assert len(set(RESIDENT_ID.findall(_xlsx_text(out / "whole.xlsx")))) == len({r["party_id"] for r in persons})
+
+
+def test_stats_workbook_holds_numbers_that_sum(xuefu_reports):
+    out, _ = xuefu_reports
+    wb = load_workbook(out / "stats.xlsx")
+    overview = wb["基本情况"]
+    head = [c.value for c in overview[1]]
+    row = {h: c for h, c in zip(head, overview[2])}
+    for title in ("罚款（元）", "罚款（万元）", "录入案件", "执法人员参与办案率", "执法职权履职率", "持证人数"):
+        assert row[title].data_type == "n", (title, row[title].value)
+    assert row["罚款（万元）"].value == pytest.approx(0.92) and row["罚款（万元）"].number_format == "#,##0.00##"
+    assert row["执法人员参与办案率"].value == 1 and row["执法人员参与办案率"].number_format == "0.0%"
+    for sheet in ("处罚案件（按法律依据）", "处罚案件（按执法领域）"):
+        ws = wb[sheet]
+        head = [c.value for c in ws[1]]
+        wan_col, yuan_col = head.index("罚款（万元）"), head.index("罚款（元）")
+        body = list(ws.iter_rows(min_row=2))
+        assert body and all(r[wan_col].data_type == "n" and r[yuan_col].data_type == "n" for r in body)
+        assert sum(r[wan_col].value for r in body) == pytest.approx(sum(r[yuan_col].value for r in body) / 10000)
+    summary = {r[0].value: r[1] for r in wb.worksheets[0].iter_rows() if len(r) > 1}
+    assert summary["罚款（万元）"].data_type == "n" and summary["罚款（万元）"].value == pytest.approx(0.92)
+    counts = wb["涉企检查频次（按检查对象）"]
+    assert [c.value for c in counts[1]] == ["执法主体", "检查对象", "类型", "证件号码或统一社会信用代码", "检查次数",
+                                            "其中个案检查"]
+    assert all(r[4].data_type == "n" for r in counts.iter_rows(min_row=2))

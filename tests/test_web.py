@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from urllib.parse import quote
 
 import pytest
@@ -476,6 +477,29 @@ def test_alerts_and_stats_pages_and_downloads(app):
     assert r.status_code == 200 and "2024年度" in r.text
     assert c.get("/stats?year=2024&format=xlsx").content[:2] == b"PK"
     assert c.get("/rules").status_code == 200 and "legal_review.required_before_decision" in c.get("/rules").text
+
+
+def test_stats_page_and_downloads_mask_a_persons_id_number(app):
+    """The inspections per inspected party, as ``casecheck stats`` lists them: 刘某 (a person, xuefu-inspection-02)
+    masked on the page and in every download; a business's credit code whole."""
+    from openpyxl import load_workbook
+
+    c = client(app, "head")
+    whole, masked = "120104198307276304", "120104********6304"
+    page = c.get("/stats?year=2024").text
+    assert masked in page and whole not in page and "个人信息已脱敏" in page and "涉企检查频次（按检查对象）" in page
+    report = json.loads(c.get("/stats?year=2024&format=json").text)
+    row = next(r for r in report["sections"]["inspection_frequency"] if r["party"] == "刘某")
+    assert (row["party_id"], row["party_type"]) == (masked, "自然人") and whole not in json.dumps(report)
+    assert any(r["party_id"] == "91120104MA47833056X" for r in report["sections"]["inspection_frequency"])
+    wb = load_workbook(io.BytesIO(c.get("/stats?year=2024&format=xlsx").content), read_only=True)
+    cells = {str(v) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r if v is not None}
+    assert masked in cells and whole not in cells
+    html = c.get("/stats?year=2024&format=html").text
+    assert masked in html and whole not in html
+    with zipfile.ZipFile(io.BytesIO(c.get("/stats?year=2024&format=docx").content)) as z:
+        body = z.read("word/document.xml").decode("utf-8")
+    assert masked in body and whole not in body
 
 
 def test_english_switch(app):

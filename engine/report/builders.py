@@ -272,11 +272,12 @@ def _changes(changes: list[tuple[str, str, str]], titles: dict[str, str], lang: 
 
 # ---------------------------------------------------------------------------------------------- alerts
 def alerts_document(found: list[Alert], lang: str, *, as_of: dt.date, within: int | None, rules: str, calendar: str,
-                    profile: str, problems: Iterable[str] = ()) -> Document:
+                    profile: str, problems: Iterable[str] = (), masked: bool = True) -> Document:
     title = _pick(lang, f"期限预警（截至 {as_of}）", f"Deadline alerts as of {as_of}")
     if within is not None:
         title += _pick(lang, f"：已逾期及 {within} 个工作日内到期", f": overdue and due within {within} working days")
     doc = Document("alerts", lang, title, stamp(rules, calendar, profile, as_of))
+    doc.stamp["masking"] = masking_note(masked, lang)        # the repeat-inspection section names parties
     overdue = sum(a.overdue for a in found)
     names = agency_names({a.agency for a in found})
     doc.summary = [("as_of", _pick(lang, "截至", "as of"), as_of.isoformat()),
@@ -302,10 +303,13 @@ def alerts_document(found: list[Alert], lang: str, *, as_of: dt.date, within: in
 
 # ---------------------------------------------------------------------------------------------- stats
 def stats_document(items: list[AgencyStats], lang: str, *, year: int, rules: str, calendar: str, profile: str,
-                   as_of: dt.date, problems: Iterable[str] = ()) -> Document:
+                   as_of: dt.date, problems: Iterable[str] = (), masked: bool = True) -> Document:
+    """The annual statistics. ``masked``: what the stamp says of the sections added with the inspected
+    parties (``engine.inspections.add_counts_section``, given the same ``masked``)."""
     names = "、".join(s.name for s in items)
     doc = Document("stats", lang, _pick(lang, f"{year}年度行政执法统计 · {names}", f"Enforcement statistics {year} · {names}"),
                    stamp(rules, calendar, profile, as_of))
+    doc.stamp["masking"] = masking_note(masked, lang)
     doc.summary = [("year", _pick(lang, "年度", "year"), year), ("agencies", _pick(lang, "执法主体", "agencies"), len(items)),
                    ("cases", _pick(lang, "案件", "cases"), sum(s.total for s in items)),
                    ("fines_wan", _pick(lang, "罚款（万元）", "fines (10k yuan)"), wan(sum((s.amount for s in items), Decimal(0))))]
@@ -343,23 +347,23 @@ def stats_document(items: list[AgencyStats], lang: str, *, year: int, rules: str
          Column("inspections", "行政检查", "inspections", "int"), Column("simple", "简易程序处罚", "simple penalties", "int"),
          Column("ordinary", "普通程序处罚", "ordinary penalties", "int"),
          Column("no_penalty", "不予处罚", "no penalty", "int"), Column("transfers", "移送", "transfers", "int"),
-         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)"),
-         Column("participation", "执法人员参与办案率", "officer participation"),
+         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)", "decimal"),
+         Column("participation", "执法人员参与办案率", "officer participation", "pct"),
          Column("acted", "参与办案人数", "officers who acted", "int"), Column("certified", "持证人数", "certified", "int"),
-         Column("exercise", "执法职权履职率", "power exercise rate"),
+         Column("exercise", "执法职权履职率", "power exercise rate", "pct"),
          Column("exercised", "已履职事项", "duties exercised", "int"), Column("duties", "应履职事项", "duties", "int"),
          Column("idle_officers", "未参与办案人员", "officers without cases"),
          Column("unexercised", "未履职事项", "duties not exercised")], main, transpose=True))
     doc.sections.append(Section(
         "by_basis", "处罚案件（按法律依据）", "Penalty cases by legal basis",
         [Column("basis", "法律依据", "legal basis"), Column("cases", "案件数", "cases", "int"),
-         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)"),
+         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)", "decimal"),
          Column("agency", "执法主体", "agency")], basis, chart="cases"))
     doc.sections.append(Section(
         "by_domain", "处罚案件（按执法领域）", "Penalty cases by domain",
         [Column("domain", "领域", "domain"), Column("cases", "案件数", "cases", "int"),
          Column("fines", "罚款", "fines", "int"), Column("warnings", "警告", "warnings", "int"),
-         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)"),
+         Column("fines_yuan", "罚款（元）", "fines (yuan)", "money"), Column("fines_wan", "罚款（万元）", "fines (10k yuan)", "decimal"),
          Column("agency", "执法主体", "agency")], domain, chart="fines_yuan"))
     doc.sections.append(Section(
         "publicity", "公示情况", "Publicity",

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 __all__ = ["Column", "Section", "Document", "stamp"]
 
-Kind = Literal["text", "int", "number", "money", "date", "pct", "bool"]
+Kind = Literal["text", "int", "number", "money", "decimal", "date", "pct", "bool"]   # decimal: exact text, e.g. 万元
 
 
 @dataclass(frozen=True)

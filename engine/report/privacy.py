@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_id", "mask_phone", "mask_address", "mask_text", "party_text", "masking_note"]
+__all__ = ["mask_id", "mask_phone", "mask_address", "mask_text", "party_id_text", "party_text", "masking_note"]
 
 ID18 = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 ID15 = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{6})(\d{3})(?![0-9A-Za-z])")
@@ -43,14 +43,22 @@ def mask_text(text: str) -> str:
     return LANDLINE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
 
 
+def party_id_text(kind: str | None, ident: str | None, masked: bool) -> str:
+    """A party's ID as a report shows it: a person's (自然人, 个体工商户 by their resident ID) masked unless
+    ``masked`` is False; an organisation's unified social credit code is public and stays whole. A party
+    of unknown kind is treated as a person."""
+    if not ident:
+        return ""
+    return mask_id(ident) if masked and kind != "organization" else ident
+
+
 def party_text(kind: str | None, name: str | None, ident: str | None, masked: bool) -> str:
     """``name（ID）`` as a report shows the party; a person's ID masked unless ``masked`` is False."""
     if not name:
         return ""
     if not ident:
         return name
-    shown = mask_id(ident) if masked and kind == "person" else ident
-    return f"{name}（{shown}）"
+    return f"{name}（{party_id_text(kind, ident, masked)}）"
 
 
 def masking_note(masked: bool, lang: str) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import sys
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,7 @@ __all__ = ["render_terminal", "render_html", "render_xlsx", "render", "write", "
            "MEDIA_TYPES"]
 
 FORMATS = ("table", "json", "html", "xlsx", "docx")
-NUMERIC = {"int", "number", "money", "pct"}
+NUMERIC = {"int", "number", "money", "decimal", "pct"}
 EXTENSIONS = {".html": "html", ".htm": "html", ".xlsx": "xlsx", ".docx": "docx", ".json": "json", ".txt": "table"}
 MEDIA_TYPES = {"table": "text/plain; charset=utf-8", "json": "application/json",
                "html": "text/html; charset=utf-8",
@@ -310,7 +312,16 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n")
-NUMBER_FORMATS = {"int": "0", "number": "0.0#", "money": "#,##0.00", "pct": "0.0%", "date": "yyyy-mm-dd"}
+NUMBER_FORMATS = {"int": "0", "number": "0.0#", "money": "#,##0.00", "decimal": "#,##0.00##", "pct": "0.0%",
+                  "date": "yyyy-mm-dd"}
+DECIMAL_TEXT = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")      # exact decimal text (万元 0.365): a number in a sheet
+
+
+def _decimal(value: str) -> int | float | str:
+    if not DECIMAL_TEXT.fullmatch(value):
+        return value
+    number = Decimal(value)
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def xlsx_value(value: Any, kind: str, lang: str) -> Any:
@@ -329,6 +340,8 @@ def xlsx_value(value: Any, kind: str, lang: str) -> Any:
             return float(value[:-1]) / 100
         except ValueError:
             return value
+    if kind == "decimal" and isinstance(value, str):
+        return _decimal(value)
     if isinstance(value, (list, tuple)):
         return "、".join(str(v) for v in value)
     return value
@@ -368,17 +381,21 @@ def render_xlsx(doc: Document, path: Path | io.BytesIO) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     ws = wb.create_sheet(_sheet_name("概要" if doc.lang == "zh" else "Summary", used))
-    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["A"].width = 60            # the notes, stamp and problems wrap within it (A4 portrait)
     ws.column_dimensions["B"].width = 16
     setup(ws, False)
     ws.append([text_cell(ws, doc.title, font=Font(bold=True, size=14))])
-    for _, label, value in doc.summary:
-        ws.append([text_cell(ws, label), text_cell(ws, xlsx_value(value, "text", doc.lang))])
-    for note in doc.notes:
-        ws.append([text_cell(ws, note)])
-    ws.append([text_cell(ws, doc.stamp_line())])
-    for problem in doc.problems:
-        ws.append([text_cell(ws, problem)])
+    for _, label, value in doc.summary:              # a figure given as decimal text (罚款（万元）) stored as a number
+        kind = "decimal" if isinstance(value, str) and DECIMAL_TEXT.fullmatch(value) else "text"
+        cell = text_cell(ws, xlsx_value(value, kind, doc.lang))
+        if kind == "decimal":
+            cell.number_format = NUMBER_FORMATS["decimal"]
+        ws.append([text_cell(ws, label), cell])
+    rows = 1 + len(doc.summary)
+    for text in [*doc.notes, doc.stamp_line(), *doc.problems]:     # wrapped, the row as tall as its lines
+        rows += 1
+        ws.row_dimensions[rows].height = 15 * max(1, -(-int(_width(text)) // 57))
+        ws.append([text_cell(ws, text, alignment=wrap)])
     for section in doc.sections:
         if section.only and "xlsx" not in section.only:
             continue

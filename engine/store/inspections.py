@@ -42,8 +42,8 @@ def party_inspections(session: Session, row: CaseRow, history: PartyHistory, upt
 
 def inspections_between(session: Session, start: dt.date, end: dt.date,
                         agency: str | None = None) -> list[dict[str, Any]]:
-    """Every stored inspection of a business dated in [start, end]: party id and name, agency, case id,
-    day, kind. ``agency`` limits the inspections alerted on, not the ones counted against them: the
+    """Every stored inspection of a business dated in [start, end]: party id, name and kind, agency, case
+    id, day, kind. ``agency`` limits the inspections alerted on, not the ones counted against them: the
     rows of other agencies are still returned (a business inspected by several agencies)."""
     query = (select(CaseRow.id, CaseRow.agency, CaseRow.case_id, CaseRow.party_id, CaseRow.header, EventRow.seq,
                     EventRow.date, EventRow.payload)
@@ -56,8 +56,8 @@ def inspections_between(session: Session, start: dt.date, end: dt.date,
     for pk, ag, case_id, party_id, header, seq, day, payload in found:
         party = ((corrected[pk] if pk in corrected else json.loads(header)).get("party") or {})
         rows.append({"agency": ag, "case_id": case_id, "party_id": party_id, "party": party.get("name", ""),
-                     "day": day, "kind": json.loads(payload).get("kind") or "", "index": seq - 1,
-                     "file": f"db:{ag}/{case_id}"})
+                     "party_kind": party.get("kind") or "", "day": day, "kind": json.loads(payload).get("kind") or "",
+                     "index": seq - 1, "file": f"db:{ag}/{case_id}"})
     return rows
 
 

@@ -518,17 +518,23 @@ def alerts_report(store: Store, user: User, as_of: dt.date, within: int | None, 
 
 
 def stats_report(store: Store, user: User, year: int, lang: str) -> Document:
+    """The year's statistics of the user's scope, as ``casecheck stats --db`` gives them: with the
+    inspections per inspected party, a person's ID number masked (the web has no unmasked copy)."""
     from ..agency import agency_path, load_agency
+    from ..inspections import add_counts_section, inspection_counts, rows_from_cases
     from ..profile import load_profile
     from ..report.builders import stats_document
     from ..stats import year_stats
 
-    cases = [c.case for c in scoped_cases(store, user)]
+    loaded = scoped_cases(store, user)
+    cases = [c.case for c in loaded]
     profiles = {code: (load_agency(code) if agency_path(code).exists() else None)
                 for code in sorted({c.agency.code for c in cases})}
-    return stats_document(year_stats(cases, year, profiles, None), lang, year=year, rules=catalogue_version(),
-                          calendar=default_calendar().describe(), profile=load_profile().name,
-                          as_of=dt.date(year, 12, 31))
+    doc = stats_document(year_stats(cases, year, profiles, None), lang, year=year, rules=catalogue_version(),
+                         calendar=default_calendar().describe(), profile=load_profile().name,
+                         as_of=dt.date(year, 12, 31), masked=True)
+    add_counts_section(doc, inspection_counts(rows_from_cases(loaded), year), lang, masked=True)
+    return doc
 
 
 # ---------------------------------------------------------------------------------------------- downloads
