@@ -222,7 +222,7 @@ def add_user(store: Store, login: str, name: str, password: str, *, roles: Itera
         known = sorted(known_agencies(store))
         guess = suggest(unknown_agencies[0], known)
         raise UserError(f"没有执法机关“{unknown_agencies[0]}”" + (f"；是否想写 {guess}？" if guess else "")
-                        + f"（已知：{'、'.join(known) or '—'}：rules/agencies/ 的机关，或库中案件的机关）/ no agency "
+                        + f"（已知：{'、'.join(known) or '—'}：rules/agencies/ 的机关，或库中案件的机关） / no agency "
                         f"{unknown_agencies[0]!r} (known: the agencies of rules/agencies/ and of the store's cases)")
     _check_password(password)
     row = UserRow(login=login, name=name.strip() or login, password_hash=_hasher.hash(password),

@@ -370,6 +370,21 @@ def test_a_login_is_a_person_not_a_case_files_officer_code(tmp_path):
     ok = zhou.post(f"/api/v1/cases/{quote('津南学罚〔2026〕903号', safe='')}/events",
                    json={"event": publicized}, headers={"X-CSRF-Token": form_csrf(zhou)})
     assert ok.status_code == 201, ok.text                               # their own case: as its O1
+    store = Store.open(store_url, migrate=False)
+    add_user(store, "onlycert", "周某甲", PASSWORD, roles=["officer"], agencies=["xuefu"], certificate="津执０７７１８")
+    add_user(store, "boss", "负责人", PASSWORD, roles=["head"], agencies=["xuefu"])
+    onlycert, boss = client(app, "onlycert"), client(app, "boss")
+    paid = {"type": "paid", "date": dt.date.today().isoformat(), "amount": "500"}
+    r = onlycert.post(f"/api/v1/cases/{quote('津南学罚〔2026〕903号', safe='')}/events", json={"event": paid},
+                      headers={"X-CSRF-Token": form_csrf(onlycert)})      # a certificate alone: no code to name
+    assert r.status_code == 201 and r.json()["event"]["recorded_by"] == "O1", r.text
+    r = boss.post(f"/api/v1/cases/{quote('津南学罚〔2026〕903号', safe='')}/events", json={"event": paid},
+                  headers={"X-CSRF-Token": form_csrf(boss), "X-Casecheck-Officer": "O1"})   # no person: names no one
+    assert r.status_code == 403 and r.json()["type"].endswith("not-case-officer"), r.text
+    r = zhou.post("/api/v1/imports", headers={"X-CSRF-Token": form_csrf(zhou), "X-Casecheck-Officer": "Z3"},
+                  files=[("files", ("a.json", _case_json("津南学检〔2024〕P1号"), "application/json"))])
+    assert r.status_code == 403 and r.json()["type"].endswith("officer-mismatch"), r.text
+    assert "/cases/" in zhou.get("/cases?mine=1").text
     # no certificate: the officer id counts only where that officer has the user's name
     add_user(Store.open(store_url, migrate=False), "lin2", "林某甲", PASSWORD, roles=["officer"], agencies=["xuefu"],
              officer_id="O1")

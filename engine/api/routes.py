@@ -64,10 +64,16 @@ class EventRequest(BaseModel):
 
 
 def _officer(given: str | None, header: str | None, who: Identity, required: bool = True) -> str | None:
-    officer = (given or header or who.officer or "").strip() or None
-    if who.person is None and who.officer and officer and officer != who.officer:
-        raise Problem(403, "officer-mismatch", f"登录用户只能以本人（{who.officer}）名义记录",
-                      f"a logged-in user records as themself ({who.officer})")
+    """The acting officer a token's client names; a session user acts as themself (their officer id, else
+    their login), never as a name the request gives. A step or a new case of a session user is recorded
+    as the case's officer who is them (``_as_person``)."""
+    officer = (given or header or "").strip() or None
+    if who.kind == "session":
+        own = who.officer or who.name
+        if officer and officer != own:
+            raise Problem(403, "officer-mismatch", f"登录用户只能以本人（{own}）名义记录",
+                          f"a logged-in user records as themself ({own})")
+        return own
     if officer is None and required:
         raise Problem(422, "officer-missing", "缺少执法人员：请在 officer 字段或 X-Casecheck-Officer 头中给出",
                       "the acting officer is missing: give `officer` or the X-Casecheck-Officer header",
@@ -95,8 +101,10 @@ def _as_person(who: Identity, officer: str | None, officers: Any) -> str | None:
     """A session user acts as the case's officer who is them (``users.acting_officer``: by certificate
     number, or by officer id and name), whatever the case's own code for them; an officer the request names
     must be that one. A token's client names the officer (``officer`` as given)."""
-    if who.person is None:
+    if who.kind != "session":
         return officer
+    if who.person is None:          # a host application's identity source that vouches for an officer id itself
+        return _officer(officer, None, who)
     from ..cases import RecorderRefused
     from ..users import acting_officer
 
@@ -110,9 +118,10 @@ def _as_person(who: Identity, officer: str | None, officers: Any) -> str | None:
     return acting
 
 
-def _case_officers(store: Any, who: Identity, case_id: str, agency: str | None) -> list[Any]:
-    """The stored case's officers (id, name, certificate), for ``_as_person``; 404 when it is not there
-    or not the caller's."""
+def _case_officers(store: Any, who: Identity, case_id: str, agency: str | None) -> tuple[list[Any], int]:
+    """The stored case's officers (id, name, certificate), for ``_as_person``, and its event count then
+    (the step checks it under its lock: officers changed meanwhile are a stale read); 404 when it is not
+    there or not the caller's."""
     from sqlmodel import select
 
     from ..store.repo import find_case
@@ -121,12 +130,12 @@ def _case_officers(store: Any, who: Identity, case_id: str, agency: str | None) 
     with store.reading() as session:
         try:
             row = find_case(session, case_id, agency)
-        except CasecheckError:
+        except CaseNotFound:
             raise _not_found(case_id) from None
         if not who.sees(row.agency):
             raise _not_found(case_id)
         return list(session.exec(select(OfficerRow.officer_id, OfficerRow.name, OfficerRow.certificate)
-                                 .where(OfficerRow.case_pk == row.id)).all())
+                                 .where(OfficerRow.case_pk == row.id)).all()), row.event_count
 
 
 def _not_found(case_id: str) -> Problem:
@@ -194,14 +203,15 @@ def create_case(request: Request, case: dict[str, Any] = Body(..., description="
                                           "执法人员放在 X-Casecheck-Officer 头中",
                       "the body of POST /cases is the case itself (one casecheck/1 case), not wrapped in \"case\"; "
                       "the acting officer goes in the X-Casecheck-Officer header")
-    officer = _officer(None, x_casecheck_officer, who)
+    officer = _officer(None, x_casecheck_officer, who) if who.kind != "session" else None
     parsed, problems = validate_case(case, "request")
     if problems:
         raise _invalid(problems)
     if not who.sees(parsed.agency.code):
         raise Problem(403, "out-of-scope", f"机关 {parsed.agency.code} 不在您的权限范围内",
                       f"agency {parsed.agency.code!r} is outside your scope")
-    officer = _as_person(who, officer, [(o.id, o.name, o.certificate) for o in parsed.officers])
+    officer = _as_person(who, (x_casecheck_officer or "").strip() or None,
+                         [(o.id, o.name, o.certificate) for o in parsed.officers]) if who.kind == "session" else officer
     if officer not in {o.id for o in parsed.officers} | {o.name for o in parsed.officers}:
         raise Problem(403, "not-case-officer", f"“{officer}”不是本案执法人员，不能建立本案",
                       f"{officer!r} is not an officer of this case and may not store it")
@@ -288,7 +298,9 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
     unless 201. Every judged step (201, 409, 403 recorder refused, 422) gets a `decision_id`."""
     from ..cases import ConcurrentChange, RecorderRefused, StepRefused
 
-    officer = _officer(body.officer, x_casecheck_officer, who)
+    read_at: int | None = None
+    if who.kind != "session":
+        officer = _officer(body.officer, x_casecheck_officer, who)
     header_expect = _if_match(if_match)
     if header_expect is not None and body.expected_event_count is not None \
             and header_expect != body.expected_event_count:
@@ -298,9 +310,9 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
     if agency and not who.sees(agency):
         raise _not_found(case_id)
     state = _state(request)
-    if who.person is not None:          # a session user: the officer of this case who is them
-        officer = _as_person(who, body.officer or x_casecheck_officer,
-                             _case_officers(state.store, who, case_id, agency))
+    if who.kind == "session":           # a session user: the officer of this case who is them
+        officers, read_at = _case_officers(state.store, who, case_id, agency)
+        officer = _as_person(who, (body.officer or x_casecheck_officer or "").strip() or None, officers)
     day = services.step_day(body.event, body.as_of)
     shared = None if state.store.is_sqlite else session      # PostgreSQL: the step continues this transaction
     if shared is None:
@@ -311,6 +323,9 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
         """The case as the step's lock found it: 404 alike for "none" and "not yours" (no probing)."""
         if not who.sees(locked.agency):
             raise _not_found(case_id)
+        if read_at is not None and locked.event_count != read_at:    # its officers were read before the lock
+            raise ConcurrentChange(f"{locked.case_id}: 本案在读取执法人员后被他人更新，未记录；请重试 / the case "
+                                   f"changed while the step was being recorded; nothing was recorded: retry")
         found.append(locked)
 
     def fields(outcome: str, rule_ids: list[str], before: int, upto: int | None, seq: int | None = None

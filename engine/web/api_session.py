@@ -28,4 +28,4 @@ def session_identity(request: Request, state: Any) -> Identity | None:
     sent = request.headers.get("x-csrf-token", "")
     can_write = user.has(*RECORD) and bool(sent) and hmac.compare_digest(sent, csrf)
     return Identity("session", user.login, tuple(sorted(user.agencies)), can_write, officer=user.officer_id,
-                    person=user.person if user.may_act else None)
+                    person=user.person)

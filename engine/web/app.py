@@ -133,7 +133,9 @@ def create_app(store_url: str | None = None, *, store: Store | None = None, secu
         errors = exc.errors()
         if any(e.get("loc", ("",))[0] == "path" for e in errors):
             return render(request, "error.html", status=404, code=404)
-        said = "；".join(f"{e.get('loc', ('', '?'))[-1]}: “{e.get('input', '')}” 无效 / not valid" for e in errors[:5])
+        bad = [(e.get("loc", ("", "?"))[-1], e.get("input", "")) for e in errors[:5]]
+        said = ("；".join(f"{name}: “{value}” 无效" for name, value in bad) + " / "
+                + "; ".join(f"{name}: {value!r} is not valid" for name, value in bad))
         return render(request, "error.html", status=400, code=400, message=said)
 
     return app
