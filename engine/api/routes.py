@@ -88,10 +88,7 @@ def _case_row(request: Request, case_id: str, agency: str | None, who: Identity,
     try:
         row = services.locate_case(_state(request).store, case_id, agency, session)
     except CaseNotFound as exc:
-        if "used by agencies" in str(exc):
-            raise Problem(400, "ambiguous-case", f"案号 {case_id} 被多个机关使用，请用 ?agency= 指定",
-                          f"case id {case_id!r} is used by several agencies: name one with ?agency=")
-        raise _not_found(case_id)
+        raise _missing(exc, case_id)
     if not who.sees(row.agency):
         raise _not_found(case_id)
     return row
@@ -130,12 +127,20 @@ def _case_officers(store: Any, who: Identity, case_id: str, agency: str | None) 
     with store.reading() as session:
         try:
             row = find_case(session, case_id, agency)
-        except CaseNotFound:
-            raise _not_found(case_id) from None
+        except CaseNotFound as exc:
+            raise _missing(exc, case_id) from None
         if not who.sees(row.agency):
             raise _not_found(case_id)
         return list(session.exec(select(OfficerRow.officer_id, OfficerRow.name, OfficerRow.certificate)
                                  .where(OfficerRow.case_pk == row.id)).all()), row.event_count
+
+
+def _missing(exc: CaseNotFound, case_id: str) -> Problem:
+    """No such case (404, alike for "not yours"), or a case id several agencies use (400)."""
+    if "used by agencies" in str(exc):
+        return Problem(400, "ambiguous-case", f"案号 {case_id} 被多个机关使用，请用 ?agency= 指定",
+                       f"case id {case_id!r} is used by several agencies: name one with ?agency=")
+    return _not_found(case_id)
 
 
 def _not_found(case_id: str) -> Problem:
@@ -385,10 +390,7 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
         problem.headers["X-Decision-Id"] = decision
         raise problem
     except CaseNotFound as exc:
-        if "used by agencies" in str(exc):
-            raise Problem(400, "ambiguous-case", f"案号 {case_id} 被多个机关使用，请用 ?agency= 指定",
-                          f"case id {case_id!r} is used by several agencies: name one with ?agency=")
-        raise _not_found(case_id)
+        raise _missing(exc, case_id)
     except CasecheckError as exc:                   # a step the engine cannot judge (e.g. a year with no calendar)
         if not found:
             raise
