@@ -113,6 +113,8 @@ ZH: dict[str, str] = {
     "agency code the user belongs to (repeat)": "用户所属执法机关代码（可重复）",
     "a supervisor's district (all its agencies)": "监督人员所辖区（其全部执法机关）",
     "the user's officer id in case files": "用户在案卷中的执法人员编号",
+    "the officer's certificate number (who the user is: a case's officer ids are that file's own codes)":
+        "执法证号（用户本人是谁：案卷中的执法人员编号只是该案卷自己的代号）",
     "read the password from stdin": "从标准输入读取密码",
     "Set a new password (the user's sessions end).": "设置新密码（该用户的会话随之结束）",
     "Disable a user: no more logins; sessions end, calendar feeds revoked.":

@@ -51,8 +51,8 @@ def user_add(
     agency: list[str] = typer.Option([], "--agency", help="agency code the user belongs to (repeat)"),
     district: Optional[str] = typer.Option(None, "--district", help="a supervisor's district (all its agencies)"),
     officer: Optional[str] = typer.Option(None, "--officer", help="the user's officer id in case files"),
-    certificate: Optional[str] = typer.Option(None, "--certificate", help="执法证号: the officer's certificate number "
-                                              "(who the user is: a case's officer ids are that file's own codes)"),
+    certificate: Optional[str] = typer.Option(None, "--certificate", help="the officer's certificate number (who the "
+                                              "user is: a case's officer ids are that file's own codes)"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
