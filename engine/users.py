@@ -126,8 +126,8 @@ def certificate_key(text: str | None) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
 
 
-def acting_officer(person: Any, officers: Iterable[tuple[str, str | None, str | None]]) -> str:
-    """The case's officer id that is ``person`` (a ``User``, or its ``person``: officer id, name, certificate;
+def acting_officer(user: Any, officers: Iterable[tuple[str, str | None, str | None]]) -> str:
+    """The case's officer id that is ``user`` (a ``User``, or its ``person``: officer id, name, certificate;
     ``officers``: the case's (id, name, certificate)). A case file names its officers by codes of its own
     (O1 in one file is another person in the next), so a code alone proves nothing: a user with a
     certificate number is the officer holding it; a user without one is the officer of their code only when
@@ -136,9 +136,8 @@ def acting_officer(person: Any, officers: Iterable[tuple[str, str | None, str | 
 
     from .cases import RecorderRefused
 
-    if isinstance(person, tuple):
-        person = SimpleNamespace(officer_id=person[0], name=person[1], certificate=person[2])
-    user = person
+    if isinstance(user, tuple):
+        user = SimpleNamespace(officer_id=user[0], name=user[1], certificate=user[2])
     officers = list(officers)
     if user.certificate:
         mine = [i for i, _n, c in officers if c and certificate_key(c) == certificate_key(user.certificate)]

@@ -13,7 +13,7 @@ from ..cases import ConcurrentChange, RecorderRefused, StepRefused
 from ..errors import CasecheckError, InputError
 from ..model import EVENT_TYPES
 from ..users import User
-from .deps import ALL, RECORD, BadForm, NotFound, allow, checked_form, get_lang, get_store, render
+from .deps import ALL, RECORD, BadForm, NotFound, allow, checked_form, get_lang, get_store, render, said_in
 from .forms import HEADER_GROUPS, event_from_form, fields_for, header_changes, header_fields
 from .caselist import MAX_JUMP, Cursor
 from .service import (CaseFilter, case_list, case_view, correct_case_header, correct_step, event_form_values,
@@ -84,14 +84,12 @@ def case_page(request: Request, pk: int, user: User = Depends(allow(*ALL))) -> A
 
 def _acting_in(view: Any, user: User, lang: str) -> tuple[str | None, str | None]:
     """The case's officer id that is the user, or None and why not (in the page's language)."""
-    from ..api.problems import split_bilingual
     from ..users import acting_officer
 
     try:
         return acting_officer(user, [(o.id, o.name, o.certificate) for o in view.case.officers]), None
     except RecorderRefused as refused:
-        zh, en = split_bilingual(str(refused))
-        return None, zh if lang == "zh" else en
+        return None, said_in(str(refused), lang)
 
 
 def _record_form(request: Request, user: User, pk: int, event_type: str, *, status: int = 200,
@@ -122,22 +120,16 @@ def _judged(step: Any, again: Any, lang: str) -> tuple[Any, Any]:
     """``step()`` (a record or a correction): (its result, None), or (None, ``again(status=…, refusal=…)``
     or ``again(status=…, problems=…)``: the form again with why nothing was stored: the guard's refusal with
     every failing rule, someone else's step meanwhile, a bad value), in the page's language."""
-    from ..api.problems import split_bilingual
-
-    def said(text: str) -> str:                       # the engine says "中文 / English"
-        zh, en = split_bilingual(text)
-        return zh if lang == "zh" else en
-
     try:
         return step(), None
     except StepRefused as refused:
         return None, again(status=422, refusal=refused.findings)
     except (RecorderRefused, ConcurrentChange) as refused:
-        return None, again(status=409, problems=[said(str(refused))])
+        return None, again(status=409, problems=[said_in(str(refused), lang)])
     except InputError as bad:
-        return None, again(status=422, problems=[f"{p.field}: {said(p.message)}" for p in bad.problems])
+        return None, again(status=422, problems=[f"{p.field}: {said_in(p.message, lang)}" for p in bad.problems])
     except CasecheckError as bad:
-        return None, again(status=422, problems=[said(str(bad))])
+        return None, again(status=422, problems=[said_in(str(bad), lang)])
 
 
 def _form_again(request: Request, user: User, pk: int, event_type: str, form: Any, expect: int,

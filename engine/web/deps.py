@@ -130,7 +130,7 @@ def _columns_of(section: Any, rows: int) -> list[Any]:
             and any(r.get(c.key) not in (None, "", "—", [], False) for r in shown)]
 
 
-def _said(text: str, lang: str) -> str:
+def said_in(text: str, lang: str) -> str:
     """The engine's "中文 / English" message in the page's language."""
     from ..api.problems import split_bilingual
 
@@ -145,7 +145,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> An
                    severity=lambda s: severity_label(s, lang), role_label=lambda r: role_label(r, lang),
                    state_label=lambda s: _state_labels(lang).get(s, s), csrf=getattr(request.state, "csrf", ""), here=quote(request.url.path),
                    agency_name=agency_name, proof_label=lambda proof: proof_label(proof, lang),
-                   said=lambda text: _said(str(text), lang), columns_of=_columns_of)
+                   said=lambda text: said_in(str(text), lang), columns_of=_columns_of)
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
