@@ -8,6 +8,8 @@ the plain-Python oracle on the same facts; a difference, a crash or an engine er
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Literal
@@ -119,9 +121,16 @@ class Checker:
         self.engine, self.workers, self.classes = engine, workers, classes
         self._session: Any = None
         self._memo: Any = None
+        self._contexts: dict[frozenset[str], FactContext] = {}
 
     def facts(self, loaded: LoadedCase) -> list[Fact]:
-        return build_facts(loaded.case, self.ctx)
+        unstated = getattr(loaded, "unstated", frozenset())
+        if not unstated:
+            return build_facts(loaded.case, self.ctx)
+        ctx = self._contexts.get(unstated)
+        if ctx is None:                  # a ledger without a step's column: its silence is said in the words
+            ctx = self._contexts[unstated] = dataclasses.replace(self.ctx, unstated=unstated)
+        return build_facts(loaded.case, ctx)
 
     def check(self, cases: Iterable[LoadedCase]) -> Iterator[CaseResult]:
         prepared = self._prepare(cases)

@@ -52,6 +52,7 @@ class LoadedCase:
     file: str
     index: int | None = None    # position in a ``cases:`` list; a ledger's row number
     sheet: str | None = None    # a ledger's sheet
+    unstated: frozenset[str] = frozenset()   # event types its ledger has no column for (engine.ledger.read.UNSTATED)
 
     @property
     def ref(self) -> str:
@@ -502,7 +503,7 @@ def _validate_rows(name: str, rows: list[Any], problems: list[InputProblem]) -> 
                            if ".".join(parts[:n]) in row.where), p.field)
             problems.append(dataclasses.replace(p, file=f"{name}!{row.sheet}", field=f"rows.{row.number}.{column}"))
         if case is not None:
-            loaded.append(LoadedCase(case, name, row.number, row.sheet))
+            loaded.append(LoadedCase(case, name, row.number, row.sheet, getattr(row, "unstated", frozenset())))
     return loaded, problems
 
 

@@ -29,6 +29,9 @@ class FactContext:
     documents: dict[str, DocumentRule] = None  # type: ignore[assignment]
     exemptions: ExemptionList = None    # type: ignore[assignment]
     benchmarks: Any = None              # engine.discretion.Benchmark, from the profile
+    # event types the case's source cannot state (a ledger without that column, engine.ledger.read.UNSTATED):
+    # their absence is the ledger's silence, said so in the findings' words, never a fact about the case
+    unstated: frozenset[str] = frozenset()
 
 
     def __post_init__(self) -> None:

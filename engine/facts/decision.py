@@ -141,8 +141,22 @@ def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> Decis
         first_review_state="recorded" if reviewer is not None and reviewer.first_review_on else "assumed",
         first_review_date=iso(reviewer.first_review_on) if reviewer is not None else "",
         window_name="陈述申辩和听证申请期" if notices and getattr(notices[-1][1], "hearing_right", False) else "陈述申辩期",
+        **_discussion(event, ctx),
         **_discretion(case, event, ctx), **_special(case, event),
     )
+
+
+def _discussion(event: Decided, ctx: FactContext) -> dict[str, object]:
+    """Why the heads had to discuss this decision (flagged major, a fine from the profile's amount), for the
+    message: it says why, never a 重大：否 the input did not state."""
+    threshold = ctx.profile.params.get("collective_discussion_fine")
+    amount = fen(event.penalty.amount) if event.penalty else 0
+    by_fine = event.outcome == "penalty" and threshold is not None and amount >= threshold
+    reason = "major_fine" if event.major and by_fine else ("major" if event.major else ("fine" if by_fine else ""))
+    if reason and "collective_discussion" in ctx.unstated:
+        reason += "_nocolumn"
+    return {"discussion_case": reason,
+            "discussion_fine_yuan": f"{threshold / 100:,.2f}" if threshold is not None else ""}
 
 
 def _special(case: CaseFile, event: Decided) -> dict[str, object]:

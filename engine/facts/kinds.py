@@ -81,6 +81,10 @@ class DecisionFact(Fact):
     statutory_text: str = _display()  # "5,000–50,000 元（《消防法》…）"
     simple_limit_text: str = _display()
     level_text: str = _display()      # the circumstance applied and its benchmark range
+    # why the heads had to discuss it (message only): major | fine | major_fine, each with "_nocolumn" when the
+    # case came from a ledger that has no 集体讨论日期 column (it could not say a discussion took place); "" none
+    discussion_case: str = _display()
+    discussion_fine_yuan: str = _display()   # the profile's collective_discussion_fine, "50,000.00"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

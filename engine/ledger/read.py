@@ -39,7 +39,8 @@ __all__ = ["read_ledger", "LedgerRow", "MAX_ROWS", "STEP_ORDER", "build_row", "s
 
 MAX_ROWS = 1_000_000
 HEADER_SCAN = 30
-STEP_ORDER = ("discovered", "registered", "inspected", "notified", "rights_waived", "legal_review", "decided",
+STEP_ORDER = ("discovered", "registered", "inspected", "notified", "rights_waived", "hearing_requested", "hearing_noticed",
+              "hearing_held", "legal_review", "collective_discussion", "decided",
               "served", "filed", "publicized_supervision", "publicized_credit", "paid", "closed")
 ACTS = {"registered", "inspected", "notified", "decided", "served"}
 SHOWN = {"inspected", "served", "decided"}
@@ -58,6 +59,7 @@ class LedgerRow:
     number: int
     raw: dict[str, Any]
     where: dict[str, str]          # events.N → the header of the column the event came from
+    unstated: frozenset[str] = frozenset()   # event types the ledger has no column for (``unstated``)
 
 
 @dataclass
@@ -377,6 +379,17 @@ def _totals(cells: dict[int, Cell]) -> tuple[int, str] | None:
     return None
 
 
+# step columns whose absence a rule would otherwise read as "not done" (a large fine's 集体讨论): a case from a
+# sheet without the column carries the step's event type, and the finding says the column is missing
+UNSTATED = ("collective_discussion",)
+
+
+def unstated(layout: _Layout) -> frozenset[str]:
+    """The event types of ``UNSTATED`` the sheet has no column for: its rows cannot say the step was taken."""
+    present = set(layout.columns.values())
+    return frozenset(key for key in UNSTATED if key not in present)
+
+
 def build_row(date1904: bool, layout: _Layout, number: int, cells: dict[str, Cell],
               heads: dict[str, tuple[int, str]], problems: Problems) -> LedgerRow | None:
     """One row's cells read into a raw case (None when any cell was refused: the problems say why)."""
@@ -384,7 +397,7 @@ def build_row(date1904: bool, layout: _Layout, number: int, cells: dict[str, Cel
     raw, where = row.case()
     if raw is None or row.failed:
         return None
-    return LedgerRow(layout.sheet.name, number, raw, where)
+    return LedgerRow(layout.sheet.name, number, raw, where, unstated(layout))
 
 
 class _Row:
@@ -549,6 +562,9 @@ class _Row:
                 if "outcome" not in cells:
                     self.missing("outcome", "填写了决定日期（处罚/不予处罚/移送）", "a decision date is given (处罚/不予处罚/移送)")
                 event["outcome"] = outcome
+                major = self.yes_no("major")
+                if major is not None:
+                    event["major"] = major
                 if outcome == "penalty":
                     kind = self.word("penalty_kind")
                     if "penalty_kind" not in cells:
@@ -589,7 +605,7 @@ class _Row:
                 event["documents"] = [rule.name["zh"]]
             steps.append((event, self.header(key)[1]))
         for key in ("outcome", "penalty_kind", "review_result", "hearing_right", "inspection_result",
-                    "service_method", "recording", "document"):
+                    "service_method", "recording", "document", "major"):
             self._orphan(key)
         if "amount" in cells and "decided" not in cells and "paid" not in cells:
             if self.layout.unknown and not {"decided", "paid"} <= set(self.layout.columns.values()):
@@ -608,7 +624,7 @@ class _Row:
 
     _NEEDS = {"outcome": "decided", "penalty_kind": "decided", "review_result": "legal_review",
               "hearing_right": "notified", "inspection_result": "inspected", "service_method": "served",
-              "recording": "inspected", "document": "decided"}
+              "recording": "inspected", "document": "decided", "major": "decided"}
 
     def _orphan(self, key: str) -> None:
         """A value whose step has no date would be dropped: refused instead."""

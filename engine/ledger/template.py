@@ -27,7 +27,8 @@ EXAMPLE: dict[str, object] = {
     "certificates_shown": "是", "recording": "AV-0304-1", "documents_complete": "是",
     "discovered": dt.date(2024, 3, 1), "registered": dt.date(2024, 3, 4), "inspected": dt.date(2024, 3, 4),
     "inspection_result": "发现违法行为", "notified": dt.date(2024, 3, 8), "hearing_right": "否",
-    "rights_waived": dt.date(2024, 3, 11), "legal_review": dt.date(2024, 3, 12), "review_result": "通过",
+    "rights_waived": dt.date(2024, 3, 11), "hearing_requested": None, "hearing_noticed": None, "hearing_held": None,
+    "collective_discussion": None, "major": None, "legal_review": dt.date(2024, 3, 12), "review_result": "通过",
     "decided": dt.date(2024, 3, 13), "outcome": "处罚", "penalty_kind": "罚款", "amount": 2000,
     "document": "津南学府罚决〔2024〕1号", "served": dt.date(2024, 3, 13), "service_method": "直接送达",
     "filed": None, "publicized_supervision": dt.date(2024, 3, 15), "publicized_credit": None,
@@ -43,7 +44,9 @@ HELP: dict[str, str] = {
 REQUIRED_NOTE = {"case_id": "必填", "agency_code": "必填（或填写执法机关名称）", "procedure": "必填",
                  "review_result": "填写法制审核日期时必填；空白不视为通过", "outcome": "填写决定日期时必填",
                  "hearing_right": "填写告知日期时必填", "reviewer_qualified": "填写审核人员时必填",
-                 "penalty_kind": "处理结果为处罚时必填", "amount": "罚款或缴款时必填"}
+                 "penalty_kind": "处理结果为处罚时必填", "amount": "罚款或缴款时必填",
+                 "major": "选填（须有决定日期）；空白即未标为重大",
+                 "collective_discussion": "重大案件或罚款达到集体讨论数额的案件必填：无此列或空白，评查视为未经集体讨论"}
 
 
 def _choices(mapping: Mapping, key: str) -> list[str]:
