@@ -64,6 +64,7 @@ class ImportReport:
     conflicts: list[Conflict] = field(default_factory=list)
     refused: list[tuple[str, "StepRefused"]] = field(default_factory=list)
     corrected: list[tuple[str, str]] = field(default_factory=list)     # (file, case id): its header corrected since
+    notices: list[tuple[str, str]] = field(default_factory=list)      # (zh, en): a ledger without a step's column
 
     @property
     def exit_code(self) -> int:
@@ -87,12 +88,13 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, actor: str,
     The input is read in bounded memory (``engine.ingest``: validated in ``workers`` processes, the
     valid cases spilled to a temporary directory and read back a chunk at a time); ``sheet``: of each
     ledger, only this sheet."""
-    from .ingest import staged
+    from .ingest import staged, unstated_notices
     from .store import repo as store_repo
 
     at = store_repo.now()        # the import's one time: its new cases' rows (and hashes) are made while reading
     with staged(paths, sheet=sheet, workers=workers, prepare=(actor, at, profile)) as loaded:
-        report = ImportReport(files=loaded.files, problems=list(loaded.problems))
+        report = ImportReport(files=loaded.files, problems=list(loaded.problems),
+                              notices=unstated_notices(loaded.unstated))
         if report.problems:
             return report
         _write_chunks(store, loaded.chunks(IMPORT_CHUNK), loaded.count, report, actor=actor, progress=progress,

@@ -580,7 +580,7 @@ def import_(
         raise typer.Exit(2)
     from .trail_cli import import_outcome
 
-    import_outcome(store, report, key, checkpoints)
+    import_outcome(store, report, key, checkpoints, lang.value)
 
 
 @app.command()

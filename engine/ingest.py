@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 from .errors import InputProblem
 from .loader import LoadedCase, duplicate_id_problem, ledger_problem_order
 
-__all__ = ["Staged", "staged"]
+__all__ = ["Staged", "staged", "unstated_notices"]
 
 
 @dataclass
@@ -41,6 +41,9 @@ class Staged:
     count: int = 0
     parts: list[tuple[int, int]] = field(default_factory=list)
     spill: Any = None
+    # (file, sheet, event type) → the cases with a penalty decision from a ledger sheet without that step's
+    # column (``engine.ledger.read.UNSTATED``): said once per sheet (``unstated_notices``), never silently
+    unstated: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def chunks(self, size: int) -> Iterator[list[Any]]:
         """The cases (``LoadedCase``, or ``PreparedCase`` when staged with ``prepare``) in input order, ``size``
@@ -75,15 +78,45 @@ def _stage(unit: Any, spill: bool, prepare: tuple[Any, ...] | None = None,
         loaded, problems = source.read(unit, None)
         per_file.append((unit.file, problems, [(c.case.agency.code, c.case.case_id, c.ref) for c in loaded]))
         cases.extend(loaded)
+    silent = _unstated(cases)
     if not (cases and spill):
-        return per_file, None, len(cases)
+        return per_file, None, len(cases), silent
     if prepare is not None:
         from .store.bulk import prepare_cases
 
         if any(problems for _, problems, _ in per_file):
-            return per_file, None, len(cases)     # nothing will be stored: the rows are not worth making
-        return per_file, pickle.dumps(prepare_cases(cases, *prepare), protocol=pickle.HIGHEST_PROTOCOL), len(cases)
-    return per_file, pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL), len(cases)
+            return per_file, None, len(cases), silent     # nothing will be stored: the rows are not worth making
+        return per_file, pickle.dumps(prepare_cases(cases, *prepare), protocol=pickle.HIGHEST_PROTOCOL), len(cases), silent
+    return per_file, pickle.dumps(cases, protocol=pickle.HIGHEST_PROTOCOL), len(cases), silent
+
+
+def _unstated(cases: list[LoadedCase]) -> dict[tuple[str, str, str], int]:
+    """Per (file, sheet, event type) the cases with a penalty decision whose ledger sheet has no column for
+    that step (a ledger without 集体讨论日期 cannot say a large fine was discussed)."""
+    out: dict[tuple[str, str, str], int] = {}
+    for c in cases:
+        if c.unstated and any(e.type == "decided" and getattr(e, "outcome", None) == "penalty" for e in c.case.events):
+            for kind in c.unstated:
+                key = (c.file, c.sheet or "", kind)
+                out[key] = out.get(key, 0) + 1
+    return out
+
+
+def unstated_notices(unstated: dict[tuple[str, str, str], int]) -> list[tuple[str, str]]:
+    """One notice (zh, en) per ledger sheet without a step's column, naming the column to add."""
+    from .ledger.mapping import FIELDS
+
+    out = []
+    for (file, sheet, kind), count in sorted(unstated.items()):
+        zh, en, _ = FIELDS[kind]
+        where = f"{file}!{sheet}" if sheet else file
+        out.append((f"{where}：台账没有“{zh}”列，其中 {count} 个处罚案件是否经负责人集体讨论无从读取；标为重大或罚款达到"
+                    f"集体讨论金额标准的案件，检查和评查将判为决定前没有集体讨论记录。已经集体讨论的，请增加“{zh}”列并填写日期",
+                    f"{where}: the ledger has no {zh} ({en}) column, so for its {count} penalty cases nothing says whether "
+                    f"the heads discussed them; a case flagged major or with a fine from the discussion amount will be "
+                    f"found to have no discussion before its decision. Where they did discuss it, add the {zh} column "
+                    f"with the date"))
+    return out
 
 
 @contextmanager
@@ -145,7 +178,9 @@ def _collect(out: Staged, results: Iterable[Any]) -> None:
         ledger.clear()
         ledger_name = None
 
-    for per_file, blob, count in results:
+    for per_file, blob, count, silent in results:
+        for key, n in silent.items():
+            out.unstated[key] = out.unstated.get(key, 0) + n
         for name, problems, keys in per_file:
             if ledger_name is not None and name != ledger_name:
                 close_ledger()

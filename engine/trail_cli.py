@@ -41,10 +41,12 @@ def _dir(path: Optional[Path]) -> Optional[Path]:
     return checkpoint_dir(path)
 
 
-def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Optional[Path]) -> None:
-    """Print an import's outcome (conflicts with both versions, refused steps), seal a checkpoint when a
-    key is configured and something was written, and exit with the report's code."""
+def import_outcome(store: Any, report: Any, key: Optional[Path], checkpoints: Optional[Path], lang: str = "zh") -> None:
+    """Print an import's outcome (conflicts with both versions, refused steps, a ledger's missing step
+    columns), seal a checkpoint when a key is configured and something was written, and exit with the report's code."""
     err = Console(stderr=True)
+    for zh, en in getattr(report, "notices", ()):
+        err.print(f"[yellow]![/yellow] {escape(zh if lang == 'zh' else en)}", soft_wrap=True)
     for conflict in report.conflicts:
         err.print(f"[red]≠[/red] {escape(str(conflict))}", soft_wrap=True)
     for source, case_id in getattr(report, "corrected", ()):

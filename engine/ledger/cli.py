@@ -39,13 +39,20 @@ def check(
 
     if lang not in ("zh", "en"):
         raise typer.BadParameter(f"{lang!r}：只能是 zh 或 en / one of zh, en", param_hint="--lang")
+    from ..ingest import unstated_notices
+
     with staged([path], sheet=sheet, workers=workers, spill=False) as read:   # what import would say, row by row
         cases, problems = read.count, read.problems
+        notices = unstated_notices(read.unstated)
     if as_json:
         sys.stdout.write(json.dumps({"cases": cases, "problems": [p.as_dict() | {"message_en": p.message_en}
-                                                                  for p in problems]}, ensure_ascii=False, indent=2) + "\n")
+                                                                  for p in problems],
+                                     "notices": [{"message": zh, "message_en": en} for zh, en in notices]},
+                                    ensure_ascii=False, indent=2) + "\n")
     else:
         err = Console(stderr=True)
+        for zh, en in notices:                 # not a problem: the ledger imports, but says less than it could
+            err.print("! " + (zh if lang == "zh" else en), soft_wrap=True, markup=False, highlight=False)
         for problem in problems:
             err.print("✗ " + problem.text(lang), soft_wrap=True, markup=False, highlight=False)
         if problems:
