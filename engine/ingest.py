@@ -111,11 +111,13 @@ def unstated_notices(unstated: dict[tuple[str, str, str], int]) -> list[tuple[st
         zh, en, _ = FIELDS[kind]
         where = f"{file}!{sheet}" if sheet else file
         out.append((f"{where}：台账没有“{zh}”列，其中 {count} 个处罚案件是否经负责人集体讨论无从读取；标为重大或罚款达到"
-                    f"集体讨论金额标准的案件，检查和评查将判为决定前没有集体讨论记录。已经集体讨论的，请增加“{zh}”列并填写日期",
+                    f"集体讨论金额标准的案件，检查和评查将判为决定前没有集体讨论记录。已经集体讨论的，请在导入前增加“{zh}”列并填写日期"
+                    f"（已导入的案件不能在决定前补入讨论记录：已存环节从不改写）",
                     f"{where}: the ledger has no {zh} ({en}) column, so for its {count} penalty cases nothing says whether "
                     f"the heads discussed them; a case flagged major or with a fine from the discussion amount will be "
                     f"found to have no discussion before its decision. Where they did discuss it, add the {zh} column "
-                    f"with the date"))
+                    f"with the date before importing (a stored case cannot take a discussion before its decision "
+                    f"later: stored events are never rewritten)"))
     return out
 
 

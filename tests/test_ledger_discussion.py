@@ -179,7 +179,7 @@ def test_the_import_and_ledger_check_say_once_which_column_to_add(tmp_path):
     report = import_paths(Store.open(f"sqlite:///{tmp_path / 's.db'}"), [bare], actor="t")
     assert report.new == 7 and not report.problems
     [(zh, en)] = report.notices
-    assert f"无讨论列.xlsx!{SHEET}：台账没有“集体讨论日期”列，其中 7 个处罚案件" in zh and "请增加“集体讨论日期”列" in zh
+    assert f"无讨论列.xlsx!{SHEET}：台账没有“集体讨论日期”列，其中 7 个处罚案件" in zh and "请在导入前增加“集体讨论日期”列" in zh
     assert "has no 集体讨论日期 (heads' collective discussion) column" in en and "add the 集体讨论日期 column" in en
     full = _book(tmp_path / "台账.xlsx", ROWS)
     assert import_paths(Store.open(f"sqlite:///{tmp_path / 't.db'}"), [full], actor="t").notices == []
