@@ -320,6 +320,7 @@ def import_files(store: Store, files: list[tuple[str, bytes]], *, actor: str, ag
                                    f"agencies outside your scope: {', '.join(outside)}")
         report = import_paths(store, [tmp], actor=actor)
         report.problems = [_relocate(p, tmp) for p in report.problems]
+        report.notices = [tuple(m.replace(tmp + "/", "").replace(tmp, "upload") for m in n) for n in report.notices]
         return report
 
 

@@ -218,3 +218,30 @@ def test_the_review_report_shows_the_new_words(tmp_path, make_checker, rulebook,
         text = data.decode("utf-8")
     assert "达到负责人集体讨论的金额标准 50,000.00 元，应经负责人集体讨论；台账没有“集体讨论日期”列" in text
     assert "案件标为重大" in text and "重大：否" not in text and "重大：是" not in text
+
+
+def test_the_web_import_page_shows_the_notice_without_the_upload_directory(tmp_path):
+    pytest.importorskip("fastapi")
+    from engine.web.app import create_app
+    from webkit import client, demo_store, form_csrf
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    demo_store(url)
+    head, rows = _without("负责人集体讨论日期", ROWS)
+    data = _book(tmp_path / "台账.xlsx", rows, head).read_bytes()
+    c = client(create_app(url), "zhou")
+    r = c.post("/import", data={"csrf": form_csrf(c)}, files=[("files", ("南开台账.xlsx", data, "application/octet-stream"))])
+    assert r.status_code == 200 and "新增 7" in r.text, r.text[-2000:]
+    assert f"南开台账.xlsx!{SHEET}：台账没有“集体讨论日期”列，其中 7 个处罚案件" in r.text
+    assert "/tmp" not in r.text and "casecheck-upload" not in r.text
+
+
+def test_the_api_import_service_carries_the_notice_without_the_upload_directory(tmp_path):
+    from engine.services import import_files
+
+    head, rows = _without("负责人集体讨论日期", ROWS)
+    data = _book(tmp_path / "台账.xlsx", rows, head).read_bytes()
+    report = import_files(Store.open(f"sqlite:///{tmp_path / 's.db'}"), [("台账.xlsx", data)], actor="t", agencies=None)
+    assert report.new == 7
+    [(zh, en)] = report.notices
+    assert zh.startswith(f"台账.xlsx!{SHEET}：台账没有“集体讨论日期”列") and en.startswith(f"台账.xlsx!{SHEET}: the ledger has no")

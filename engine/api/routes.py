@@ -482,7 +482,8 @@ async def imports(request: Request, files: list[UploadFile] = File(..., descript
         raise Problem(422, "invalid-input", f"{len(report.problems)} 处错误，未导入任何案卷",
                       f"{len(report.problems)} problems: nothing was imported", errors=located(report.problems))
     return JSONResponse({"files": report.files, "new": report.new, "updated": report.updated,
-                         "unchanged": report.unchanged}, status_code=201)
+                         "unchanged": report.unchanged,
+                         "notices": [{"message": zh, "message_en": en} for zh, en in report.notices]}, status_code=201)
 
 
 # ------------------------------------------------------------------------------------------- rules, health

@@ -578,6 +578,7 @@ def import_upload(store: Store, user: User, files: Sequence[tuple[str, bytes]]) 
             report = import_paths(store, paths, actor=user.officer_id or user.login)
         prefix = str(tmp) + "/"
         report.problems = [dataclasses.replace(p, file=_strip_upload(p.file, prefix)) for p in report.problems]
+        report.notices = [(_strip_upload(zh, prefix), _strip_upload(en, prefix)) for zh, en in report.notices]
         return report
 
 
