@@ -46,7 +46,7 @@ REQUIRED_NOTE = {"case_id": "必填", "agency_code": "必填（或填写执法�
                  "hearing_right": "填写告知日期时必填", "reviewer_qualified": "填写审核人员时必填",
                  "penalty_kind": "处理结果为处罚时必填", "amount": "罚款或缴款时必填",
                  "major": "选填（须有决定日期）；空白即未标为重大",
-                 "collective_discussion": "重大案件或罚款达到集体讨论数额的案件必填：无此列或空白，评查视为未经集体讨论"}
+                 "collective_discussion": "重大案件或罚款达到集体讨论金额标准的案件必填：无此列或空白，检查和评查判为决定前没有集体讨论记录"}
 
 
 def _choices(mapping: Mapping, key: str) -> list[str]:
