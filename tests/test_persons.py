@@ -1,0 +1,129 @@
+"""People are persons, not officer ids (issues 17–21, follow-ups): a case file may list one person under two
+officer ids (the same certificate number, 执法证号); the legal review's independence, the live guard and
+"my cases" compare persons (``engine.persons.certificate_key``: NFKC, spaces, case)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from urllib.parse import quote
+
+import pytest
+from sqlmodel import select
+
+from engine.cases import RecorderRefused, StepRefused, new_case, record
+from engine.loader import load_paths
+from engine.store import Store
+from engine.store.tables import EventRow
+from conftest import ROOT
+from test_store import DECISION, LIVE
+
+RULE = "legal_review.reviewer_independent"
+FIXTURES = ROOT / "fixtures" / "rules" / "legal_review-reviewer_independent.yaml"
+
+
+def test_certificate_key_is_the_one_comparison():
+    from engine.persons import certificate_key
+    from engine.users import certificate_key as users_key
+
+    assert certificate_key(" 津执０２００１ ") == certificate_key("津执02001") == "津执02001"
+    assert certificate_key("津执（ab）\t01") == certificate_key("津执(AB)01")
+    assert certificate_key(None) == certificate_key("") == ""
+    assert users_key is certificate_key
+
+
+@pytest.mark.parametrize("engine", ["oracle", "durable"])
+def test_a_reviewer_listed_under_another_id_of_an_investigator_is_not_independent(make_checker, engine):
+    """Both engines: the reviewer R1 holds O1's certificate (as written, or full-width with a space): one
+    person, who registered, inspected and notified; the finding names both ids and the certificate."""
+    loaded = load_paths([FIXTURES])
+    assert not loaded.problems
+    results = list(make_checker(engine=engine, workers=1).check(loaded.cases))
+    messages = {r.loaded.case.case_id: [f.message for f in r.findings if f.rule_id == RULE] for r in results}
+    for case_id in ("LR-IND-违反-2 调查人员以另一编号审核", "LR-IND-违反-3 审核人证号写法不同（全角、空格）"):
+        [text] = messages[case_id]
+        assert "R1、O1（津执02001） 执法证号相同，是同一人" in text and "审核与调查应当分离" in text, text
+    [own] = messages["LR-IND-违反-1 调查人员审核"]                     # the investigator's own id: as before
+    assert "其本人参与了本案" in own and "执法证号相同" not in own
+    assert messages["LR-IND-合规-2 审核人与调查人员证号不同"] == []
+    assert messages["LR-IND-合规-3 同一审核人列两个编号、未参与调查"] == []
+
+
+def _case() -> dict:
+    """LIVE-1 with a fourth officer, R3: O1 (王某, 津执1), who investigated, listed again under a reviewer's
+    id with the certificate written in full-width digits."""
+    case = copy.deepcopy(LIVE)
+    case["officers"].append({"id": "R3", "name": "王某", "certificate": "津执１", "certificate_valid_until": "2026-06-30",
+                             "legal_qualification": True})
+    return case
+
+
+def _events(store) -> int:
+    with store.reading() as s:
+        return len(s.exec(select(EventRow)).all())
+
+
+def test_the_live_guard_refuses_a_review_recorded_by_an_investigator_under_another_id(url):
+    store = Store.open(url)
+    new_case(store, _case(), actor="王某")
+    before = _events(store)
+    review = {"type": "legal_review", "date": "2024-03-12", "reviewer": "R3", "result": "approved",
+              "documents": ["法制审核意见书"]}
+    with pytest.raises(RecorderRefused) as refused:
+        record(store, "LIVE-1", dict(review), actor="R3")
+    text = str(refused.value)
+    assert "R3、O1（津执1） 执法证号相同，是同一人" in text and "不能记录法制审核" in text
+    assert RULE in text and "第五十八条" in text and refused.value.rule_id == RULE
+    zh, en = text.split(" / ", 1)
+    assert RULE in zh and "第五十八条" in zh and "one certificate number, so are one person" in en
+    assert _events(store) == before
+    # recorded by the independent R1, the review still names R3 (O1 again): the decision is refused by the rule
+    record(store, "LIVE-1", dict(review), actor="R1")
+    with pytest.raises(StepRefused) as blocked:
+        record(store, "LIVE-1", dict(DECISION), actor="O1")
+    assert [f.rule_id for f in blocked.value.findings] == [RULE]
+    assert "R3、O1（津执1） 执法证号相同，是同一人" in blocked.value.findings[0].message
+    assert _events(store) == before + 1
+    record(store, "LIVE-1", {**review, "reviewer": "R1", "date": "2024-03-13"}, actor="R1")
+    assert record(store, "LIVE-1", {**DECISION, "date": "2024-03-13"}, actor="O1").state == "decided"
+    store.close()
+
+
+def test_the_web_and_the_api_refuse_it_with_the_rule_and_its_article(tmp_path):
+    """A login who is O1 and R3 (one certificate) acting as R3: the record form and the API refuse the
+    legal review, naming the rule id and the article; nothing is stored. The independent reviewer may."""
+    from engine.users import add_user
+    from engine.web.app import create_app
+    from webkit import PASSWORD, client, form_csrf
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store.open(url)
+    new_case(store, _case(), actor="王某")
+    add_user(store, "wang3", "王某", PASSWORD, roles=["legal_reviewer"], agencies=["nkcgw"], officer_id="R3",
+             certificate="津执1")
+    add_user(store, "sun", "孙某", PASSWORD, roles=["legal_reviewer"], agencies=["nkcgw"], certificate="津执3")
+    app = create_app(url)
+    from engine.store.tables import CaseRow
+
+    with store.reading() as s:
+        pk = s.exec(select(CaseRow.id).where(CaseRow.case_id == "LIVE-1")).one()
+    before = _events(store)
+    review = {"type": "legal_review", "date": "2024-03-12", "reviewer": "R1", "result": "approved",
+              "documents": "法制审核意见书"}
+    wang = client(app, "wang3")
+    r = wang.post(f"/cases/{pk}/record", data={"csrf": form_csrf(wang), "expect": str(before), **review})
+    assert r.status_code == 409 and RULE in r.text and "第五十八条" in r.text, r.text[:2000]
+    assert "R3、O1（津执1） 执法证号相同，是同一人" in r.text
+    api = wang.post(f"/api/v1/cases/{quote('LIVE-1', safe='')}/events",
+                    json={"event": {**review, "documents": ["法制审核意见书"]}},
+                    headers={"X-CSRF-Token": form_csrf(wang)})
+    body = api.json()
+    assert api.status_code == 403 and body["type"].endswith("recorder-refused"), api.text
+    assert body["rule_id"] == RULE and "第五十八条" in body["detail"] and "同一人" in body["detail"]
+    assert RULE in body["detail_en"] and "one person" in body["detail_en"]
+    assert _events(store) == before
+    sun = client(app, "sun")
+    r = sun.post(f"/cases/{pk}/record", data={"csrf": form_csrf(sun), "expect": str(before), **review})
+    assert r.status_code == 303, r.text[:2000]
+    assert _events(store) == before + 1
+    store.close()
