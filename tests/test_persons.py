@@ -49,6 +49,19 @@ def test_a_reviewer_listed_under_another_id_of_an_investigator_is_not_independen
     assert messages["LR-IND-合规-3 同一审核人列两个编号、未参与调查"] == []
 
 
+@pytest.mark.parametrize("engine", ["oracle", "durable"])
+def test_a_hearing_host_listed_under_another_id_of_an_investigator_is_not_independent(make_checker, engine):
+    loaded = load_paths([ROOT / "fixtures" / "rules" / "procedure-hearing_host_independent.yaml"])
+    results = list(make_checker(engine=engine, workers=1).check(loaded.cases))
+    messages = {r.loaded.case.case_id: [f.message for f in r.findings if f.rule_id == "procedure.hearing_host_independent"]
+                for r in results}
+    [text] = messages["HOST-违反-2 调查人员以另一编号主持听证"]
+    assert "由 H1 王某 主持，但 H1、O1（津执02001） 执法证号相同，是同一人" in text, text
+    [own] = messages["HOST-违反-1 调查人员主持听证"]
+    assert "由 O1 王某 主持，其参与了本案调查" in own
+    assert messages["HOST-合规-2 主持人与调查人员证号不同"] == []
+
+
 def _case() -> dict:
     """LIVE-1 with a fourth officer, R3: O1 (王某, 津执1), who investigated, listed again under a reviewer's
     id with the certificate written in full-width digits."""
