@@ -140,3 +140,95 @@ def test_the_web_and_the_api_refuse_it_with_the_rule_and_its_article(tmp_path):
     assert r.status_code == 303, r.text[:2000]
     assert _events(store) == before + 1
     store.close()
+
+
+# ---------------------------------------------------------------------------------------------- my cases
+def _mine_store(url: str) -> tuple[Store, dict[str, int], dict[str, object]]:
+    """Two open 学府街道 cases with a deadline due soon (the demo's 903, publicity): in A, O1 holds 津执02001;
+    in B, O1 holds 津执（甲）07718 (full-width brackets, which a case file keeps as written). Logins with
+    those certificates written otherwise: full-width digits, ASCII brackets."""
+    from engine.calendar import default_calendar
+    from engine.store.tables import CaseRow
+    from engine.users import add_user
+    from engine.web.demo import demo_cases
+    from webkit import PASSWORD
+
+    store = Store.open(url)
+    today = min(dt.date.today(), dt.date(max(default_calendar().years), 12, 20))
+    template = demo_cases(today)[2]
+    pks = {}
+    for name, cert in (("A", "津执02001"), ("B", "津执（甲）07718")):
+        case = copy.deepcopy(template)
+        case["case_id"] = f"津南学罚〔{today.year}〕95{ord(name) - 64}号"
+        case["officers"][0]["certificate"] = cert
+        new_case(store, case, actor="导入员")
+        with store.reading() as s:
+            pks[name] = s.exec(select(CaseRow.id).where(CaseRow.case_id == case["case_id"])).one()
+    users = {"fw1": add_user(store, "fw1", "周某甲", PASSWORD, roles=["officer"], agencies=["xuefu"],
+                             certificate="津执０２００１"),
+             "fw2": add_user(store, "fw2", "周某甲", PASSWORD, roles=["officer"], agencies=["xuefu"],
+                             certificate=" 津执(甲)０７７１８")}
+    return store, pks, users
+
+
+def test_my_cases_deadlines_and_feed_match_a_certificate_as_the_step_does(url):
+    """A login's certificate written with full-width digits (津执０２００１) or ASCII brackets finds the cases
+    whose officer holds it as stored (津执02001, 津执（甲）07718): the case list's "mine", the dashboard's
+    cases and cards, and the calendar feed; each login only its own; and the step agrees (acting_officer)."""
+    from engine.store.tables import OfficerRow
+    from engine.users import acting_officer
+    from engine.web.app import create_app
+    from webkit import client, form_csrf
+
+    store, pks, users = _mine_store(url)
+    app = create_app(url)
+    for login, own, other in (("fw1", "A", "B"), ("fw2", "B", "A")):
+        c = client(app, login)
+        mine, board = c.get("/cases?mine=1").text, c.get("/").text
+        assert f"/cases/{pks[own]}\"" in mine and f"/cases/{pks[other]}\"" not in mine, (login, mine[-3000:])
+        assert f"/cases/{pks[own]}" in board and f"/cases/{pks[other]}" not in board
+        r = c.post("/feed/new", data={"csrf": form_csrf(c)})
+        path = r.text.split('class="feed-url">', 1)[1].split("<", 1)[0].split("/ics/", 1)[1]
+        feed = client(app).get(f"/ics/{path}").text
+        number = f"95{ord(own) - 64}号"
+        assert "BEGIN:VEVENT" in feed and number in feed and f"95{ord(other) - 64}号" not in feed, feed
+        user = users[login]
+        with store.reading() as s:
+            officers = s.exec(select(OfficerRow.officer_id, OfficerRow.name, OfficerRow.certificate)
+                              .where(OfficerRow.case_pk == pks[own])).all()
+        assert acting_officer(user, officers) == "O1"
+    store.close()
+
+
+def test_revision_0013b_backfills_the_certificate_key_and_verify_checks_it(tmp_path):
+    """A store at 0012 (no key column) migrated to 0013b: every officer row gets its key; verify recomputes
+    it from the case header and names a row whose key was changed behind the engine's back."""
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from engine.store.audit import verify_store
+
+    def verify(session):
+        return verify_store(session, derived=True, trail=False).broken
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store, _, _ = _mine_store(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("engine.store").joinpath("migrations")))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    store.close()
+    store = Store.open(url)                                  # upgrades to the head: 0013b backfills
+    with store.reading() as s:
+        keys = dict(s.execute(text("SELECT certificate, certificate_key FROM officers")).all())
+        assert keys["津执（甲）07718"] == "津执(甲)07718" and keys["津执02001"] == "津执02001"
+        assert verify(s) == []
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE officers SET certificate_key = 'X' WHERE certificate = '津执02001'"))
+    with store.reading() as s:
+        assert any("officers" in str(p) for p in verify(s))
+    store.close()

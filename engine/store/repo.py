@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from ..errors import CasecheckError, InputProblem
 from ..loader import INSPECTION_CAP_FROM, LoadedCase, validate_case
 from ..model import CaseFile
+from ..persons import certificate_key
 from .chain import GENESIS, canonical, digest, event_hash
 from .header import header_fix_text
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
@@ -217,7 +218,8 @@ def _write_side_rows(session: Session, row: CaseRow, case: CaseFile, is_new: boo
     for o in case.officers:
         session.add(OfficerRow(case_pk=row.id, officer_id=o.id, name=o.name, certificate=o.certificate,
                                certificate_valid_until=o.certificate_valid_until,
-                               legal_qualification=o.legal_qualification))
+                               legal_qualification=o.legal_qualification,
+                               certificate_key=certificate_key(o.certificate) or None))
     if case.party:
         if cache is None or case.party.id in cache.parties:       # stored (maybe not loaded yet)
             party = (cache.parties.get(case.party.id) if cache else None) or session.get(PartyRow, case.party.id)
@@ -304,7 +306,8 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
         events.extend(dict(e, case_pk=pk) for e in case_events)
         officers.extend({"case_pk": pk, "officer_id": o.id, "name": o.name, "certificate": o.certificate,
                          "certificate_valid_until": o.certificate_valid_until,
-                         "legal_qualification": o.legal_qualification} for o in case.officers)
+                         "legal_qualification": o.legal_qualification,
+                         "certificate_key": certificate_key(o.certificate) or None} for o in case.officers)
         changes.append({"case_pk": pk, "at": at, "actor": actor, "kind": "imported", "summary": summary,
                         "old_hash": "", "new_hash": content})
         if case.party:
