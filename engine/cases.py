@@ -309,7 +309,8 @@ def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "ca
         exists = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,
                                                     CaseRow.case_id == case.case_id)).first()
         if exists:
-            raise CasecheckError(f"case {case.case_id} of {case.agency.code} is already stored; "
+            raise CasecheckError(f"案件 {case.case_id}（{case.agency.code}）已在库中；下一步请用 `casecheck case record` "
+                                 f"记录 / case {case.case_id} of {case.agency.code} is already stored; "
                                  f"record its next step with `casecheck case record`")
         put_case(session, case, source=source, actor=actor, workflows=default_workflows())
         row = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,

@@ -77,7 +77,8 @@ def find_case(session: Session, case_id: str, agency: str | None = None, lock: b
         raise CaseNotFound(f"库中没有案件 {case_id!r}" + (f"（执法主体 {agency!r}）" if agency else "") + " / no case "
                            f"{case_id!r}" + (f" of agency {agency!r}" if agency else "") + " in the store")
     if len(rows) > 1:
-        raise CaseNotFound(f"case id {case_id!r} is used by agencies {', '.join(r.agency for r in rows)}; "
+        raise CaseNotFound(f"案件编号 {case_id!r} 有多个执法主体使用（{'、'.join(r.agency for r in rows)}），请用 --agency "
+                           f"指明 / case id {case_id!r} is used by agencies {', '.join(r.agency for r in rows)}; "
                            f"name one with --agency")
     return rows[0]
 
