@@ -213,10 +213,11 @@ def _clone(conn: Any, base: int, n: int, seeds: int, run: int | None) -> None:
         FROM bench_map m JOIN events e ON e.case_pk = m.src
     """)
     _sql(conn, """
-        INSERT INTO officers (case_pk, officer_id, name, certificate, certificate_valid_until, legal_qualification)
+        INSERT INTO officers (case_pk, officer_id, name, certificate, certificate_valid_until, legal_qualification,
+                              certificate_key)
         SELECT m.pk, CASE o.officer_id WHEN 'O1' THEN m.o1 WHEN 'O2' THEN m.o2 WHEN 'R1' THEN m.r1
                                        ELSE o.officer_id END,
-               o.name, o.certificate, o.certificate_valid_until, o.legal_qualification
+               o.name, o.certificate, o.certificate_valid_until, o.legal_qualification, o.certificate_key
         FROM bench_map m JOIN officers o ON o.case_pk = m.src
     """)
     _sql(conn, """

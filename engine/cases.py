@@ -214,7 +214,12 @@ class StepRefused(CasecheckError):
 
 
 class RecorderRefused(CasecheckError):
-    """The person recording the step may not record it (separation of duties); nothing is written."""
+    """The person recording the step may not record it (separation of duties); nothing is written.
+    ``rule_id``: the catalogue rule the refusal applies, when one does."""
+
+    def __init__(self, *args: Any, rule_id: str | None = None):
+        super().__init__(*args)
+        self.rule_id = rule_id
 
 
 class ConcurrentChange(CasecheckError):
@@ -241,17 +246,28 @@ def _recorder(case: Any, actor: str) -> Any:
 
 def _check_duties(case: Any, index: int, actor: str, rulebook: Rulebook) -> str:
     """The recorder's officer id; refuses a recorder outside the case, and a legal review recorded by one
-    of the case's investigators (法制审核 must be independent of the investigation)."""
-    from .facts.decision import _investigators
+    of the case's investigators (法制审核 must be independent of the investigation), that person listed
+    under the same id or under another id with the same certificate number (``persons``)."""
+    from .facts.decision import investigated_as
+    from .persons import same_person_text
 
     officer = _recorder(case, actor)
     event = case.events[index]
-    if event.type == "legal_review" and officer.id in _investigators(case, index):
-        rule = rulebook.rules.get("legal_review.reviewer_independent")
+    investigated = investigated_as(case, officer, index) if event.type == "legal_review" else []
+    if investigated:
+        rule_id = "legal_review.reviewer_independent"
+        rule = rulebook.rules.get(rule_id)
         basis = rule.versions[-1].basis_text() if rule else "《行政处罚法》（2021修订）第五十八条"
-        raise RecorderRefused(f"{case.case_id}: {officer.id} {officer.name} 参与了本案调查，不能记录法制审核 / "
-                              f"{officer.id} {officer.name} investigated this case and may not record its legal "
-                              f"review (依据 / basis: {basis})")
+        if any(o.id == officer.id for o in investigated):
+            zh = f"{officer.id} {officer.name} 参与了本案调查"
+            en = f"{officer.id} {officer.name} investigated this case and"
+        else:
+            same = same_person_text(officer, investigated)
+            zh = f"{same} 执法证号相同，是同一人，参与了本案调查"
+            en = f"{same} share one certificate number, so are one person, who investigated this case and"
+        raise RecorderRefused(f"{case.case_id}: {zh}，不能记录法制审核（{rule_id}；依据：{basis}） / "
+                              f"{case.case_id}: {en} may not record its legal review ({rule_id}; basis: {basis})",
+                              rule_id=rule_id)
     return officer.id
 
 
@@ -295,7 +311,8 @@ def new_case(store: Store, raw: dict[str, Any], *, actor: str, source: str = "ca
         exists = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,
                                                     CaseRow.case_id == case.case_id)).first()
         if exists:
-            raise CasecheckError(f"case {case.case_id} of {case.agency.code} is already stored; "
+            raise CasecheckError(f"案件 {case.case_id}（{case.agency.code}）已在库中；下一步请用 `casecheck case record` "
+                                 f"记录 / case {case.case_id} of {case.agency.code} is already stored; "
                                  f"record its next step with `casecheck case record`")
         put_case(session, case, source=source, actor=actor, workflows=default_workflows())
         row = session.exec(select(CaseRow).where(CaseRow.agency == case.agency.code,

@@ -207,6 +207,7 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
     from .store.header import HEADER, HEADER_TYPE, officers_by_id
     from .store.repo import (_append, _content_hash, _state, changed_fields, dump_case, live_case_pks, now,
                              stored_effective)
+    from .persons import certificate_key
     from .store.tables import ChangeRow, OfficerRow, PartyRow
     from .workflow import default_workflows
 
@@ -258,7 +259,8 @@ def correct_header(store: Store, case_id: str, edit: Callable[[dict[str, Any]], 
         for o in candidate.officers:
             session.add(OfficerRow(case_pk=row.id, officer_id=o.id, name=o.name, certificate=o.certificate,
                                    certificate_valid_until=o.certificate_valid_until,
-                                   legal_qualification=o.legal_qualification))
+                                   legal_qualification=o.legal_qualification,
+                                   certificate_key=certificate_key(o.certificate) or None))
         session.flush()
         if candidate.party:
             _party_row(session, row, candidate.party, PartyRow)

@@ -63,15 +63,24 @@ class LoadedCase:
         return f"{self.file}#cases[{self.index}]"
 
 
+def duplicate_id_text(case_id: str, first: str, again: str) -> tuple[str, str]:
+    """The Chinese and the English of a case id met again at ``again`` (a case file's ref), first at ``first``."""
+    return (f"案件编号“{case_id}”重复：已用于 {first}，{again} 又出现；同一执法机关的每个案件只写一次：请删去重复的案件，"
+            f"或改正其案件编号",
+            f"case id already used in {first} (again in {again}): one case once per agency; delete the copy or "
+            f"correct its case id")
+
+
 _LEDGER_REF = re.compile(r"^(?P<file>.*?\.xlsx)(?:!(?P<sheet>.*))?#row (?P<row>\d+)$", re.IGNORECASE)
 
 
 def duplicate_id_problem(case_id: str, first: str, again: str) -> InputProblem:
-    """A case id (of one agency) met a second time: at ``again``, first at ``first`` (refs). Between
-    ledger rows: both rows with their sheets, Chinese first; otherwise the English message as before."""
+    """A case id (of one agency) met a second time: at ``again``, first at ``first`` (refs), Chinese first.
+    Between ledger rows: both rows with their sheets; between case files: both places."""
     second = _LEDGER_REF.match(again)
     if second is None:
-        return InputProblem(again.split("#", 1)[0], case_id, "case_id", f"case id already used in {first}")
+        zh, en = duplicate_id_text(case_id, first, again)
+        return InputProblem(again.split("#", 1)[0], case_id, "case_id", f"{zh} / {en}", message_en=en)
     earlier = _LEDGER_REF.match(first)
 
     def zh(m: re.Match[str] | None, ref: str, same: bool) -> str:
@@ -177,7 +186,7 @@ def _not_a_file(path: Path) -> str:
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a case file may hold")
+    raise ValueError(f"{name} 不是案卷可写的数值 / {name} is not a number a case file may hold")
 
 
 def _check_size(obj: Any, budget: int = MAX_NODES) -> None:
@@ -200,9 +209,10 @@ def _check_size(obj: Any, budget: int = MAX_NODES) -> None:
             else:
                 continue
             if depth > MAX_DEPTH:
-                raise ValueError(f"document nested more than {MAX_DEPTH} levels deep")
+                raise ValueError(f"文档嵌套超过 {MAX_DEPTH} 层 / document nested more than {MAX_DEPTH} levels deep")
             if seen > budget:
-                raise ValueError(f"document expands to more than {budget:,} values (YAML alias bomb?)")
+                raise ValueError(f"文档展开后超过 {budget:,} 个值（YAML 别名炸弹？）/ document expands to more than "
+                                 f"{budget:,} values (YAML alias bomb?)")
             following += [child for child in children if isinstance(child, (dict, list))]
         level = following
         depth += 1
@@ -214,9 +224,10 @@ def parse_document(text: str, suffix: str) -> Any:
         try:
             data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+            raise ValueError(f"JSON 无效（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg} / invalid JSON at line "
+                             f"{exc.lineno} column {exc.colno}: {exc.msg}") from None
         except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+            raise ValueError("JSON 嵌套过深 / JSON nested too deeply") from None
         if text.count("[") + text.count("{") > MAX_DEPTH:      # JSON has no aliases: only depth to check
             _check_size(data)
         return data
@@ -226,9 +237,11 @@ def parse_document(text: str, suffix: str) -> Any:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            raise ValueError(f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+            where_zh = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
+            problem = getattr(exc, 'problem', None) or exc
+            raise ValueError(f"YAML 无效{where_zh}：{problem} / invalid YAML{where}: {problem}") from None
         except RecursionError:
-            raise ValueError("YAML nested too deeply") from None
+            raise ValueError("YAML 嵌套过深 / YAML nested too deeply") from None
     _check_size(data)
     return data
 
@@ -411,9 +424,11 @@ def load_file(path: Path, decided_only: bool = False,
     if isinstance(data, dict) and "cases" in data:
         extra = sorted(set(data) - {"cases", "format"})
         if extra:
-            return [], [InputProblem(name, None, extra[0], "a file with 'cases:' holds only 'format' and 'cases'")]
+            return [], [InputProblem(name, None, extra[0], "含 cases: 的文件只能有 format 和 cases 两项 / a file with "
+                                     "'cases:' holds only 'format' and 'cases'")]
         if not isinstance(data["cases"], list):
-            return [], [InputProblem(name, None, "cases", "expected a list of cases", data["cases"], True)]
+            return [], [InputProblem(name, None, "cases", "cases 应为案件列表 / expected a list of cases", data["cases"],
+                                     True)]
         items = [(i, item) for i, item in enumerate(data["cases"])]
     else:
         items = [(None, data)]
@@ -437,7 +452,7 @@ def _load_ledger(path: Path, sheet: str | None = None) -> tuple[list[LoadedCase]
             return [], [InputProblem(name, None, "", f"文件大于 {MAX_FILE_BYTES:,} 字节，请分成几个文件",
                                      message_en=f"file is larger than {MAX_FILE_BYTES:,} bytes: split it")]
     except OSError as exc:
-        return [], [InputProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]
+        return [], [InputProblem(name, None, "", f"无法读取 / cannot read: {exc.strerror or exc}")]
     return _Ledger(name).load(path, sheet)
 
 

@@ -258,21 +258,25 @@ class CaseFile(_Model):
         known: set[str] = set()
         for i, officer in enumerate(self.officers):
             if officer.id in known:
-                raise _located(f"officers.{i}.id", f"officer id {officer.id!r} is listed twice")
+                raise _located(f"officers.{i}.id", f"执法人员编号“{officer.id}”重复列出 / officer id {officer.id!r} is "
+                                                   f"listed twice")
             known.add(officer.id)
         for i, event in enumerate(self.events):
             for j, ref in enumerate(event.officers):
                 if ref not in known:
                     raise _located(f"events.{i}.officers.{j}",
-                                   f"officer {ref!r} is not in the case's officers list")
+                                   f"“{ref}”不在本案执法人员名单（officers）中 / officer {ref!r} is not in "
+                                   f"the case's officers list")
             for name in ("reviewer", "host"):
                 ref = event.__dict__.get(name)        # not getattr: pydantic's miss path is slow
                 if ref is not None and ref not in known:
                     raise _located(f"events.{i}.{name}",
-                                   f"officer {ref!r} is not in the case's officers list")
+                                   f"“{ref}”不在本案执法人员名单（officers）中 / officer {ref!r} is not in "
+                                   f"the case's officers list")
         if self.procedure != "inspection" and self.party is None and any(
                 e.type == "decided" for e in self.events):
-            raise _located("party", "a case with a decision needs its party {kind, name, id}")
+            raise _located("party", "作出决定的案件须写明当事人（kind、name、id）/ a case with a decision needs its "
+                                    "party {kind, name, id}")
         return self
 
     def officer(self, officer_id: str) -> Officer:

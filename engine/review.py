@@ -27,7 +27,8 @@ __all__ = ["quarter_bounds", "previous_quarter", "review_day", "CaseScore", "Rev
 def quarter_bounds(text: str) -> tuple[dt.date, dt.date]:
     match = re.fullmatch(r"(\d{4})\s*[Qq]([1-4])", text.strip())
     if not match:
-        raise CasecheckError(f"--quarter {text!r}: write YYYYQn, e.g. 2024Q4")
+        raise CasecheckError(f"--quarter {text!r}：请写成 YYYYQn，如 2024Q4 / --quarter {text!r}: write YYYYQn, "
+                             f"e.g. 2024Q4")
     year, q = int(match.group(1)), int(match.group(2))
     start = dt.date(year, 3 * q - 2, 1)
     end = dt.date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - dt.timedelta(days=1)
@@ -49,7 +50,8 @@ def previous_from_report(path: Path) -> dict[str, set[str]]:
             raise KeyError("kind")
         return {str(r["case_id"]): {x.split("×")[0] for x in str(r.get("rules") or "").split("、") if x} for r in rows}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise CasecheckError(f"{path}: not a casecheck review report (--format json): {exc}") from None
+        raise CasecheckError(f"{path}：不是 casecheck 评查结果（--format json）：{exc} / {path}: not a casecheck "
+                             f"review report (--format json): {exc}") from None
 
 
 def compare(result: "ReviewResult", previous: dict[str, set[str]]) -> list[tuple[str, str, str]]:

@@ -60,7 +60,8 @@ class Partition:
             return None
         k, sep, n = text.partition("/")
         if not (sep and k.strip().isdigit() and n.strip().isdigit()) or not 1 <= int(k) <= int(n):
-            raise CasecheckError(f"--partition {text!r}: write K/N with 1 ≤ K ≤ N, e.g. 1/4")
+            raise CasecheckError(f"--partition {text!r}：请写成 K/N，1 ≤ K ≤ N，如 1/4 / --partition {text!r}: write "
+                                 f"K/N with 1 ≤ K ≤ N, e.g. 1/4")
         return cls(int(k) - 1, int(n))
 
     def __str__(self) -> str:

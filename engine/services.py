@@ -23,7 +23,7 @@ from .calendar import default_calendar
 from .check import Checker, CheckResult
 from .errors import CasecheckError, InputProblem
 from .exemptions import PartyHistory
-from .loader import LoadedCase, LoadResult, load_paths, validate_case
+from .loader import LoadedCase, LoadResult, duplicate_id_text, load_paths, validate_case
 from .rulebook import Rulebook, default_rulebook
 from .store import Store
 from .store.repo import find_case
@@ -79,8 +79,9 @@ def load_documents(raws: list[Any], source: str = "request") -> LoadResult:
         item = LoadedCase(case, source, index)
         key = (case.agency.code, case.case_id)
         if key in seen:
-            result.problems.append(InputProblem(source, case.case_id, f"cases.{index}.case_id",
-                                                f"case id already used in {seen[key]}"))
+            zh, en = duplicate_id_text(case.case_id, seen[key], item.ref)
+            result.problems.append(InputProblem(source, case.case_id, f"cases.{index}.case_id", f"{zh} / {en}",
+                                                message_en=en))
             continue
         seen[key] = item.ref
         result.cases.append(item)

@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from .definitions import rules_path
 from .errors import CasecheckError
+from .persons import certificate_key
 from .store import Store
 from .store.users import FeedTokenRow, LoginAttemptRow, SessionRow, UserRow
 
@@ -119,11 +120,6 @@ class User:
             agencies.update(_districts().get(row.district, {}).get("agencies", ()))
         return cls(row.id, row.login, row.name, frozenset(_split(row.roles)), frozenset(agencies),
                    row.officer_id, row.district, row.certificate)
-
-
-def certificate_key(text: str | None) -> str:
-    """A certificate number as compared: NFKC (full-width digits as ASCII), without spaces, upper case."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).upper()
 
 
 def acting_officer(user: Any, officers: Iterable[tuple[str, str | None, str | None]]) -> str:

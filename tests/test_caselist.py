@@ -272,17 +272,19 @@ def test_revision_0009_upgrades_a_store_at_0007(empty_url, tmp_path, monkeypatch
     from sqlalchemy import create_engine, inspect
 
     url = empty_url
+    (tmp_path / "cases.json").write_text(json.dumps({"format": "casecheck/1", "cases": _cases(40)},
+                                                    ensure_ascii=False), encoding="utf-8")
+    head = Store.open(url)             # imported by today's code (which writes today's columns), then taken
+    assert import_paths(head, [tmp_path / "cases.json"], actor="t").new == 40      # back to 0007
+    head.close()
     engine = create_engine(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("engine.store").joinpath("migrations")))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0007")
+        command.downgrade(cfg, "0007")
     engine.dispose()
-    (tmp_path / "cases.json").write_text(json.dumps({"format": "casecheck/1", "cases": _cases(40)},
-                                                    ensure_ascii=False), encoding="utf-8")
     old = Store.open(url, migrate=False)
-    assert import_paths(old, [tmp_path / "cases.json"], actor="t").new == 40
     with monkeypatch.context() as m:                      # a check kept before 0009: runs and findings only
         from engine.store import case_checks
 

@@ -54,7 +54,7 @@ def test_two_files_whose_ids_look_the_same_are_one_id(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(case(), ensure_ascii=False), encoding="utf-8")
     (tmp_path / "b.json").write_text(json.dumps(case(case_id="ＬＩＶＥ－１"), ensure_ascii=False), encoding="utf-8")
     problems = load_paths([tmp_path]).problems
-    assert len(problems) == 1 and "already used" in problems[0].message
+    assert len(problems) == 1 and "already used" in problems[0].message and "案件编号“LIVE-1”重复" in problems[0].message
 
 
 def test_a_nul_never_reaches_the_store(url, tmp_path):

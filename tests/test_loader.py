@@ -113,7 +113,11 @@ def test_duplicate_case_id(tmp_path):
     (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "b.yaml").write_text(GOOD, encoding="utf-8")
     result = load_paths([tmp_path])
-    assert len(result.cases) == 1 and "already used" in result.problems[0].message
+    [problem] = result.problems
+    assert len(result.cases) == 1 and "already used" in problem.message
+    assert problem.message.startswith("案件编号“") and "重复：已用于" in problem.message      # Chinese first
+    assert "a.yaml" in problem.message and "b.yaml" in problem.message                      # both places
+    assert problem.text("en").endswith(problem.message_en) and "重复" not in problem.message_en
 
 
 def test_missing_path(tmp_path):
@@ -133,3 +137,21 @@ def test_an_old_excel_a_wps_or_a_csv_file_is_named_with_what_to_do_never_skipped
     assert len(result.cases) == 1 and set(said) == {"台账2023.xls", "台账.csv"}, said
     assert "另存为”.xlsx" in said["台账2023.xls"] and "save it as .xlsx" in said["台账2023.xls"]
     assert "CSV" in said["台账.csv"] and "UTF-8" not in said["台账.csv"]
+
+
+@pytest.mark.parametrize("text, zh, en", [
+    (GOOD.replace("[O1, O2]", "[O1, O9]"), "“O9”不在本案执法人员名单", "'O9' is not in the case's officers"),
+    (GOOD.replace("{id: O2, name: 赵某}", "{id: O1, name: 赵某}"), "执法人员编号“O1”重复列出", "is listed twice"),
+    ("case_id: [\n", "YAML 无效（第", "invalid YAML at line"),
+    ("cases: 3\n", "cases 应为案件列表", "expected a list of cases"),
+    ("format: casecheck/1\ncases: []\nextra: 1\n", "含 cases: 的文件只能有", "holds only 'format' and 'cases'"),
+])
+def test_a_case_file_problem_is_chinese_first_with_the_english_beside(tmp_path, text, zh, en):
+    [problem] = one(tmp_path, "c.yaml", text).problems
+    assert problem.message.startswith(zh[:4]) and zh in problem.message and en in problem.message, problem.message
+    assert problem.message.index(zh) < problem.message.index(" / ") < problem.message.index(en)
+
+
+def test_invalid_json_is_chinese_first(tmp_path):
+    [problem] = one(tmp_path, "c.json", '{"case_id": }').problems
+    assert problem.message.startswith("JSON 无效（第 1 行第 13 列）") and "/ invalid JSON at line 1 column 13" in problem.message

@@ -382,7 +382,9 @@ def record_event(request: Request, body: EventRequest, case_id: str = CASE_ID, a
     except RecorderRefused as exc:
         decision = _logged(exc) or log("forbidden", [], exc)
         zh, en = split_bilingual(str(exc))
-        raise Problem(403, "recorder-refused", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision)
+        rule = {"rule_id": exc.rule_id} if exc.rule_id else {}
+        raise Problem(403, "recorder-refused", zh, en, headers={"X-Decision-Id": decision}, decision_id=decision,
+                      **rule)
     except InputError as exc:
         decision = _logged(exc) or log("invalid", [], exc)
         problem = _invalid(exc.problems)

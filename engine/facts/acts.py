@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 import datetime as dt
 from typing import Iterator
 
 from ..model import CaseFile, Officer
+from ..persons import certificate_key
 from ..special_laws import one_officer_allowed
 from .context import FactContext, iso
 from .kinds import ActFact, DocumentFact, Fact, OfficerActFact, StepFact
@@ -58,7 +57,7 @@ def _persons(officers: dict[str, Officer], named: list[str]) -> dict[str, list[s
         officer = officers[officer_id]
         if officer.role in ASSISTANTS:
             continue
-        cert = unicodedata.normalize("NFKC", officer.certificate or "").replace(" ", "").upper()
+        cert = certificate_key(officer.certificate)
         out.setdefault(f"c:{cert}" if cert else f"i:{officer_id}", []).append(officer_id)
     return out
 

@@ -181,7 +181,7 @@ def _hearings(case: CaseFile, ctx: FactContext) -> Iterator[HearingFact]:
             host = _host(case, i, event)
             yield HearingFact(key=f"h{i}", act_day=event.date.toordinal(), events=(i,), noticed=False,
                               notice_short=False, notice_state="missing", hearing_date=event.date.isoformat(),
-                              host_investigated=host is not None, host_name=host or "")
+                              **host)
             continue
         j, notice = notices[-1]
         host = _host(case, i, event)
@@ -191,18 +191,23 @@ def _hearings(case: CaseFile, ctx: FactContext) -> Iterator[HearingFact]:
                           notice_short=event.date < earliest,
                           notice_state="short" if event.date < earliest else "ok", notice_date=notice.date.isoformat(),
                           hearing_date=event.date.isoformat(), period_text=period.text("zh") if period else "",
-                          due_date=earliest.isoformat(), host_investigated=host is not None,
-                          host_name=host or "")
+                          due_date=earliest.isoformat(), **host)
 
 
-def _host(case: CaseFile, i: int, event: object) -> str | None:
-    """The hearing's host, named, when the host acted in the investigation (行政处罚法 第六十四条第（四）项)."""
-    from .decision import _investigators
+def _host(case: CaseFile, i: int, event: object) -> dict[str, object]:
+    """The hearing's host, when the host acted in the investigation (行政处罚法 第六十四条第（四）项): under
+    the same officer id, or under another with the same certificate number (one person; ``persons``)."""
+    from ..persons import same_person_text
+    from .decision import investigated_as
 
     host = getattr(event, "host", None)
-    if host is None or host not in _investigators(case, i):
-        return None
-    return f"{host} {case.officer(host).name}"
+    officer = next((o for o in case.officers if o.id == host), None) if host else None
+    investigated = investigated_as(case, officer, i) if officer is not None else []
+    if not investigated:
+        return {"host_investigated": False}
+    return {"host_investigated": True, "host_name": f"{host} {officer.name}",
+            "host_link": "self" if any(o.id == host for o in investigated) else "same_person",
+            "host_same_person": same_person_text(officer, investigated)}
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:

@@ -7,7 +7,8 @@ import datetime as dt
 from typing import Iterator
 
 from ..exemptions import months_before
-from ..model import CaseFile, Decided, LegalReview
+from ..model import CaseFile, Decided, LegalReview, Officer
+from ..persons import same_person_as, same_person_text
 from .context import FactContext, fen, iso
 from .kinds import DecisionFact, Fact, FirstOffenceFact
 
@@ -57,6 +58,14 @@ def _investigators(case: CaseFile, before: int) -> set[str]:
     return {o for e in case.events[:before] if e.type in INVESTIGATIVE for o in e.officers}
 
 
+def investigated_as(case: CaseFile, officer: Officer, before: int) -> list[Officer]:
+    """The case's officers who investigated it (acted in an investigative step listed before index
+    ``before``) and are ``officer``: the officer itself, or an officer with the same certificate number
+    (one person listed under two ids). Empty when that person took no part in the investigation."""
+    ids = _investigators(case, before)
+    return same_person_as(officer, [o for o in case.officers if o.id in ids])
+
+
 def _educated(case: CaseFile) -> bool:
     return any(e.type == "educated" or any(w in d for d in e.documents for w in EDUCATION_WORDS)
                for e in case.events)
@@ -84,6 +93,7 @@ def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> Decis
     first_review = 0
     if reviewer is not None:
         first_review = (reviewer.first_review_on or last[1].date).toordinal()
+    investigated = investigated_as(case, reviewer, i) if reviewer is not None else []
     notices = _before(case, i, "notified", event.date)
     penalty = event.penalty
     heard = any(e.type == "hearing_held" for e in prior)
@@ -122,7 +132,10 @@ def _decision(case: CaseFile, i: int, event: Decided, ctx: FactContext) -> Decis
         party_kind=case.party.kind if case.party else "none",
         penalty_kind=penalty.kind if penalty else "", fine_fen=fen(penalty.amount if penalty else None),
         major=event.major, review_required=required, review_approved_before=approved,
-        reviewer_investigated=reviewer is not None and reviewer.id in _investigators(case, i),
+        reviewer_investigated=bool(investigated),
+        reviewer_link=("self" if any(o.id == reviewer.id for o in investigated) else "same_person")
+        if reviewer is not None and investigated else "",
+        reviewer_same_person=same_person_text(reviewer, investigated) if reviewer is not None else "",
         reviewer_qualified=reviewer is not None and reviewer.legal_qualification,
         reviewer_first_review_day=first_review,
         notice_before=bool(notices),

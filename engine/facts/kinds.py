@@ -67,6 +67,8 @@ class DecisionFact(Fact):
     review_state: str = _display()    # none | approved | returned | rejected | late_review
     review_date: str = _display()
     reviewer_name: str = _display()
+    reviewer_link: str = _display()   # how the approving reviewer investigated: self | same_person (another id, one certificate) | ""
+    reviewer_same_person: str = _display()   # the reviewer's id and the investigating ids of the same person: R1、O1（津执02001）
     decision_date: str = _display()
     notice_date: str = _display()
     fine_yuan: str = _display()
@@ -219,6 +221,8 @@ class HearingFact(Fact):
     host_investigated: bool = False   # the host (主持人) acted in the case's investigation
     notice_state: str = _display()    # missing | short | ok
     host_name: str = _display()
+    host_link: str = _display()       # how the host investigated: self | same_person (another id, one certificate) | ""
+    host_same_person: str = _display()   # the host's id and the investigating ids of the same person: H1、O1（津执02001）
     notice_date: str = _display()
     hearing_date: str = _display()
     period_text: str = _display()

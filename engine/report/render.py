@@ -444,12 +444,14 @@ def render(doc: Document, fmt: str, *, width: int = 100, verbose: bool = False) 
         return render_docx(doc)
     if fmt == "table":
         return terminal_text(doc, width, verbose).encode("utf-8")
-    raise CasecheckError(f"unknown report format {fmt!r}: one of {' | '.join(FORMATS)}")
+    raise CasecheckError(f"没有报告格式 {fmt!r}，只能是 {' | '.join(FORMATS)} / unknown report format {fmt!r}: one of "
+                         f"{' | '.join(FORMATS)}")
 
 
 def write(doc: Document, fmt: str, output: Path | None, verbose: bool = False) -> None:
     if fmt in ("xlsx", "docx") and output is None:
-        raise CasecheckError(f"--format {fmt} needs -o FILE.{fmt} (a {fmt} file is not written to a terminal)")
+        raise CasecheckError(f"--format {fmt} 须用 -o 文件.{fmt} 指定输出文件（{fmt} 文件不输出到终端）/ --format {fmt} "
+                             f"needs -o FILE.{fmt} (a {fmt} file is not written to a terminal)")
     if output is None:
         if fmt == "table":
             console = Console()

@@ -114,7 +114,8 @@ class Store:
         except CasecheckError:
             raise
         except Exception as exc:                       # bad URL, unreachable server, unwritable file
-            raise StoreError(f"cannot open the store {_safe(url)}: {exc.__class__.__name__}: {exc}") from None
+            raise StoreError(f"无法打开案件库 {_safe(url)}：{exc.__class__.__name__}: {exc} / cannot open the store "
+                             f"{_safe(url)}: {exc.__class__.__name__}: {exc}") from None
         return store
 
     def migrate(self) -> None:

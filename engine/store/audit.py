@@ -309,7 +309,8 @@ def _check_range(session: Session, ctx: Any, low: int, high: int, leaves: dict[i
     deadlines: dict[int, list[Any]] = {}
     if derived:
         for o in raw_rows(session, "SELECT case_pk, officer_id, name, certificate, certificate_valid_until, "
-                                   "legal_qualification FROM officers WHERE case_pk >= ? AND case_pk <= ?", low, high):
+                                   "legal_qualification, certificate_key FROM officers "
+                                   "WHERE case_pk >= ? AND case_pk <= ?", low, high):
             officers.setdefault(o[0], []).append(o[1:])
         for d in raw_rows(session, "SELECT case_pk, code, platform, start, due, open_until, officers FROM deadlines "
                                    "WHERE case_pk >= ? AND case_pk <= ?", low, high):
@@ -467,10 +468,15 @@ def _chain(row: Any, events: list[Any], memo: _Memo) -> tuple[int | None, str] |
 
 
 def _officers(row: Any, header: dict[str, Any], officers: list[Any], brk: Any) -> None:
+    """The officer rows are the header's officers, each with its certificate's key (``certificate_key``,
+    what "my cases" matches a login's certificate against)."""
+    from ..persons import certificate_key
+
     want = sorted((o.get("id"), o.get("name"), o.get("certificate"), o.get("certificate_valid_until"),
-                   bool(o.get("legal_qualification", False))) for o in header.get("officers", []) if isinstance(o, dict))
-    have = sorted((officer_id, name, certificate, _iso(valid) if valid else None, bool(legal))
-                  for officer_id, name, certificate, valid, legal in officers)
+                   bool(o.get("legal_qualification", False)), certificate_key(o.get("certificate")) or None)
+                  for o in header.get("officers", []) if isinstance(o, dict))
+    have = sorted((officer_id, name, certificate, _iso(valid) if valid else None, bool(legal), key)
+                  for officer_id, name, certificate, valid, legal, key in officers)
     if want != have:
         brk(row, None, "执法人员表（officers）与案件记载不符 / the officers rows differ from the case header")
 

@@ -23,6 +23,7 @@ from sqlalchemy import insert
 
 from ..errors import CasecheckError
 from ..loader import LoadedCase
+from ..persons import certificate_key
 from .chain import GENESIS, canonical_dumped, digest
 from .tables import CaseRow, ChangeRow, DeadlineRow, EventRow, OfficerRow, PartyRow
 
@@ -32,7 +33,8 @@ CASE_COLUMNS = ("agency", "case_id", "procedure", "party_id", "matter_code", "st
                 "head_hash", "event_count", "source", "updated_at")
 EVENT_COLUMNS = ("case_pk", "seq", "type", "date", "payload", "recorded_by", "recorded_at", "prev_hash", "hash",
                  "proof", "corrects")
-OFFICER_COLUMNS = ("case_pk", "officer_id", "name", "certificate", "certificate_valid_until", "legal_qualification")
+OFFICER_COLUMNS = ("case_pk", "officer_id", "name", "certificate", "certificate_valid_until", "legal_qualification",
+                   "certificate_key")
 CHANGE_COLUMNS = ("case_pk", "at", "actor", "kind", "summary", "old_hash", "new_hash")
 DEADLINE_COLUMNS = ("case_pk", "code", "platform", "start", "due", "open_until", "officers")
 PARTY_COLUMNS = ("id", "kind", "name")
@@ -107,7 +109,8 @@ def prepare_cases(cases: list[LoadedCase], actor: str, at: dt.datetime, profile:
         out.append(PreparedCase(
             case.agency.code, case.case_id, item.file, item.index, row,
             [tuple(e[c] for c in EVENT_COLUMNS[1:]) for e in events],
-            [(o.id, o.name, o.certificate, o.certificate_valid_until, o.legal_qualification) for o in case.officers],
+            [(o.id, o.name, o.certificate, o.certificate_valid_until, o.legal_qualification,
+              certificate_key(o.certificate) or None) for o in case.officers],
             (at, actor, "imported", f"imported from {source}: {len(events)} events", "", content),
             [tuple(r[c] for c in DEADLINE_COLUMNS[1:]) for r in deadline_rows_for(case, ctx)],
             (case.party.id, case.party.kind, case.party.name) if case.party else None))

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from ..errors import CasecheckError, InputProblem
 from ..loader import INSPECTION_CAP_FROM, LoadedCase, validate_case
 from ..model import CaseFile
+from ..persons import certificate_key
 from .chain import GENESIS, canonical, digest, event_hash
 from .header import header_fix_text
 from .tables import CaseRow, ChangeRow, EventRow, OfficerRow, PartyRow
@@ -76,7 +77,8 @@ def find_case(session: Session, case_id: str, agency: str | None = None, lock: b
         raise CaseNotFound(f"库中没有案件 {case_id!r}" + (f"（执法主体 {agency!r}）" if agency else "") + " / no case "
                            f"{case_id!r}" + (f" of agency {agency!r}" if agency else "") + " in the store")
     if len(rows) > 1:
-        raise CaseNotFound(f"case id {case_id!r} is used by agencies {', '.join(r.agency for r in rows)}; "
+        raise CaseNotFound(f"案件编号 {case_id!r} 有多个执法主体使用（{'、'.join(r.agency for r in rows)}），请用 --agency "
+                           f"指明 / case id {case_id!r} is used by agencies {', '.join(r.agency for r in rows)}; "
                            f"name one with --agency")
     return rows[0]
 
@@ -217,7 +219,8 @@ def _write_side_rows(session: Session, row: CaseRow, case: CaseFile, is_new: boo
     for o in case.officers:
         session.add(OfficerRow(case_pk=row.id, officer_id=o.id, name=o.name, certificate=o.certificate,
                                certificate_valid_until=o.certificate_valid_until,
-                               legal_qualification=o.legal_qualification))
+                               legal_qualification=o.legal_qualification,
+                               certificate_key=certificate_key(o.certificate) or None))
     if case.party:
         if cache is None or case.party.id in cache.parties:       # stored (maybe not loaded yet)
             party = (cache.parties.get(case.party.id) if cache else None) or session.get(PartyRow, case.party.id)
@@ -304,7 +307,8 @@ def insert_new_cases(session: Session, cases: list[tuple[CaseFile, str]], *, act
         events.extend(dict(e, case_pk=pk) for e in case_events)
         officers.extend({"case_pk": pk, "officer_id": o.id, "name": o.name, "certificate": o.certificate,
                          "certificate_valid_until": o.certificate_valid_until,
-                         "legal_qualification": o.legal_qualification} for o in case.officers)
+                         "legal_qualification": o.legal_qualification,
+                         "certificate_key": certificate_key(o.certificate) or None} for o in case.officers)
         changes.append({"case_pk": pk, "at": at, "actor": actor, "kind": "imported", "summary": summary,
                         "old_hash": "", "new_hash": content})
         if case.party:

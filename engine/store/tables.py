@@ -67,6 +67,10 @@ class OfficerRow(SQLModel, table=True):
     certificate: Optional[str] = Field(default=None, max_length=120, index=True)
     certificate_valid_until: Optional[dt.date] = None
     legal_qualification: bool = False
+    certificate_key: Optional[str] = Field(default=None, max_length=120)   # persons.certificate_key(certificate)
+
+
+Index("ix_officers_certkey_case", OfficerRow.certificate_key, OfficerRow.case_pk)   # "my cases" by certificate (0013b)
 
 
 class PartyRow(SQLModel, table=True):

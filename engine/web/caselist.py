@@ -46,12 +46,12 @@ def officer_is(person: tuple[Any, Any, Any], case_pk: Any) -> Any:
     """The case has an officer who is ``person`` (officer id, name, certificate number): by the certificate
     when the person has one (a case's officer ids are its own codes), else by id and name
     (``users.acting_officer`` decides the same way for a step)."""
-    from ..users import _name_key, certificate_key
+    from ..persons import certificate_key
+    from ..users import _name_key
 
     officer_id, name, certificate = person
-    if certificate:                   # spaces and case as acting_officer ignores them (NFKC: the file's own)
-        return exists().where(OfficerRow.case_pk == case_pk, func.upper(func.replace(OfficerRow.certificate, " ", ""))
-                              == certificate_key(certificate))
+    if certificate:                   # the stored key: NFKC, spaces and case as acting_officer compares them
+        return exists().where(OfficerRow.case_pk == case_pk, OfficerRow.certificate_key == certificate_key(certificate))
     return exists().where(OfficerRow.case_pk == case_pk, OfficerRow.officer_id == officer_id,
                           func.replace(OfficerRow.name, " ", "") == _name_key(name))
 

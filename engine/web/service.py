@@ -546,7 +546,8 @@ def render_download(doc: Document, fmt: str) -> tuple[bytes, str, str]:
     from ..report.render import render
 
     if fmt not in RENDERERS:
-        raise CasecheckError(f"unknown format {fmt!r}: one of {', '.join(RENDERERS)}")
+        raise CasecheckError(f"没有格式 {fmt!r}，只能是 {'、'.join(RENDERERS)} / unknown format {fmt!r}: one of "
+                             f"{', '.join(RENDERERS)}")
     media, suffix = RENDERERS[fmt]
     return render(doc, fmt), media, suffix
 

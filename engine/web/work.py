@@ -160,7 +160,7 @@ def alerts_page(request: Request, user: User = Depends(allow(*REPORTS)), as_of: 
 def stats_page(request: Request, user: User = Depends(allow(*STATS)), year: int = 0, format: str = "") -> Any:
     year = year or dt.date.today().year - 1
     if not 2000 <= year <= 2100:
-        raise BadForm("year: 2000–2100")
+        raise BadForm("年度应在 2000–2100 之间 / year: 2000–2100")
     doc = stats_report(get_store(request), user, year, get_lang(request))
     if format:
         return _download(doc, format, f"stats-{year}")
