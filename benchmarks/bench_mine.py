@@ -1,4 +1,4 @@
-""""My cases" by certificate number on PostgreSQL: the stored key (revision 0013b, ``officers.certificate_key``
+""""My cases" by certificate number on PostgreSQL: the stored key (revision 0013, ``officers.certificate_key``
 compared by equality, indexed with the case) against the expression it replaced (``upper(replace(certificate,
 ' ', ''))``, no index), in the same run on the same store.
 
@@ -83,7 +83,7 @@ def main() -> None:
                                has=lambda *r: False)
         new = caselist.officer_is
 
-        def old(person, case_pk):           # the expression before revision 0013b
+        def old(person, case_pk):           # the expression before revision 0013
             from engine.persons import certificate_key
 
             return exists().where(OfficerRow.case_pk == case_pk,
@@ -96,7 +96,7 @@ def main() -> None:
                                 ("page 100", lambda s: page_rows(s, user, flt, Cursor(page=100, number=100), 20)),
                                 ("count", lambda s: capped_count(s, user, flt))):
                 figures = {}
-                for name, predicate in (("expression (before)", old), ("stored key (0013b)", new)):
+                for name, predicate in (("expression (before)", old), ("stored key (0013)", new)):
                     caselist.officer_is = predicate
 
                     def run() -> None:
@@ -106,11 +106,11 @@ def main() -> None:
                     run()                                   # warm
                     figures[name] = _timed(run, args.reps)
                 caselist.officer_is = new
-                (b50, b95), (n50, n95) = figures["expression (before)"], figures["stored key (0013b)"]
+                (b50, b95), (n50, n95) = figures["expression (before)"], figures["stored key (0013)"]
                 rows.append((f"{who} · {label}", f"{b50:.1f}", f"{b95:.1f}", f"{n50:.1f}", f"{n95:.1f}",
                              f"{n50 / b50:.2f}"))
         print(table("my cases: ms (p50, p95), ratio new/old at p50",
-                    ["query", "before p50", "before p95", "0013b p50", "0013b p95", "ratio"], rows))
+                    ["query", "before p50", "before p95", "0013 p50", "0013 p95", "ratio"], rows))
         store.close()
     finally:
         pg.drop_database(url)

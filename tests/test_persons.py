@@ -200,8 +200,8 @@ def test_my_cases_deadlines_and_feed_match_a_certificate_as_the_step_does(url):
     store.close()
 
 
-def test_revision_0013b_backfills_the_certificate_key_and_verify_checks_it(tmp_path):
-    """A store at 0012 (no key column) migrated to 0013b: every officer row gets its key; verify recomputes
+def test_revision_0013_backfills_the_certificate_key_and_verify_checks_it(tmp_path):
+    """A store at 0012 (no key column) migrated to 0013: every officer row gets its key; verify recomputes
     it from the case header and names a row whose key was changed behind the engine's back."""
     from importlib import resources
 
@@ -222,7 +222,7 @@ def test_revision_0013b_backfills_the_certificate_key_and_verify_checks_it(tmp_p
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0012")
     store.close()
-    store = Store.open(url)                                  # upgrades to the head: 0013b backfills
+    store = Store.open(url)                                  # upgrades to the head: 0013 backfills
     with store.reading() as s:
         keys = dict(s.execute(text("SELECT certificate, certificate_key FROM officers")).all())
         assert keys["津执（甲）07718"] == "津执(甲)07718" and keys["津执02001"] == "津执02001"

@@ -70,7 +70,7 @@ class OfficerRow(SQLModel, table=True):
     certificate_key: Optional[str] = Field(default=None, max_length=120)   # persons.certificate_key(certificate)
 
 
-Index("ix_officers_certkey_case", OfficerRow.certificate_key, OfficerRow.case_pk)   # "my cases" by certificate (0013b)
+Index("ix_officers_certkey_case", OfficerRow.certificate_key, OfficerRow.case_pk)   # "my cases" by certificate (0013)
 
 
 class PartyRow(SQLModel, table=True):

@@ -6,7 +6,7 @@ NFKC, so each officer row keeps its certificate's key, written with the row and 
 cases", "my deadlines" and the calendar feed match it exactly by equality (indexed with the case, like the
 officer-id filter). ``verify`` recomputes it from the case header.
 
-Revision ID: 0013b
+Revision ID: 0013
 Revises: 0012
 """
 import re
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0013b'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
