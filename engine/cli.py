@@ -288,7 +288,7 @@ def review(
         review_summary(doc, reviewed, district=district, agency=agency, paths=paths, store=store, day=day,
                        profile=profile)
     if store is not None:
-        from .trail_cli import stamp_checkpoint
+        from .store.trail import stamp_checkpoint
 
         stamp_checkpoint(doc, store)
         if not_kept:
@@ -442,7 +442,7 @@ def stats(
     add_counts_section(doc, inspection_counts(rows_from_cases(loaded.cases), year, agency), lang.value,
                        masked=not unmask)
     if stats_store is not None:
-        from .trail_cli import stamp_checkpoint
+        from .store.trail import stamp_checkpoint
 
         stamp_checkpoint(doc, stats_store)
     write(doc, chosen, output, verbose)

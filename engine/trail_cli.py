@@ -13,9 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .store.trail import stamp_checkpoint  # noqa: F401  (the reports of review and stats name the checkpoint)
 
-__all__ = ["register", "import_outcome", "run_verify", "print_history", "origin_label", "stamp_checkpoint"]
+__all__ = ["register", "import_outcome", "run_verify", "print_history", "origin_label"]
 
 ORIGIN = {"import": "审计导入 audit import", "asserted": "现场记录 live (--by)",
           "authenticated": "现场记录 live (登录 logged in)",
