@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -59,7 +59,7 @@ class LedgerRow:
     number: int
     raw: dict[str, Any]
     where: dict[str, str]          # events.N → the header of the column the event came from
-    unstated: frozenset[str] = frozenset()   # event types the ledger has no column for (``unstated``)
+    unstated: frozenset[str] = frozenset()   # event types the ledger has no column for (``_Layout.unstated``)
 
 
 @dataclass
@@ -71,6 +71,13 @@ class _Layout:
     headers: dict[int, str]        # column → header as written
     ignored: set[int] = field(default_factory=set)
     unknown: set[int] = field(default_factory=set)     # columns whose header is unknown (refused at the header)
+
+    @cached_property
+    def unstated(self) -> frozenset[str]:
+        """The event types of ``UNSTATED`` the sheet has no column for: its rows cannot say the step was taken
+        (once per sheet, not per row)."""
+        present = set(self.columns.values())
+        return frozenset(key for key in UNSTATED if key not in present)
 
 
 @lru_cache(maxsize=1)
@@ -384,12 +391,6 @@ def _totals(cells: dict[int, Cell]) -> tuple[int, str] | None:
 UNSTATED = ("collective_discussion",)
 
 
-def unstated(layout: _Layout) -> frozenset[str]:
-    """The event types of ``UNSTATED`` the sheet has no column for: its rows cannot say the step was taken."""
-    present = set(layout.columns.values())
-    return frozenset(key for key in UNSTATED if key not in present)
-
-
 def build_row(date1904: bool, layout: _Layout, number: int, cells: dict[str, Cell],
               heads: dict[str, tuple[int, str]], problems: Problems) -> LedgerRow | None:
     """One row's cells read into a raw case (None when any cell was refused: the problems say why)."""
@@ -397,7 +398,7 @@ def build_row(date1904: bool, layout: _Layout, number: int, cells: dict[str, Cel
     raw, where = row.case()
     if raw is None or row.failed:
         return None
-    return LedgerRow(layout.sheet.name, number, raw, where, unstated(layout))
+    return LedgerRow(layout.sheet.name, number, raw, where, layout.unstated)
 
 
 class _Row:
