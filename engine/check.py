@@ -8,10 +8,8 @@ the plain-Python oracle on the same facts; a difference, a crash or an engine er
 
 from __future__ import annotations
 
-import dataclasses
-
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Literal
 
 from .calendar import WorkCalendar
@@ -124,12 +122,12 @@ class Checker:
         self._contexts: dict[frozenset[str], FactContext] = {}
 
     def facts(self, loaded: LoadedCase) -> list[Fact]:
-        unstated = getattr(loaded, "unstated", frozenset())
+        unstated = loaded.unstated
         if not unstated:
             return build_facts(loaded.case, self.ctx)
         ctx = self._contexts.get(unstated)
         if ctx is None:                  # a ledger without a step's column: its silence is said in the words
-            ctx = self._contexts[unstated] = dataclasses.replace(self.ctx, unstated=unstated)
+            ctx = self._contexts[unstated] = replace(self.ctx, unstated=unstated)
         return build_facts(loaded.case, ctx)
 
     def check(self, cases: Iterable[LoadedCase]) -> Iterator[CaseResult]:

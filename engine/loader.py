@@ -518,7 +518,7 @@ def _validate_rows(name: str, rows: list[Any], problems: list[InputProblem]) -> 
                            if ".".join(parts[:n]) in row.where), p.field)
             problems.append(dataclasses.replace(p, file=f"{name}!{row.sheet}", field=f"rows.{row.number}.{column}"))
         if case is not None:
-            loaded.append(LoadedCase(case, name, row.number, row.sheet, getattr(row, "unstated", frozenset())))
+            loaded.append(LoadedCase(case, name, row.number, row.sheet, row.unstated))
     return loaded, problems
 
 
