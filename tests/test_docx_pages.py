@@ -21,7 +21,7 @@ from conftest import ROOT
 DEMO = ROOT / "fixtures" / "demo"
 OFFICE = pytest.mark.skipif((shutil.which("soffice") is None or shutil.which("pdftotext") is None)
                             and not os.environ.get("CASECHECK_REQUIRE_BROWSER"),
-                            reason="LibreOffice (libreoffice-writer-nogui) or poppler-utils is not installed")
+                            reason="LibreOffice (libreoffice-writer-nogui) or poppler-utils is not installed: `make test` installs both; CI sets CASECHECK_REQUIRE_BROWSER, so there this test runs and cannot skip")
 
 
 @pytest.fixture(scope="module")
